@@ -1,0 +1,225 @@
+/**
+ * Runs the real `terraform` binary against synthesized JSON, offline: providers come from a local
+ * filesystem mirror through a CLI config file of our own, and credentials are fake. Everything
+ * test-only (mirror config, `skip_*` flags, state location) lives beside the synthesized JSON in
+ * files the product never ships.
+ */
+import { execFile, execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+export const AWS_PROVIDER = { namespace: 'hashicorp', type: 'aws', version: '5.100.0' } as const;
+
+/** Where provider mirrors usually live; `TF_PROVIDER_MIRROR` overrides the search. */
+const MIRROR_CANDIDATES = [
+  '/opt/tf-plugins',
+  path.join(os.homedir(), '.terraform.d', 'plugins'),
+  path.join(os.homedir(), '.local', 'share', 'terraform', 'plugins'),
+  '/usr/local/share/terraform/plugins',
+  '/usr/share/terraform/plugins',
+];
+
+const hasAwsProvider = (dir: string) =>
+  fs.existsSync(path.join(dir, 'registry.terraform.io', AWS_PROVIDER.namespace, AWS_PROVIDER.type, AWS_PROVIDER.version));
+
+export function findProviderMirror(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const explicit = env.TF_PROVIDER_MIRROR;
+  if (explicit) {
+    if (!hasAwsProvider(explicit)) {
+      throw new Error(`TF_PROVIDER_MIRROR=${explicit} holds no hashicorp/aws ${AWS_PROVIDER.version}`);
+    }
+    return explicit;
+  }
+  return MIRROR_CANDIDATES.find(hasAwsProvider);
+}
+
+export function terraformVersion(): string | undefined {
+  try {
+    return execFileSync('terraform', ['version', '-json'], { encoding: 'utf8', env: { ...process.env, CHECKPOINT_DISABLE: '1' } });
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether the Terraform suites can run. They say so loudly when they cannot, and under CI=true
+ * they fail instead of skipping: a green CI must mean the plans really ran.
+ */
+export function terraformAvailability(): { ok: true; mirror: string } | { ok: false; reason: string } {
+  if (!terraformVersion()) return { ok: false, reason: 'the terraform binary is not on PATH' };
+  const mirror = findProviderMirror();
+  if (!mirror) {
+    return { ok: false, reason: `no filesystem mirror with hashicorp/aws ${AWS_PROVIDER.version}; set TF_PROVIDER_MIRROR` };
+  }
+  return { ok: true, mirror };
+}
+
+export function describeIfTerraform(name: string, body: (mirror: string) => void): void {
+  const availability = terraformAvailability();
+  if (availability.ok) {
+    describe(name, () => body(availability.mirror));
+    return;
+  }
+  if (process.env.CI === 'true') {
+    describe(name, () => {
+      it('has terraform and the provider mirror', () => {
+        throw new Error(`Terraform tests cannot run under CI: ${availability.reason}`);
+      });
+    });
+    return;
+  }
+  console.warn(`\n*** SKIPPING "${name}": ${availability.reason} ***\n`);
+  describe.skip(name, () => body(''));
+}
+
+/** A CLI config that installs providers only from the mirror, with a shared plugin cache. */
+export function writeCliConfig(dir: string, mirror: string): string {
+  const cacheDir = path.join(os.tmpdir(), 'webhook-pipeline-tf-plugin-cache');
+  fs.mkdirSync(cacheDir, { recursive: true });
+  const file = path.join(dir, 'terraform.rc');
+  fs.writeFileSync(
+    file,
+    [
+      `plugin_cache_dir = ${JSON.stringify(cacheDir)}`,
+      'provider_installation {',
+      `  filesystem_mirror {`,
+      `    path    = ${JSON.stringify(mirror)}`,
+      `    include = ["registry.terraform.io/*/*"]`,
+      '  }',
+      '}',
+      '',
+    ].join('\n'),
+  );
+  return file;
+}
+
+export interface OfflineOverrideOptions {
+  /** Extra provider settings, e.g. endpoints of a local AWS API. */
+  readonly provider?: Record<string, unknown>;
+}
+
+/**
+ * Test-only `*_override.tf.json`: fake credentials, the provider's `skip_*` flags and a local
+ * backend inside the working copy, so plans never touch AWS or the product's state path.
+ */
+export function writeOfflineOverride(stackDir: string, options: OfflineOverrideOptions = {}): void {
+  fs.writeFileSync(
+    path.join(stackDir, 'offline_override.tf.json'),
+    JSON.stringify(
+      {
+        terraform: { backend: { local: { path: 'test.tfstate' } } },
+        provider: {
+          aws: [
+            {
+              access_key: 'test',
+              secret_key: 'test',
+              skip_credentials_validation: true,
+              skip_metadata_api_check: true,
+              skip_region_validation: true,
+              skip_requesting_account_id: true,
+              ...options.provider,
+            },
+          ],
+        },
+      },
+      null,
+      2,
+    ),
+  );
+}
+
+export interface TerraformResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export class TerraformRunner {
+  constructor(
+    readonly dir: string,
+    readonly cliConfigFile: string,
+    readonly extraEnv: NodeJS.ProcessEnv = {},
+  ) {}
+
+  get env(): NodeJS.ProcessEnv {
+    return {
+      ...process.env,
+      TF_CLI_CONFIG_FILE: this.cliConfigFile,
+      CHECKPOINT_DISABLE: '1',
+      TF_IN_AUTOMATION: '1',
+      TF_INPUT: '0',
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      AWS_EC2_METADATA_DISABLED: 'true',
+      ...this.extraEnv,
+    };
+  }
+
+  /** Runs terraform; never throws on a non-zero exit, so tests can assert on failures. */
+  run(args: string[], timeoutMs = 300_000): Promise<TerraformResult> {
+    return new Promise((resolve) => {
+      execFile(
+        'terraform',
+        [...args],
+        { cwd: this.dir, env: this.env, timeout: timeoutMs, maxBuffer: 256 * 1024 * 1024 },
+        (error, stdout, stderr) => {
+          const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+          resolve({ code, stdout, stderr });
+        },
+      );
+    });
+  }
+
+  async runOrThrow(args: string[], timeoutMs?: number): Promise<string> {
+    const result = await this.run(args, timeoutMs);
+    if (result.code !== 0) {
+      throw new Error(`terraform ${args.join(' ')} failed (${result.code}):\n${result.stderr}\n${result.stdout}`);
+    }
+    return result.stdout;
+  }
+
+  init(): Promise<string> {
+    return this.runOrThrow(['init', '-input=false', '-no-color'], 300_000);
+  }
+
+  /** Plans with the given variables and returns `terraform show -json` of the plan. */
+  async plan(vars: Record<string, string> = {}, planName = 'tfplan'): Promise<PlanJson> {
+    const varArgs = Object.entries(vars).flatMap(([k, v]) => ['-var', `${k}=${v}`]);
+    await this.runOrThrow(['plan', '-input=false', '-no-color', '-lock=false', '-refresh=false', `-out=${planName}`, ...varArgs]);
+    return JSON.parse(await this.runOrThrow(['show', '-json', '-no-color', planName])) as PlanJson;
+  }
+
+  /** Plans expecting failure; returns the error output. */
+  async planFailure(vars: Record<string, string>): Promise<string> {
+    const varArgs = Object.entries(vars).flatMap(([k, v]) => ['-var', `${k}=${v}`]);
+    const result = await this.run(['plan', '-input=false', '-no-color', '-lock=false', '-refresh=false', ...varArgs]);
+    if (result.code === 0) throw new Error(`plan with ${JSON.stringify(vars)} unexpectedly succeeded`);
+    return `${result.stderr}\n${result.stdout}`;
+  }
+}
+
+export interface PlannedResource {
+  readonly address: string;
+  readonly type: string;
+  readonly name: string;
+  readonly index?: number | string;
+  readonly values: Record<string, any>;
+}
+
+export interface PlanJson {
+  readonly planned_values: { readonly root_module: { readonly resources?: PlannedResource[] } };
+  readonly resource_changes: { address: string; type: string; change: { actions: string[] } }[];
+}
+
+export function plannedResources(plan: PlanJson, type?: string): PlannedResource[] {
+  const all = plan.planned_values.root_module.resources ?? [];
+  return type ? all.filter((r) => r.type === type) : all;
+}
+
+/** Copies a synthesized stack folder to a fresh temporary working copy. */
+export function copyStack(stackDir: string, prefix = 'webhook-tf-'): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  fs.cpSync(stackDir, dir, { recursive: true });
+  return dir;
+}

@@ -1,0 +1,23 @@
+/**
+ * One config for every suite. `npm test` runs them all with coverage enforced;
+ * `npm run test:unit` skips the suites that need terraform or a local AWS API (`*.int.test.ts`).
+ */
+const unitOnly = process.env.UNIT_ONLY === '1';
+
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/__tests__'],
+  testMatch: ['**/*.test.ts'],
+  testPathIgnorePatterns: unitOnly ? ['/node_modules/', '\\.int\\.test\\.ts$'] : ['/node_modules/'],
+  transform: {
+    '^.+\\.ts$': [
+      '@swc/jest',
+      { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } },
+    ],
+  },
+  setupFilesAfterEnv: ['<rootDir>/__tests__/support/setup.ts'],
+  collectCoverageFrom: ['src/**/*.ts', 'stacks/**/*.ts'],
+  coverageThreshold: unitOnly ? undefined : { global: { statements: 90, branches: 90 } },
+  coverageReporters: ['text-summary', 'lcov'],
+};

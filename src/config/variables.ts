@@ -1,0 +1,232 @@
+import { TerraformVariable } from 'cdktf';
+import { Construct } from 'constructs';
+import { SIGNATURE_SCHEMES } from '../contract';
+import { MAX_SUFFIX_LENGTH } from './naming';
+
+/** CloudWatch Logs' allowed retention periods, in days. */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288,
+  3653,
+] as const;
+
+/**
+ * Tunable alarm thresholds: key → default (SPEC §4). The "> 0" alarms (throttles, any DLQ
+ * message) are not tunable: any throttle and any dead letter is worth a page.
+ */
+export const ALARM_THRESHOLD_DEFAULTS = {
+  lambda_error_rate_percent: 5,
+  lambda_duration_percent_of_timeout: 80,
+  lambda_concurrency: 90,
+  queue_oldest_message_age_seconds: 300,
+  queue_depth: 100,
+  api_4xx_rate_percent: 10,
+  api_5xx_rate_percent: 1,
+  api_latency_p99_ms: 1000,
+} as const;
+export type AlarmThresholdKey = keyof typeof ALARM_THRESHOLD_DEFAULTS;
+
+/** Each function's timeout, in seconds; queue visibility timeouts and duration alarms follow it. */
+export const FUNCTION_TIMEOUT_DEFAULTS = { validator: 10, processor: 15, dispatcher: 30 } as const;
+
+export const DEFAULT_WEBHOOK_SOURCES = {
+  github: { scheme: 'github' },
+  stripe: { scheme: 'stripe' },
+  shopify: { scheme: 'shopify' },
+  generic: { scheme: 'hmac-sha256' },
+} as const;
+
+const hclList = (values: readonly (string | number)[]): string =>
+  `[${values.map((v) => (typeof v === 'string' ? `"${v}"` : String(v))).join(', ')}]`;
+
+const optionalNumbers = (defaults: Record<string, number>): string =>
+  `object({ ${Object.entries(defaults)
+    .map(([key, value]) => `${key} = optional(number, ${value})`)
+    .join(', ')} })`;
+
+/**
+ * The stack's Terraform variables. They are resolved at plan time, so one synthesized JSON
+ * serves every workspace. Conditions are written as raw `${…}` HCL: cdktf's `Op` helpers render
+ * falsy literals (`""`, `0`) as `undefined`, which only `terraform validate` would catch.
+ */
+export class PipelineVariables extends Construct {
+  public readonly enableAlarms: TerraformVariable;
+  public readonly enableXray: TerraformVariable;
+  public readonly alarmEmail: TerraformVariable;
+  public readonly environmentSuffix: TerraformVariable;
+  public readonly alarmThresholds: TerraformVariable;
+  public readonly logRetentionDays: TerraformVariable;
+  public readonly deliveryUrl: TerraformVariable;
+  public readonly webhookSources: TerraformVariable;
+  public readonly functionTimeouts: TerraformVariable;
+  public readonly idempotencyTtlSeconds: TerraformVariable;
+  public readonly apiThrottleRateLimit: TerraformVariable;
+  public readonly apiThrottleBurstLimit: TerraformVariable;
+  public readonly awsRegion: TerraformVariable;
+  public readonly tags: TerraformVariable;
+
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+
+    // Setup toggles
+    this.enableAlarms = new TerraformVariable(scope, 'enable_alarms', {
+      type: 'bool',
+      default: true,
+      nullable: false,
+      description: 'Create the 24 CloudWatch alarms of the alarm catalogue.',
+    });
+    this.enableXray = new TerraformVariable(scope, 'enable_xray', {
+      type: 'bool',
+      default: true,
+      nullable: false,
+      description: 'Active X-Ray tracing on the functions and the API stage (PassThrough when false).',
+    });
+    this.alarmEmail = new TerraformVariable(scope, 'alarm_email', {
+      type: 'string',
+      default: '',
+      nullable: false,
+      description: 'E-mail address subscribed to the alarm topic; empty for no subscription.',
+      validation: [
+        {
+          condition: '${var.alarm_email == "" || can(regex("^[^@\\\\s]+@[^@\\\\s]+\\\\.[^@\\\\s]+$", var.alarm_email))}',
+          errorMessage: 'alarm_email must be empty or an e-mail address such as ops@example.com.',
+        },
+      ],
+    });
+
+    // Setup naming and environment
+    this.environmentSuffix = new TerraformVariable(scope, 'environment_suffix', {
+      type: 'string',
+      default: 'dev',
+      nullable: false,
+      description: `Suffix of every resource name: lowercase letters, digits and single hyphens, 1-${MAX_SUFFIX_LENGTH} characters.`,
+      validation: [
+        {
+          condition: `\${can(regex("^[a-z0-9]+(-[a-z0-9]+)*$", var.environment_suffix)) && length(var.environment_suffix) <= ${MAX_SUFFIX_LENGTH}}`,
+          errorMessage: `environment_suffix must be 1-${MAX_SUFFIX_LENGTH} lowercase letters, digits or inner hyphens, so that every derived name fits AWS limits.`,
+        },
+      ],
+    });
+    this.awsRegion = new TerraformVariable(scope, 'aws_region', {
+      type: 'string',
+      default: 'us-east-1',
+      nullable: false,
+      description: 'AWS region to deploy to.',
+      validation: [
+        {
+          condition: '${can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", var.aws_region))}',
+          errorMessage: 'aws_region must be a region code such as us-east-1.',
+        },
+      ],
+    });
+    this.tags = new TerraformVariable(scope, 'tags', {
+      type: 'map(string)',
+      default: {},
+      nullable: false,
+      description: 'Extra tags for every resource, merged into the provider default tags.',
+    });
+
+    // Setup tuning
+    this.alarmThresholds = new TerraformVariable(scope, 'alarm_thresholds', {
+      type: optionalNumbers(ALARM_THRESHOLD_DEFAULTS),
+      default: {},
+      nullable: false,
+      description: 'Alarm thresholds; any key left out keeps its default.',
+      validation: [
+        {
+          condition: '${alltrue([for name, value in var.alarm_thresholds : value > 0])}',
+          errorMessage: 'alarm_thresholds: every threshold must be a positive number.',
+        },
+      ],
+    });
+    this.logRetentionDays = new TerraformVariable(scope, 'log_retention_days', {
+      type: 'number',
+      default: 30,
+      nullable: false,
+      description: 'Retention of every log group, in days (a value CloudWatch Logs allows).',
+      validation: [
+        {
+          condition: `\${contains(${hclList(LOG_RETENTION_DAYS)}, var.log_retention_days)}`,
+          errorMessage: `log_retention_days must be one of CloudWatch Logs' retention periods: ${LOG_RETENTION_DAYS.join(', ')}.`,
+        },
+      ],
+    });
+    this.functionTimeouts = new TerraformVariable(scope, 'function_timeouts', {
+      type: optionalNumbers(FUNCTION_TIMEOUT_DEFAULTS),
+      default: {},
+      nullable: false,
+      description: "Each function's timeout in seconds; its queue's visibility timeout is 6 times it.",
+      validation: [
+        {
+          condition: '${alltrue([for name, value in var.function_timeouts : value >= 1 && value <= 900 && floor(value) == value])}',
+          errorMessage: 'function_timeouts: every timeout must be a whole number of seconds from 1 to 900.',
+        },
+      ],
+    });
+    this.idempotencyTtlSeconds = new TerraformVariable(scope, 'idempotency_ttl_seconds', {
+      type: 'number',
+      default: 86400,
+      nullable: false,
+      description: 'How long a delivery id is remembered for de-duplication (providers retry for up to a day).',
+      validation: [
+        {
+          condition: '${var.idempotency_ttl_seconds >= 86400 && floor(var.idempotency_ttl_seconds) == var.idempotency_ttl_seconds}',
+          errorMessage: 'idempotency_ttl_seconds must be a whole number of at least 86400 (24 h).',
+        },
+      ],
+    });
+    this.apiThrottleRateLimit = new TerraformVariable(scope, 'api_throttle_rate_limit', {
+      type: 'number',
+      default: 100,
+      nullable: false,
+      description: 'Steady-state requests per second the API stage accepts.',
+      validation: [
+        {
+          condition: '${var.api_throttle_rate_limit > 0}',
+          errorMessage: 'api_throttle_rate_limit must be a positive number.',
+        },
+      ],
+    });
+    this.apiThrottleBurstLimit = new TerraformVariable(scope, 'api_throttle_burst_limit', {
+      type: 'number',
+      default: 200,
+      nullable: false,
+      description: 'Burst of requests the API stage accepts.',
+      validation: [
+        {
+          condition: '${var.api_throttle_burst_limit >= 1 && floor(var.api_throttle_burst_limit) == var.api_throttle_burst_limit}',
+          errorMessage: 'api_throttle_burst_limit must be a whole number of at least 1.',
+        },
+      ],
+    });
+
+    // Setup delivery
+    this.deliveryUrl = new TerraformVariable(scope, 'delivery_url', {
+      type: 'string',
+      default: '',
+      nullable: false,
+      description: 'HTTPS endpoint the dispatcher POSTs events to; empty to log events instead.',
+      validation: [
+        {
+          condition: '${var.delivery_url == "" || can(regex("^https://[^\\\\s/?#]+", var.delivery_url))}',
+          errorMessage: 'delivery_url must be empty or an https:// URL.',
+        },
+      ],
+    });
+    this.webhookSources = new TerraformVariable(scope, 'webhook_sources', {
+      type: 'map(object({ scheme = string }))',
+      default: DEFAULT_WEBHOOK_SOURCES,
+      nullable: false,
+      description: `Accepted sources (the {source} path segment) and their signature scheme: ${SIGNATURE_SCHEMES.join(', ')}.`,
+      validation: [
+        {
+          condition: `\${alltrue([for name, source in var.webhook_sources : contains(${hclList(SIGNATURE_SCHEMES)}, source.scheme)])}`,
+          errorMessage: `webhook_sources: every scheme must be one of ${SIGNATURE_SCHEMES.join(', ')}.`,
+        },
+        {
+          condition: '${alltrue([for name, source in var.webhook_sources : can(regex("^[a-z0-9][a-z0-9_-]{0,63}$", name))])}',
+          errorMessage: 'webhook_sources: every source name must be 1-64 lowercase letters, digits, hyphens or underscores.',
+        },
+      ],
+    });
+  }
+}

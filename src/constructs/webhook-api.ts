@@ -1,0 +1,236 @@
+import { ApiGatewayAccount } from '@cdktf/provider-aws/lib/api-gateway-account';
+import { ApiGatewayDeployment } from '@cdktf/provider-aws/lib/api-gateway-deployment';
+import { ApiGatewayIntegration } from '@cdktf/provider-aws/lib/api-gateway-integration';
+import { ApiGatewayIntegrationResponse } from '@cdktf/provider-aws/lib/api-gateway-integration-response';
+import { ApiGatewayMethod } from '@cdktf/provider-aws/lib/api-gateway-method';
+import { ApiGatewayMethodResponse } from '@cdktf/provider-aws/lib/api-gateway-method-response';
+import { ApiGatewayMethodSettings } from '@cdktf/provider-aws/lib/api-gateway-method-settings';
+import { ApiGatewayRequestValidator } from '@cdktf/provider-aws/lib/api-gateway-request-validator';
+import { ApiGatewayResource } from '@cdktf/provider-aws/lib/api-gateway-resource';
+import { ApiGatewayRestApi } from '@cdktf/provider-aws/lib/api-gateway-rest-api';
+import { ApiGatewayStage } from '@cdktf/provider-aws/lib/api-gateway-stage';
+import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
+import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
+import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
+import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
+import { Fn, Token } from 'cdktf';
+import { createHash } from 'node:crypto';
+import { Construct } from 'constructs';
+import {
+  ACCEPTED_RESPONSE_TEMPLATE,
+  ACCESS_LOG_FORMAT,
+  escapeTerraformTemplate,
+  ingestRequestTemplate,
+  REJECTED_RESPONSE_TEMPLATE,
+  UNAVAILABLE_RESPONSE_TEMPLATE,
+} from '../api/ingest-template';
+import { resourceName } from '../config/naming';
+import { assumeRolePolicy, policyDocument } from '../iam/policy-document';
+
+export const STAGE_NAME = 'v1';
+
+/**
+ * How SQS's answer maps to the caller's: SQS's status class is kept (a 4xx such as an oversized
+ * message stays 4xx, a 5xx stays 5xx), and anything unexpected is a 500, never a 2xx.
+ */
+const RESPONSES = [
+  { statusCode: '202', selectionPattern: '2\\d{2}', template: ACCEPTED_RESPONSE_TEMPLATE },
+  { statusCode: '400', selectionPattern: '4\\d{2}', template: REJECTED_RESPONSE_TEMPLATE },
+  { statusCode: '502', selectionPattern: '5\\d{2}', template: UNAVAILABLE_RESPONSE_TEMPLATE },
+  { statusCode: '500', selectionPattern: undefined, template: UNAVAILABLE_RESPONSE_TEMPLATE },
+] as const;
+
+export interface WebhookApiProps {
+  readonly ingestQueue: SqsQueue;
+  readonly accountId: string;
+  readonly region: string;
+  readonly partition: string;
+  /** Terraform expression (without `${}`) that is true when X-Ray tracing is active. */
+  readonly tracingEnabledExpression: string;
+  readonly logRetentionDays: number;
+  readonly throttleRateLimit: number;
+  readonly throttleBurstLimit: number;
+}
+
+/**
+ * `POST /webhooks/{source}` stored straight into the ingest queue (storage-first: no Lambda in the
+ * request path), with a validated path parameter, JSON-only bodies, an access log, throttling,
+ * detailed metrics and optional X-Ray.
+ */
+export class WebhookApi extends Construct {
+  public readonly api: ApiGatewayRestApi;
+  public readonly stage: ApiGatewayStage;
+  public readonly integrationRole: IamRole;
+  public readonly accessLogGroup: CloudwatchLogGroup;
+  /** Base URL to which `<source>` is appended. */
+  public readonly webhookBaseUrl: string;
+
+  constructor(scope: Construct, id: string, props: WebhookApiProps) {
+    super(scope, id);
+    const apiName = resourceName('api');
+
+    // Setup the API and route
+    this.api = new ApiGatewayRestApi(this, 'api', {
+      name: apiName,
+      description: 'Receives webhooks and stores them in SQS',
+      endpointConfiguration: { types: ['REGIONAL'] },
+    });
+    const webhooks = new ApiGatewayResource(this, 'webhooks', {
+      restApiId: this.api.id,
+      parentId: this.api.rootResourceId,
+      pathPart: 'webhooks',
+    });
+    const source = new ApiGatewayResource(this, 'source', {
+      restApiId: this.api.id,
+      parentId: webhooks.id,
+      pathPart: '{source}',
+    });
+    const validator = new ApiGatewayRequestValidator(this, 'validator', {
+      restApiId: this.api.id,
+      name: 'path-parameters',
+      validateRequestParameters: true,
+      validateRequestBody: false,
+    });
+    // Webhook providers authenticate by signature, verified downstream; the API itself is open.
+    const method = new ApiGatewayMethod(this, 'post', {
+      restApiId: this.api.id,
+      resourceId: source.id,
+      httpMethod: 'POST',
+      authorization: 'NONE',
+      requestValidatorId: validator.id,
+      requestParameters: { 'method.request.path.source': true },
+    });
+
+    // Setup the SQS integration and its role
+    this.integrationRole = new IamRole(this, 'sqs-role', {
+      name: resourceName('apigw-sqs'),
+      assumeRolePolicy: assumeRolePolicy('apigateway.amazonaws.com'),
+    });
+    const sendPolicy = new IamRolePolicy(this, 'sqs-send', {
+      role: this.integrationRole.name,
+      name: 'send-to-ingest-queue',
+      policy: policyDocument({
+        Sid: 'SendToIngestQueue',
+        Effect: 'Allow',
+        Action: 'sqs:SendMessage',
+        Resource: props.ingestQueue.arn,
+      }),
+    });
+    const requestTemplate = escapeTerraformTemplate(ingestRequestTemplate());
+    const integration = new ApiGatewayIntegration(this, 'sqs-integration', {
+      restApiId: this.api.id,
+      resourceId: source.id,
+      httpMethod: method.httpMethod,
+      type: 'AWS',
+      integrationHttpMethod: 'POST',
+      uri: `arn:${props.partition}:apigateway:${props.region}:sqs:path/${props.accountId}/${props.ingestQueue.name}`,
+      credentials: this.integrationRole.arn,
+      requestParameters: { 'integration.request.header.Content-Type': "'application/x-www-form-urlencoded'" },
+      // Only JSON is mapped; any other content type is answered 415 and never stored.
+      passthroughBehavior: 'NEVER',
+      requestTemplates: { 'application/json': requestTemplate },
+      dependsOn: [sendPolicy],
+    });
+    const integrationResponses = RESPONSES.map(({ statusCode, selectionPattern, template }) => {
+      const methodResponse = new ApiGatewayMethodResponse(this, `response-${statusCode}`, {
+        restApiId: this.api.id,
+        resourceId: source.id,
+        httpMethod: method.httpMethod,
+        statusCode,
+        responseModels: { 'application/json': 'Empty' },
+      });
+      return new ApiGatewayIntegrationResponse(this, `integration-response-${statusCode}`, {
+        restApiId: this.api.id,
+        resourceId: source.id,
+        httpMethod: method.httpMethod,
+        statusCode: methodResponse.statusCode,
+        selectionPattern,
+        responseTemplates: { 'application/json': escapeTerraformTemplate(template) },
+        dependsOn: [integration],
+      });
+    });
+
+    // Setup deployment: redeploy whenever the route, integration or templates change.
+    const definitionHash = createHash('sha256')
+      .update(JSON.stringify({ requestTemplate, RESPONSES }))
+      .digest('hex');
+    const deployment = new ApiGatewayDeployment(this, 'deployment', {
+      restApiId: this.api.id,
+      triggers: {
+        redeployment: Fn.sha1(
+          Fn.jsonencode([webhooks.id, source.id, method.id, integration.id, validator.id, definitionHash]),
+        ),
+      },
+      lifecycle: { createBeforeDestroy: true },
+      dependsOn: [integration, ...integrationResponses],
+    });
+
+    // Setup the stage: access log, tracing, throttling and detailed metrics
+    const accountLogging = new ApiGatewayCloudWatchRole(this, 'account-logging', props);
+    this.accessLogGroup = new CloudwatchLogGroup(this, 'access-log', {
+      name: `/aws/apigateway/${apiName}`,
+      retentionInDays: props.logRetentionDays,
+    });
+    this.stage = new ApiGatewayStage(this, 'stage', {
+      restApiId: this.api.id,
+      deploymentId: deployment.id,
+      stageName: STAGE_NAME,
+      xrayTracingEnabled: Token.asAny(`\${${props.tracingEnabledExpression}}`),
+      accessLogSettings: { destinationArn: this.accessLogGroup.arn, format: ACCESS_LOG_FORMAT },
+      dependsOn: [accountLogging.account],
+    });
+    new ApiGatewayMethodSettings(this, 'method-settings', {
+      restApiId: this.api.id,
+      stageName: this.stage.stageName,
+      methodPath: '*/*',
+      settings: {
+        metricsEnabled: true,
+        loggingLevel: 'ERROR',
+        dataTraceEnabled: false,
+        throttlingRateLimit: props.throttleRateLimit,
+        throttlingBurstLimit: props.throttleBurstLimit,
+      },
+    });
+    this.webhookBaseUrl = `${this.stage.invokeUrl}/webhooks/`;
+  }
+}
+
+/**
+ * API Gateway writes stage logs through one account-wide role; without it, creating a stage with
+ * access logging fails. Managing it here makes a fresh account deployable.
+ */
+class ApiGatewayCloudWatchRole extends Construct {
+  public readonly account: ApiGatewayAccount;
+
+  constructor(scope: Construct, id: string, props: WebhookApiProps) {
+    super(scope, id);
+    const role = new IamRole(this, 'role', {
+      name: resourceName('apigw-cloudwatch'),
+      assumeRolePolicy: assumeRolePolicy('apigateway.amazonaws.com'),
+    });
+    // Execution and access logs of any API in the account go through this role, so it is scoped
+    // to this account and region's log groups rather than to one group.
+    const policy = new IamRolePolicy(this, 'policy', {
+      role: role.name,
+      name: 'push-to-cloudwatch-logs',
+      policy: policyDocument({
+        Sid: 'WriteApiGatewayLogs',
+        Effect: 'Allow',
+        Action: [
+          'logs:CreateLogGroup',
+          'logs:CreateLogStream',
+          'logs:DescribeLogGroups',
+          'logs:DescribeLogStreams',
+          'logs:PutLogEvents',
+          'logs:GetLogEvents',
+          'logs:FilterLogEvents',
+        ],
+        Resource: `arn:${props.partition}:logs:${props.region}:${props.accountId}:*`,
+      }),
+    });
+    this.account = new ApiGatewayAccount(this, 'account', {
+      cloudwatchRoleArn: role.arn,
+      dependsOn: [policy],
+    });
+  }
+}

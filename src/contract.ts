@@ -1,0 +1,106 @@
+/**
+ * The contract shared by the infrastructure (API Gateway mapping template, Lambda environment,
+ * IAM scoping) and the three handlers. Anything both sides must agree on lives here, once.
+ */
+
+/** Signature schemes a webhook source can use (SPEC §1). */
+export const SIGNATURE_SCHEMES = ['github', 'stripe', 'shopify', 'hmac-sha256'] as const;
+export type SignatureScheme = (typeof SIGNATURE_SCHEMES)[number];
+
+/** SQS allows at most 10 message attributes on one message. */
+export const MAX_MESSAGE_ATTRIBUTES = 10;
+
+/**
+ * Ingest message attributes. API Gateway always sets these two; they take the first two of the
+ * ten attribute slots.
+ */
+export const INGEST_ATTRIBUTE = {
+  source: 'source',
+  requestId: 'request-id',
+} as const;
+
+/**
+ * Request headers API Gateway forwards, when present, as SQS message attributes named by the
+ * lower-case header name. Order is priority: once ten attributes are used, later ones are dropped,
+ * so signature and delivery-id headers come before the merely informative ones.
+ */
+export const FORWARDED_HEADERS = [
+  'content-type',
+  'x-hub-signature-256',
+  'stripe-signature',
+  'x-shopify-hmac-sha256',
+  'x-signature-256',
+  'x-github-delivery',
+  'x-shopify-webhook-id',
+  'x-webhook-id',
+  'x-github-event',
+  'x-shopify-topic',
+  'x-webhook-event',
+  'x-webhook-timestamp',
+] as const;
+
+/** Environment variables the handlers read; the stack sets exactly these. */
+export const HANDLER_ENV = {
+  /** URL of the queue a handler forwards to (validator → process, processor → deliver). */
+  nextQueueUrl: 'NEXT_QUEUE_URL',
+  /** JSON object: source name → { scheme }. Mirrors `var.webhook_sources`. */
+  webhookSources: 'WEBHOOK_SOURCES',
+  /** SSM path prefix (ends with `/`) under which each source's secret is `<prefix><source>`. */
+  sourceSecretsPath: 'SOURCE_SECRETS_PATH',
+  /** Seconds a Stripe timestamp may differ from now. */
+  stripeToleranceSeconds: 'STRIPE_TOLERANCE_SECONDS',
+  /** Largest raw body, in bytes, the validator accepts. */
+  maxBodyBytes: 'MAX_BODY_BYTES',
+  /** DynamoDB table holding idempotency records. */
+  idempotencyTable: 'IDEMPOTENCY_TABLE_NAME',
+  /** Seconds an idempotency record lives. */
+  idempotencyTtlSeconds: 'IDEMPOTENCY_TTL_SECONDS',
+  /** Where the dispatcher POSTs events; empty means log and succeed. */
+  deliveryUrl: 'DELIVERY_URL',
+  /** SSM SecureString parameter holding the HMAC key for outgoing deliveries. */
+  deliverySecretParameter: 'DELIVERY_SECRET_PARAMETER',
+  /** Milliseconds before a delivery attempt is abandoned and the record fails. */
+  deliveryTimeoutMs: 'DELIVERY_TIMEOUT_MS',
+} as const;
+
+/** CloudWatch namespace of the handlers' EMF metrics. */
+export const METRICS_NAMESPACE = 'WebhookPipeline';
+
+/** The three functions, in pipeline order. Their names are part of resource names and ids. */
+export const FUNCTION_NAMES = ['validator', 'processor', 'dispatcher'] as const;
+export type FunctionName = (typeof FUNCTION_NAMES)[number];
+
+/**
+ * EMF metrics the handlers emit in {@link METRICS_NAMESPACE}, with the `service` dimension
+ * (POWERTOOLS_SERVICE_NAME). Dashboards and alarms refer to them by these names.
+ */
+export const HANDLER_METRICS = {
+  /** validator: a webhook passed verification and was forwarded to the process queue. */
+  accepted: 'Accepted',
+  /** validator: a webhook was dropped; carries the {@link REJECTION_REASON_DIMENSION} dimension. */
+  rejected: 'Rejected',
+  /** processor: a first-seen delivery was normalized and forwarded to the deliver queue. */
+  forwarded: 'Forwarded',
+  /** processor: a delivery already processed was dropped. */
+  duplicate: 'Duplicate',
+  /** dispatcher: the delivery target answered 2xx. */
+  delivered: 'Delivered',
+  /** dispatcher: the delivery target answered non-2xx or timed out; SQS retries the record. */
+  deliveryFailed: 'DeliveryFailed',
+} as const;
+
+/** Dimension of the `Rejected` metric naming why a webhook was dropped. */
+export const REJECTION_REASON_DIMENSION = 'reason';
+
+/** Values of the {@link REJECTION_REASON_DIMENSION} dimension, one per way a webhook is rejected. */
+export const REJECTION_REASONS = [
+  'unknown-source',
+  'body-too-large',
+  'missing-signature',
+  'missing-secret',
+  'malformed-signature',
+  'bad-signature',
+  'stale-timestamp',
+  'invalid-json',
+] as const;
+export type RejectionReason = (typeof REJECTION_REASONS)[number];
