@@ -1,6 +1,6 @@
 import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
-import { CloudBackend, Fn, LocalBackend, NamedCloudWorkspace, TerraformOutput, TerraformStack, Token } from 'cdktf';
+import { CloudBackend, Fn, LocalBackend, NamedCloudWorkspace, TerraformLocal, TerraformOutput, TerraformStack, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { AlarmFactory } from '../src/alarms/alarm-factory';
 import { buildAlarmDefinitions } from '../src/alarms/catalogue';
@@ -80,7 +80,7 @@ export class WebhookPipelineStack extends TerraformStack {
     this.idempotencyTable = new IdempotencyTable(this, 'idempotency');
     // The account id is read from a queue ARN instead of data.aws_caller_identity, so that
     // `terraform plan` makes no STS call: plans work offline and with plan-only credentials.
-    const accountId = Fn.element(Fn.split(':', this.queues.ingest.queue.arn), 4);
+    const accountId = new TerraformLocal(this, 'account_id', Fn.element(Fn.split(':', this.queues.ingest.queue.arn), 4)).asString;
     const arn = (service: string, resource: string) => `arn:${partition}:${service}:${region}:${accountId}:${resource}`;
 
     // Setup functions

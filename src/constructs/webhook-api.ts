@@ -143,10 +143,10 @@ export class WebhookApi extends Construct {
         restApiId: this.api.id,
         resourceId: source.id,
         httpMethod: method.httpMethod,
-        statusCode: methodResponse.statusCode,
+        statusCode,
         selectionPattern,
         responseTemplates: { 'application/json': escapeTerraformTemplate(template) },
-        dependsOn: [integration],
+        dependsOn: [integration, methodResponse],
       });
     });
 

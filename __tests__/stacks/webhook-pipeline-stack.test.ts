@@ -1,0 +1,334 @@
+import { Testing } from 'cdktf';
+import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
+import { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table';
+import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
+import { LambdaEventSourceMapping } from '@cdktf/provider-aws/lib/lambda-event-source-mapping';
+import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
+import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic';
+import { SnsTopicSubscription } from '@cdktf/provider-aws/lib/sns-topic-subscription';
+import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
+import { ApiGatewayStage } from '@cdktf/provider-aws/lib/api-gateway-stage';
+import { ApiGatewayIntegration } from '@cdktf/provider-aws/lib/api-gateway-integration';
+import { readSynthSettings } from '../../src/config/settings';
+import { resourcesOf, synthJson } from '../support/stack';
+
+const { raw, json } = synthJson();
+const values = (type: string) => Object.values(resourcesOf(json, type));
+const policyOf = (resource: any) => JSON.parse(resource.policy);
+
+describe('WebhookPipelineStack', () => {
+  test('matches the snapshot (asset hashes masked)', () => {
+    const masked = raw
+      .replace(/"source_code_hash": "[^"]+"/g, '"source_code_hash": "<zip sha256>"')
+      .replace(/assets\/([^/]+)\/[0-9a-f]{64}\//g, 'assets/$1/<hash>/');
+    expect(masked).toMatchSnapshot();
+  });
+
+  test('is valid Terraform JSON with the pinned AWS provider', () => {
+    expect(json.terraform.required_providers.aws.version).toBe('5.100.0');
+  });
+
+  test('holds exactly the resource counts of SPEC §2', () => {
+    const counts = Object.fromEntries(Object.entries(json.resource).map(([type, r]) => [type, Object.keys(r as object).length]));
+    expect(counts).toMatchObject({
+      aws_api_gateway_rest_api: 1,
+      aws_sqs_queue: 6,
+      aws_lambda_function: 3,
+      aws_lambda_event_source_mapping: 3,
+      aws_cloudwatch_log_group: 4,
+      aws_sns_topic: 1,
+      aws_sns_topic_subscription: 1,
+      aws_cloudwatch_metric_alarm: 24,
+      aws_dynamodb_table: 1,
+    });
+  });
+
+  test('contains no absolute path of this machine', () => {
+    expect(raw).not.toContain(process.cwd());
+    expect(raw).not.toMatch(/"(\/(home|root|tmp|work|Users)\/)/);
+  });
+
+  describe('queues', () => {
+    test('every queue is encrypted and TLS-only', () => {
+      expect(raw).toHaveResourceWithProperties(SqsQueue, { sqs_managed_sse_enabled: true });
+      const queues = values('aws_sqs_queue');
+      expect(queues.every((q) => q.sqs_managed_sse_enabled === true)).toBe(true);
+      const policies = values('aws_sqs_queue_policy').map(policyOf);
+      expect(policies).toHaveLength(6);
+      for (const policy of policies) {
+        expect(policy.Statement).toContainEqual(
+          expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        );
+      }
+    });
+
+    test.each([
+      ['ingest', 'validator'],
+      ['process', 'processor'],
+      ['deliver', 'dispatcher'],
+    ])('%s queue redrives to its DLQ after 5 receives with visibility 6 × the %s timeout', (queue, fn) => {
+      const main = values('aws_sqs_queue').find((q) => q.name === `webhook-${queue}-\${var.environment_suffix}`);
+      expect(main).toBeDefined();
+      expect(main.visibility_timeout_seconds).toBe(`\${var.function_timeouts.${fn} * 6}`);
+      const redrive = JSON.parse(main.redrive_policy);
+      expect(redrive.maxReceiveCount).toBe(5);
+      expect(redrive.deadLetterTargetArn).toMatch(new RegExp(`aws_sqs_queue\\.${queue}_dlq_\\w+\\.arn`));
+    });
+
+    test('DLQs keep messages 14 days and only accept their own queue', () => {
+      const dlqs = values('aws_sqs_queue').filter((q) => q.name.includes('-dlq-'));
+      expect(dlqs).toHaveLength(3);
+      expect(dlqs.every((q) => q.message_retention_seconds === 1209600)).toBe(true);
+      const allows = values('aws_sqs_queue_redrive_allow_policy').map((p) => JSON.parse(p.redrive_allow_policy));
+      expect(allows).toHaveLength(3);
+      for (const allow of allows) {
+        expect(allow.redrivePermission).toBe('byQueue');
+        expect(allow.sourceQueueArns).toHaveLength(1);
+      }
+    });
+  });
+
+  describe('functions', () => {
+    test('run nodejs22.x on arm64 with reserved concurrency 100 and tracing from enable_xray', () => {
+      for (const name of ['validator', 'processor', 'dispatcher']) {
+        expect(raw).toHaveResourceWithProperties(LambdaFunction, {
+          function_name: `webhook-${name}-\${var.environment_suffix}`,
+          runtime: 'nodejs22.x',
+          architectures: ['arm64'],
+          handler: 'index.handler',
+          reserved_concurrent_executions: 100,
+          timeout: `\${var.function_timeouts.${name}}`,
+          tracing_config: { mode: '${var.enable_xray ? "Active" : "PassThrough"}' },
+        });
+      }
+    });
+
+    test('ship a zip asset with its source_code_hash', () => {
+      for (const fn of values('aws_lambda_function')) {
+        expect(fn.filename).toMatch(/^assets\/[\w-]+\/[0-9a-f]{64}\/handler\.zip$/);
+        expect(fn.source_code_hash).toMatch(/^[A-Za-z0-9+/]{43}=$/);
+      }
+    });
+
+    test('carry the next queue URL in their environment', () => {
+      const byName = Object.fromEntries(values('aws_lambda_function').map((f) => [f.function_name.split('-')[1], f]));
+      expect(byName.validator.environment.variables.NEXT_QUEUE_URL).toMatch(/aws_sqs_queue\.process_queue_\w+\.url/);
+      expect(byName.processor.environment.variables.NEXT_QUEUE_URL).toMatch(/aws_sqs_queue\.deliver_queue_\w+\.url/);
+      expect(byName.validator.environment.variables.WEBHOOK_SOURCES).toBe('${jsonencode(var.webhook_sources)}');
+      expect(byName.processor.environment.variables.IDEMPOTENCY_TABLE_NAME).toMatch(/aws_dynamodb_table\./);
+      expect(byName.dispatcher.environment.variables.DELIVERY_URL).toBe('${var.delivery_url}');
+    });
+
+    test('event source mappings report partial batch failures within reserved concurrency', () => {
+      expect(raw).toHaveResourceWithProperties(LambdaEventSourceMapping, {
+        function_response_types: ['ReportBatchItemFailures'],
+        batch_size: 10,
+        maximum_batching_window_in_seconds: 1,
+        scaling_config: { maximum_concurrency: 100 },
+      });
+      expect(values('aws_lambda_event_source_mapping')).toHaveLength(3);
+    });
+
+    test('each log group has retention from log_retention_days', () => {
+      for (const group of values('aws_cloudwatch_log_group')) {
+        expect(group.retention_in_days).toBe('${var.log_retention_days}');
+      }
+    });
+  });
+
+  describe('IAM least privilege', () => {
+    const rolePolicies = values('aws_iam_role_policy');
+    const statements = rolePolicies.flatMap((p) => policyOf(p).Statement);
+
+    test('no wildcard actions anywhere', () => {
+      for (const s of statements) {
+        for (const action of [s.Action].flat()) expect(action).not.toMatch(/(^\*$|:\*$)/);
+      }
+    });
+
+    test('Resource "*" only for X-Ray, whose API has no resource ARN', () => {
+      const wildcard = statements.filter((s) => [s.Resource].flat().includes('*'));
+      expect(wildcard.map((s) => s.Sid)).toEqual(['XRayWrite', 'XRayWrite', 'XRayWrite']);
+    });
+
+    test('X-Ray grants exist only while enable_xray is true', () => {
+      const xray = rolePolicies.filter((p) => p.name === 'xray-write');
+      expect(xray).toHaveLength(3);
+      expect(xray.every((p) => p.count === '${var.enable_xray ? 1 : 0}')).toBe(true);
+    });
+
+    test('API Gateway may only SendMessage to the ingest queue', () => {
+      const policy = rolePolicies.find((p) => p.name === 'send-to-ingest-queue');
+      expect(policyOf(policy).Statement).toEqual([
+        expect.objectContaining({ Action: 'sqs:SendMessage', Resource: expect.stringMatching(/aws_sqs_queue\.ingest_queue_\w+\.arn/) }),
+      ]);
+    });
+
+    test('validator reads only its source secrets path; dispatcher only its signing secret', () => {
+      const ssm = statements.filter((s) => s.Action === 'ssm:GetParameter').map((s) => s.Resource);
+      expect(ssm).toHaveLength(2);
+      expect(ssm.some((r) => r.endsWith(':parameter/webhook-pipeline/${var.environment_suffix}/sources/*'))).toBe(true);
+      expect(ssm.some((r) => r.endsWith(':parameter/webhook-pipeline/${var.environment_suffix}/delivery/signing-secret'))).toBe(true);
+    });
+
+    test('every function has its own role', () => {
+      expect(raw).toHaveResourceWithProperties(IamRole, { name: 'webhook-validator-role-${var.environment_suffix}' });
+      const roles = new Set(values('aws_lambda_function').map((f) => f.role));
+      expect(roles.size).toBe(3);
+    });
+  });
+
+  describe('API', () => {
+    test('stores requests straight into the ingest queue through its own role', () => {
+      expect(raw).toHaveResourceWithProperties(ApiGatewayIntegration, {
+        type: 'AWS',
+        integration_http_method: 'POST',
+        passthrough_behavior: 'NEVER',
+        request_parameters: { 'integration.request.header.Content-Type': "'application/x-www-form-urlencoded'" },
+      });
+      const [integration] = values('aws_api_gateway_integration');
+      expect(integration.uri).toMatch(/:sqs:path\/.+\/\$\{aws_sqs_queue\.ingest_queue_\w+\.name\}$/);
+      expect(integration.credentials).toMatch(/aws_iam_role\.api_sqs-role_\w+\.arn/);
+    });
+
+    test('stage has X-Ray from enable_xray and an access log', () => {
+      expect(raw).toHaveResourceWithProperties(ApiGatewayStage, { stage_name: 'v1', xray_tracing_enabled: '${var.enable_xray}' });
+      const [stage] = values('aws_api_gateway_stage');
+      expect(stage.access_log_settings.destination_arn).toMatch(/aws_cloudwatch_log_group\.api_access-log_\w+\.arn/);
+      expect(JSON.parse(stage.access_log_settings.format)).toHaveProperty('requestId', '$context.requestId');
+    });
+
+    test('method settings enable metrics and throttling', () => {
+      const [settings] = values('aws_api_gateway_method_settings');
+      expect(settings.method_path).toBe('*/*');
+      expect(settings.settings).toMatchObject({
+        metrics_enabled: true,
+        throttling_rate_limit: '${var.api_throttle_rate_limit}',
+        throttling_burst_limit: '${var.api_throttle_burst_limit}',
+      });
+    });
+
+    test('SQS 4xx and 5xx keep their class; only 2xx answers 202', () => {
+      const responses = values('aws_api_gateway_integration_response').map((r) => [r.status_code, r.selection_pattern ?? null]);
+      expect(responses.sort()).toEqual([
+        ['202', '2\\d{2}'],
+        ['400', '4\\d{2}'],
+        ['500', null],
+        ['502', '5\\d{2}'],
+      ]);
+    });
+
+    test('deployment is replaced before destroy when the API changes', () => {
+      const [deployment] = values('aws_api_gateway_deployment');
+      expect(deployment.lifecycle.create_before_destroy).toBe(true);
+      expect(deployment.triggers.redeployment).toMatch(/^\$\{sha1\(jsonencode\(\[/);
+    });
+  });
+
+  describe('alarm topic', () => {
+    test('is encrypted with a customer-managed key CloudWatch may use', () => {
+      expect(raw).toHaveResourceWithProperties(SnsTopic, { name: 'webhook-alarms-${var.environment_suffix}' });
+      const [topic] = values('aws_sns_topic');
+      expect(topic.kms_master_key_id).toMatch(/aws_kms_key\.\S+\.arn/);
+      const [key] = values('aws_kms_key');
+      expect(key.enable_key_rotation).toBe(true);
+      expect(policyOf(key).Statement).toContainEqual(
+        expect.objectContaining({ Principal: { Service: 'cloudwatch.amazonaws.com' } }),
+      );
+    });
+
+    test('lets CloudWatch publish', () => {
+      const [policy] = values('aws_sns_topic_policy');
+      expect(policyOf(policy).Statement).toContainEqual(
+        expect.objectContaining({ Sid: 'CloudWatchAlarmsPublish', Action: 'sns:Publish' }),
+      );
+    });
+
+    test('e-mail subscription exists only when alarm_email is set', () => {
+      expect(raw).toHaveResourceWithProperties(SnsTopicSubscription, {
+        count: '${var.alarm_email == "" ? 0 : 1}',
+        protocol: 'email',
+        endpoint: '${var.alarm_email}',
+      });
+    });
+  });
+
+  test('alarms exist only while enable_alarms is true and notify the topic', () => {
+    const alarms = values('aws_cloudwatch_metric_alarm');
+    expect(alarms).toHaveLength(24);
+    for (const alarm of alarms) {
+      expect(alarm.count).toBe('${var.enable_alarms ? 1 : 0}');
+      expect(alarm.alarm_actions).toEqual([expect.stringMatching(/aws_sns_topic\.\S+\.arn/)]);
+      expect(alarm.ok_actions).toEqual(alarm.alarm_actions);
+      expect(alarm.treat_missing_data).toBe('notBreaching');
+    }
+    expect(raw).toHaveResourceWithProperties(CloudwatchMetricAlarm, { alarm_name: 'webhook-validator-error-rate-${var.environment_suffix}' });
+  });
+
+  test('idempotency table is on-demand, encrypted and expires records by TTL', () => {
+    expect(raw).toHaveResourceWithProperties(DynamodbTable, {
+      billing_mode: 'PAY_PER_REQUEST',
+      hash_key: 'id',
+      ttl: { attribute_name: 'expiration', enabled: true },
+      server_side_encryption: { enabled: true },
+    });
+  });
+
+  test('provider default tags carry Project, Environment and ManagedBy plus var.tags', () => {
+    const [provider] = json.provider.aws;
+    expect(provider.default_tags[0].tags).toBe(
+      '${merge(var.tags, {"Project" = "webhook-pipeline", "Environment" = var.environment_suffix, "ManagedBy" = "cdktf"})}',
+    );
+  });
+
+  test('outputs every URL, name and ARN integration tests need', () => {
+    expect(Object.keys(json.output).sort()).toEqual(
+      [
+        'alarm_topic_arn',
+        'api_id',
+        'api_stage',
+        'deliver_dlq_url',
+        'deliver_queue_url',
+        'delivery_secret_parameter',
+        'dispatcher_function_name',
+        'idempotency_table_name',
+        'ingest_dlq_url',
+        'ingest_queue_url',
+        'process_dlq_url',
+        'process_queue_url',
+        'processor_function_name',
+        'source_secrets_path',
+        'validator_function_name',
+        'webhook_base_url',
+      ].sort(),
+    );
+  });
+
+  describe('backend', () => {
+    test('defaults to local state at a relative path', () => {
+      expect(json.terraform.backend).toEqual({ local: { path: 'terraform.webhook-pipeline.tfstate' } });
+    });
+
+    test('is Terraform Cloud when an organization and workspace are set', () => {
+      const settings = readSynthSettings({ TF_CLOUD_ORGANIZATION: 'acme', TF_WORKSPACE: 'webhooks-prod' });
+      const cloud = synthJson(settings).json;
+      expect(cloud.terraform.backend).toBeUndefined();
+      expect(cloud.terraform.cloud).toEqual({
+        hostname: 'app.terraform.io',
+        organization: 'acme',
+        workspaces: { name: 'webhooks-prod' },
+      });
+    });
+  });
+
+  test('a Testing.synthScope of one construct renders just that construct', () => {
+    const { QueueWithDlq } = jest.requireActual('../../src/constructs/queue-with-dlq');
+    const scoped = Testing.synthScope((scope) => {
+      new QueueWithDlq(scope, 'ingest', { name: 'ingest', visibilityTimeoutSeconds: 60 });
+    });
+    expect(scoped).toHaveResourceWithProperties(SqsQueue, { name: 'webhook-ingest-dlq-${var.environment_suffix}', message_retention_seconds: 1209600 });
+    expect(Object.keys(JSON.parse(scoped).resource).sort()).toEqual(
+      ['aws_sqs_queue', 'aws_sqs_queue_policy', 'aws_sqs_queue_redrive_allow_policy'],
+    );
+  });
+});

@@ -1,0 +1,137 @@
+/**
+ * The synthesized JSON against the real terraform binary and hashicorp/aws provider: validate,
+ * then offline plans for each toggle, then bad input that must fail naming its variable.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { MAX_SUFFIX_LENGTH } from '../../src/config/naming';
+import { synthToDirectory } from '../support/stack';
+import {
+  copyStack,
+  describeIfTerraform,
+  PlanJson,
+  plannedResources,
+  TerraformRunner,
+  writeCliConfig,
+  writeOfflineOverride,
+} from '../support/terraform';
+
+jest.setTimeout(600_000);
+
+describeIfTerraform('terraform validate and plan (offline)', (mirror) => {
+  let tf: TerraformRunner;
+  const plans = new Map<string, PlanJson>();
+  const scenarios: Record<string, Record<string, string>> = {
+    defaults: {},
+    alarmsOff: { enable_alarms: 'false' },
+    xrayOff: { enable_xray: 'false' },
+    email: { alarm_email: 'ops@example.com' },
+  };
+
+  beforeAll(async () => {
+    const dir = copyStack(synthToDirectory());
+    writeOfflineOverride(dir);
+    tf = new TerraformRunner(dir, writeCliConfig(dir, mirror));
+    await tf.init();
+    // Two plans at a time: each runs its own provider process on this 2-core machine.
+    const entries = Object.entries(scenarios);
+    for (let i = 0; i < entries.length; i += 2) {
+      await Promise.all(entries.slice(i, i + 2).map(async ([name, vars]) => plans.set(name, await tf.plan(vars, `${name}.tfplan`))));
+    }
+  });
+
+  test('terraform validate passes', async () => {
+    const result = await tf.run(['validate', '-json', '-no-color']);
+    expect(JSON.parse(result.stdout)).toMatchObject({ valid: true, error_count: 0 });
+  });
+
+  test('the synthesized stack folder is self-contained: assets sit beside the JSON', () => {
+    const json = JSON.parse(fs.readFileSync(path.join(tf.dir, 'cdk.tf.json'), 'utf8'));
+    for (const fn of Object.values<any>(json.resource.aws_lambda_function)) {
+      expect(fs.existsSync(path.join(tf.dir, fn.filename))).toBe(true);
+    }
+  });
+
+  const count = (plan: PlanJson, type: string) => plannedResources(plan, type).length;
+  const tracingModes = (plan: PlanJson) =>
+    plannedResources(plan, 'aws_lambda_function').map((f) => f.values.tracing_config[0].mode);
+  const stageXray = (plan: PlanJson) => plannedResources(plan, 'aws_api_gateway_stage')[0].values.xray_tracing_enabled;
+
+  test('defaults: 24 alarms, no subscription, tracing Active, stage X-Ray on', () => {
+    const plan = plans.get('defaults')!;
+    expect(count(plan, 'aws_cloudwatch_metric_alarm')).toBe(24);
+    expect(count(plan, 'aws_sns_topic_subscription')).toBe(0);
+    expect(tracingModes(plan)).toEqual(['Active', 'Active', 'Active']);
+    expect(stageXray(plan)).toBe(true);
+    // 3 function policies + 3 X-Ray grants + API Gateway's SQS and CloudWatch policies.
+    expect(count(plan, 'aws_iam_role_policy')).toBe(8);
+  });
+
+  test('defaults: alarm thresholds resolve to SPEC §4 values', () => {
+    const alarms = Object.fromEntries(
+      plannedResources(plans.get('defaults')!, 'aws_cloudwatch_metric_alarm').map((a) => [a.values.alarm_name, a.values]),
+    );
+    expect(alarms['webhook-validator-duration-dev'].threshold).toBe(8000);
+    expect(alarms['webhook-dispatcher-duration-dev'].threshold).toBe(24000);
+    expect(alarms['webhook-processor-concurrency-dev'].threshold).toBe(90);
+    expect(alarms['webhook-ingest-age-dev'].threshold).toBe(300);
+    expect(alarms['webhook-deliver-depth-dev'].threshold).toBe(100);
+    expect(alarms['webhook-ingest-dlq-messages-dev'].threshold).toBe(0);
+    expect(alarms['webhook-api-4xx-rate-dev'].threshold).toBe(0.1);
+    expect(alarms['webhook-api-5xx-rate-dev'].threshold).toBe(0.01);
+    expect(alarms['webhook-api-latency-dev'].threshold).toBe(1000);
+    expect(alarms['webhook-validator-error-rate-dev'].threshold).toBe(5);
+    expect(alarms['webhook-validator-error-rate-dev'].metric_query).toHaveLength(3);
+  });
+
+  test('defaults: queues and functions resolve their plan-time settings', () => {
+    const plan = plans.get('defaults')!;
+    const queues = Object.fromEntries(plannedResources(plan, 'aws_sqs_queue').map((q) => [q.values.name, q.values]));
+    expect(queues['webhook-ingest-dev'].visibility_timeout_seconds).toBe(60);
+    expect(queues['webhook-deliver-dev'].visibility_timeout_seconds).toBe(180);
+    expect(queues['webhook-ingest-dlq-dev'].message_retention_seconds).toBe(1209600);
+    const validator = plannedResources(plan, 'aws_lambda_function').find((f) => f.values.function_name === 'webhook-validator-dev')!;
+    expect(validator.values.timeout).toBe(10);
+    // The environment map also holds queue URLs, unknown until apply, so the plan omits it.
+    expect(validator.values.reserved_concurrent_executions).toBe(100);
+    const groups = plannedResources(plan, 'aws_cloudwatch_log_group');
+    expect(groups.map((g) => g.values.retention_in_days)).toEqual([30, 30, 30, 30]);
+  });
+
+  test('enable_alarms=false: no alarms, everything else unchanged', () => {
+    const plan = plans.get('alarmsOff')!;
+    expect(count(plan, 'aws_cloudwatch_metric_alarm')).toBe(0);
+    expect(plannedResources(plan).length).toBe(plannedResources(plans.get('defaults')!).length - 24);
+  });
+
+  test('enable_xray=false: PassThrough tracing, stage X-Ray off, no X-Ray grants', () => {
+    const plan = plans.get('xrayOff')!;
+    expect(tracingModes(plan)).toEqual(['PassThrough', 'PassThrough', 'PassThrough']);
+    expect(stageXray(plan)).toBe(false);
+    expect(plannedResources(plan, 'aws_iam_role_policy').filter((p) => p.values.name === 'xray-write')).toHaveLength(0);
+  });
+
+  test('alarm_email set: one e-mail subscription to the topic', () => {
+    const subscriptions = plannedResources(plans.get('email')!, 'aws_sns_topic_subscription');
+    expect(subscriptions).toHaveLength(1);
+    expect(subscriptions[0].values).toMatchObject({ protocol: 'email', endpoint: 'ops@example.com' });
+  });
+
+  test.each<[string, Record<string, string>]>([
+    ['alarm_email', { alarm_email: 'not-an-email' }],
+    ['environment_suffix', { environment_suffix: 'Bad_Suffix!' }],
+    ['environment_suffix', { environment_suffix: 'a'.repeat(MAX_SUFFIX_LENGTH + 1) }],
+    ['delivery_url', { delivery_url: 'http://example.com/hook' }],
+    ['log_retention_days', { log_retention_days: '2' }],
+    ['webhook_sources', { webhook_sources: '{ acme = { scheme = "md5" } }' }],
+    ['alarm_thresholds', { alarm_thresholds: '{ queue_depth = 0 }' }],
+    ['function_timeouts', { function_timeouts: '{ validator = 901 }' }],
+    ['idempotency_ttl_seconds', { idempotency_ttl_seconds: '3600' }],
+    ['aws_region', { aws_region: 'mars' }],
+  ])('invalid %s fails the plan with an error naming it', async (variable, vars) => {
+    const output = await tf.planFailure(vars);
+    expect(output).toContain('Invalid value for variable');
+    expect(output).toContain(`var.${variable}`);
+    expect(output).toContain(variable);
+  });
+});
