@@ -1,0 +1,29 @@
+import { DEFAULT_IDEMPOTENCY_TTL_SECONDS, readProcessorConfig } from '../../../src/handlers/processor/config';
+
+const env = {
+  NEXT_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/webhook-deliver-dev',
+  IDEMPOTENCY_TABLE_NAME: 'webhook-idempotency-dev',
+};
+
+describe('readProcessorConfig', () => {
+  it('defaults the idempotency TTL to 24 hours', () => {
+    expect(readProcessorConfig(env)).toEqual({
+      nextQueueUrl: env.NEXT_QUEUE_URL,
+      idempotencyTableName: 'webhook-idempotency-dev',
+      idempotencyTtlSeconds: 86_400,
+    });
+    expect(DEFAULT_IDEMPOTENCY_TTL_SECONDS).toBe(86_400);
+  });
+
+  it('reads an explicit TTL', () => {
+    expect(readProcessorConfig({ ...env, IDEMPOTENCY_TTL_SECONDS: '172800' }).idempotencyTtlSeconds).toBe(172_800);
+  });
+
+  it.each([
+    ['NEXT_QUEUE_URL', { NEXT_QUEUE_URL: '' }],
+    ['IDEMPOTENCY_TABLE_NAME', { IDEMPOTENCY_TABLE_NAME: undefined }],
+    ['IDEMPOTENCY_TTL_SECONDS', { IDEMPOTENCY_TTL_SECONDS: '-1' }],
+  ])('fails naming %s when it is wrong', (variable, override) => {
+    expect(() => readProcessorConfig({ ...env, ...override })).toThrow(`Environment variable ${variable} `);
+  });
+});

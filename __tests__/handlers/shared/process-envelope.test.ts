@@ -1,0 +1,48 @@
+import { InvalidMessageError } from '../../../src/handlers/shared/invalid-message-error';
+import { parseProcessEnvelope, type ProcessEnvelope } from '../../../src/handlers/shared/process-envelope';
+
+const valid: ProcessEnvelope = {
+  version: 1,
+  source: 'github',
+  scheme: 'github',
+  deliveryId: 'd-1',
+  eventType: 'push',
+  receivedAt: '2026-01-01T00:00:00.000Z',
+  requestId: 'req-1',
+  payload: { ref: 'refs/heads/main' },
+};
+
+describe('parseProcessEnvelope', () => {
+  it('round-trips an envelope', () => {
+    expect(parseProcessEnvelope(JSON.stringify(valid))).toEqual(valid);
+  });
+
+  it('accepts null event type and request id, and any JSON payload', () => {
+    const envelope = { ...valid, eventType: null, requestId: null, payload: null };
+    expect(parseProcessEnvelope(JSON.stringify(envelope))).toEqual(envelope);
+  });
+
+  it('keeps only the documented fields', () => {
+    expect(parseProcessEnvelope(JSON.stringify({ ...valid, extra: true }))).not.toHaveProperty('extra');
+  });
+
+  it.each([
+    ['a body that is not JSON', 'not json', 'body is not JSON'],
+    ['a JSON array', '[]', 'body is not a JSON object'],
+    ['another version', JSON.stringify({ ...valid, version: 2 }), '"version" must be 1'],
+    ['an unknown scheme', JSON.stringify({ ...valid, scheme: 'paypal' }), 'unknown scheme "paypal"'],
+    ['a missing payload', JSON.stringify({ ...valid, payload: undefined }), '"payload" is missing'],
+    ['an empty delivery id', JSON.stringify({ ...valid, deliveryId: '' }), '"deliveryId" must be a non-empty string'],
+    ['a numeric source', JSON.stringify({ ...valid, source: 7 }), '"source" must be a non-empty string'],
+    ['a bad timestamp', JSON.stringify({ ...valid, receivedAt: 'soon' }), '"receivedAt" must be an ISO-8601 timestamp'],
+    ['a numeric event type', JSON.stringify({ ...valid, eventType: 1 }), '"eventType" must be a non-empty string'],
+  ])('rejects %s as an invalid message', (_name, body, problem) => {
+    expect(() => parseProcessEnvelope(body)).toThrow(new InvalidMessageError('process envelope', problem));
+  });
+
+  it('labels the error for failure logs', () => {
+    const error = new InvalidMessageError('process envelope', 'x');
+    expect(error).toMatchObject({ name: 'InvalidMessageError', reason: 'invalid-message', kind: 'process envelope', problem: 'x' });
+    expect(error.message).toBe('Not a valid process envelope: x');
+  });
+});

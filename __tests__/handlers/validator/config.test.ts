@@ -1,0 +1,68 @@
+import {
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_STRIPE_TOLERANCE_SECONDS,
+  parseWebhookSources,
+  readValidatorConfig,
+} from '../../../src/handlers/validator/config';
+
+const env = {
+  NEXT_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/webhook-process-dev',
+  WEBHOOK_SOURCES: '{"github":{"scheme":"github"},"billing":{"scheme":"stripe"}}',
+  SOURCE_SECRETS_PATH: '/webhook-pipeline/dev/sources/',
+};
+
+describe('readValidatorConfig', () => {
+  it('reads the contract variables, with defaults', () => {
+    expect(readValidatorConfig(env)).toEqual({
+      nextQueueUrl: env.NEXT_QUEUE_URL,
+      sources: new Map([
+        ['github', 'github'],
+        ['billing', 'stripe'],
+      ]),
+      sourceSecretsPath: '/webhook-pipeline/dev/sources/',
+      stripeToleranceSeconds: DEFAULT_STRIPE_TOLERANCE_SECONDS,
+      maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
+    });
+    expect(DEFAULT_STRIPE_TOLERANCE_SECONDS).toBe(300);
+    expect(DEFAULT_MAX_BODY_BYTES).toBe(262_144);
+  });
+
+  it('reads explicit limits', () => {
+    const config = readValidatorConfig({ ...env, STRIPE_TOLERANCE_SECONDS: '60', MAX_BODY_BYTES: '1024' });
+    expect(config.stripeToleranceSeconds).toBe(60);
+    expect(config.maxBodyBytes).toBe(1024);
+  });
+
+  it.each([
+    ['NEXT_QUEUE_URL', { NEXT_QUEUE_URL: undefined }],
+    ['WEBHOOK_SOURCES', { WEBHOOK_SOURCES: '' }],
+    ['SOURCE_SECRETS_PATH', { SOURCE_SECRETS_PATH: '/webhook-pipeline/dev/sources' }],
+    ['STRIPE_TOLERANCE_SECONDS', { STRIPE_TOLERANCE_SECONDS: 'five minutes' }],
+    ['MAX_BODY_BYTES', { MAX_BODY_BYTES: '0' }],
+  ])('fails naming %s when it is wrong', (variable, override) => {
+    expect(() => readValidatorConfig({ ...env, ...override })).toThrow(`Environment variable ${variable} `);
+  });
+});
+
+describe('parseWebhookSources', () => {
+  it('accepts every scheme and an empty map', () => {
+    const json = JSON.stringify({
+      a: { scheme: 'github' },
+      b: { scheme: 'stripe' },
+      c: { scheme: 'shopify' },
+      d: { scheme: 'hmac-sha256' },
+    });
+    expect([...parseWebhookSources(json).values()]).toEqual(['github', 'stripe', 'shopify', 'hmac-sha256']);
+    expect(parseWebhookSources('{}').size).toBe(0);
+  });
+
+  it.each([
+    ['not JSON', '{github', 'must be a JSON object'],
+    ['an array', '[]', 'must be a JSON object'],
+    ['an unknown scheme', '{"a":{"scheme":"paypal"}}', 'has source "a" with scheme "paypal"; expected one of github, stripe, shopify, hmac-sha256'],
+    ['a settings string', '{"a":"github"}', 'has source "a" with scheme null'],
+    ['a missing scheme', '{"a":{}}', 'has source "a" with scheme null'],
+  ])('rejects %s, naming WEBHOOK_SOURCES', (_name, json, problem) => {
+    expect(() => parseWebhookSources(json)).toThrow(`Environment variable WEBHOOK_SOURCES ${problem}`);
+  });
+});

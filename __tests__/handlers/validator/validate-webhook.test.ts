@@ -1,0 +1,157 @@
+import { readIngestMessage } from '../../../src/handlers/shared/ingest-message';
+import { MissingSecretError, type SecretReader } from '../../../src/handlers/shared/secrets';
+import type { ValidatorConfig } from '../../../src/handlers/validator/config';
+import { validateWebhook, type WebhookVerdict } from '../../../src/handlers/validator/validate-webhook';
+import { buildSqsRecord } from '../../support/sqs-records';
+import {
+  genericWebhook,
+  githubWebhook,
+  type IngestWebhook,
+  shopifyWebhook,
+  stripeWebhook,
+  withAttributes,
+} from '../../support/webhooks';
+
+const SECRETS_PATH = '/webhooks/test/';
+const secrets: Record<string, string> = {
+  [`${SECRETS_PATH}gh`]: 'gh-secret',
+  [`${SECRETS_PATH}billing`]: 'whsec_billing',
+  [`${SECRETS_PATH}shop`]: 'shop-secret',
+  [`${SECRETS_PATH}ci`]: 'ci-secret',
+};
+const config: ValidatorConfig = {
+  nextQueueUrl: 'http://unused',
+  sources: new Map([
+    ['gh', 'github'],
+    ['billing', 'stripe'],
+    ['shop', 'shopify'],
+    ['ci', 'hmac-sha256'],
+    ['orphan', 'github'],
+  ]),
+  sourceSecretsPath: SECRETS_PATH,
+  stripeToleranceSeconds: 300,
+  maxBodyBytes: 1024,
+};
+
+const SENT_AT = Date.UTC(2026, 0, 2, 3, 4, 5, 678);
+const readSecret = jest.fn<ReturnType<SecretReader>, Parameters<SecretReader>>(async (name) => {
+  const secret = secrets[name];
+  if (secret === undefined) throw new MissingSecretError(name);
+  return secret;
+});
+
+function validate(webhook: IngestWebhook, sentTimestamp: number | null = SENT_AT): Promise<WebhookVerdict> {
+  const record = buildSqsRecord({ body: webhook.body, messageAttributes: webhook.attributes, sentTimestamp });
+  return validateWebhook(readIngestMessage(record), { config, readSecret, now: () => SENT_AT + 1 });
+}
+
+function rejection(verdict: WebhookVerdict): string | undefined {
+  return verdict.accepted ? undefined : verdict.reason;
+}
+
+beforeEach(() => readSecret.mockClear());
+
+describe('validateWebhook accepts genuine webhooks', () => {
+  it('builds the envelope of a GitHub delivery', async () => {
+    const webhook = githubWebhook({ source: 'gh', secret: 'gh-secret', deliveryId: 'gh-d-1', event: 'push', requestId: 'req-1' });
+    expect(await validate(webhook)).toEqual({
+      accepted: true,
+      envelope: {
+        version: 1,
+        source: 'gh',
+        scheme: 'github',
+        deliveryId: 'gh-d-1',
+        eventType: 'push',
+        receivedAt: '2026-01-02T03:04:05.678Z',
+        requestId: 'req-1',
+        payload: JSON.parse(webhook.body),
+      },
+    });
+    expect(readSecret).toHaveBeenCalledWith('/webhooks/test/gh');
+  });
+
+  it('takes Stripe’s delivery id and type from the body', async () => {
+    const webhook = stripeWebhook({
+      source: 'billing',
+      secret: 'whsec_billing',
+      eventId: 'evt_9',
+      type: 'invoice.paid',
+      timestamp: Math.floor(SENT_AT / 1000) - 10,
+    });
+    const verdict = await validate(webhook);
+    expect(verdict).toMatchObject({ accepted: true, envelope: { scheme: 'stripe', deliveryId: 'evt_9', eventType: 'invoice.paid' } });
+  });
+
+  it('reads Shopify and generic metadata from their headers', async () => {
+    const shop = await validate(shopifyWebhook({ source: 'shop', secret: 'shop-secret', webhookId: 'sh-1', topic: 'orders/paid' }));
+    expect(shop).toMatchObject({ accepted: true, envelope: { deliveryId: 'sh-1', eventType: 'orders/paid' } });
+    const ci = await validate(genericWebhook({ source: 'ci', secret: 'ci-secret', webhookId: 'g-1', event: 'build' }));
+    expect(ci).toMatchObject({ accepted: true, envelope: { deliveryId: 'g-1', eventType: 'build' } });
+  });
+
+  it('falls back to a body hash and a null event type when the generic source sends neither', async () => {
+    const verdict = await validate(genericWebhook({ source: 'ci', secret: 'ci-secret' }));
+    expect(verdict).toMatchObject({ accepted: true, envelope: { eventType: null } });
+    expect(verdict.accepted && verdict.envelope.deliveryId).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('uses the clock when the record carries no SentTimestamp, and null for a missing request id', async () => {
+    const webhook = withAttributes(githubWebhook({ source: 'gh', secret: 'gh-secret' }), { 'request-id': undefined });
+    const verdict = await validate(webhook, null);
+    expect(verdict).toMatchObject({ accepted: true, envelope: { receivedAt: new Date(SENT_AT + 1).toISOString(), requestId: null } });
+  });
+
+  it('accepts a body of exactly the size limit', async () => {
+    const body = JSON.stringify({ pad: 'x'.repeat(1024 - 10) });
+    expect(Buffer.byteLength(body)).toBe(1024);
+    expect((await validate(githubWebhook({ source: 'gh', secret: 'gh-secret', body }))).accepted).toBe(true);
+  });
+});
+
+describe('validateWebhook rejects', () => {
+  const github = githubWebhook({ source: 'gh', secret: 'gh-secret' });
+
+  it.each([
+    ['an unconfigured source', withAttributes(github, { source: 'gitlab' }), 'unknown-source'],
+    ['a message without source', withAttributes(github, { source: undefined }), 'unknown-source'],
+    ['a body over the limit', githubWebhook({ source: 'gh', secret: 'gh-secret', body: JSON.stringify({ pad: 'é'.repeat(600) }) }), 'body-too-large'],
+    ['a missing signature header', withAttributes(github, { 'x-hub-signature-256': undefined }), 'missing-signature'],
+    ['another scheme’s signature header', withAttributes(github, { 'x-hub-signature-256': undefined, 'x-signature-256': github.attributes['x-hub-signature-256'] }), 'missing-signature'],
+  ])('%s before reading any secret', async (_name, webhook, reason) => {
+    expect(rejection(await validate(webhook))).toBe(reason);
+    expect(readSecret).not.toHaveBeenCalled();
+  });
+
+  it.each([
+    ['a tampered body', { ...github, body: github.body.replace('awesome', 'AWESOME') }, 'bad-signature'],
+    ['a signature made with another secret', githubWebhook({ source: 'gh', secret: 'guessed' }), 'bad-signature'],
+    ['a malformed signature', withAttributes(github, { 'x-hub-signature-256': 'sha256=nope' }), 'malformed-signature'],
+    ['a source whose secret parameter is missing', githubWebhook({ source: 'orphan', secret: 'x' }), 'missing-secret'],
+    ['a signed body that is not JSON', githubWebhook({ source: 'gh', secret: 'gh-secret', body: 'payload=%7B%7D' }), 'invalid-json'],
+    ['a stale Stripe timestamp', stripeWebhook({ source: 'billing', secret: 'whsec_billing', timestamp: Math.floor(SENT_AT / 1000) - 301 }), 'stale-timestamp'],
+    ['a forged Stripe signature with a stale timestamp', stripeWebhook({ source: 'billing', secret: 'forged', timestamp: 1 }), 'bad-signature'],
+  ])('%s', async (_name, webhook, reason) => {
+    expect(rejection(await validate(webhook))).toBe(reason);
+  });
+
+  it('never puts the secret or the body in the rejection detail', async () => {
+    const webhook = { ...githubWebhook({ source: 'gh', secret: 'gh-secret' }), body: '{"card":"4111111111111111"}' };
+    const verdict = await validate(webhook);
+    expect(verdict.accepted).toBe(false);
+    const detail = verdict.accepted ? '' : verdict.detail;
+    expect(detail).toBe('x-hub-signature-256 does not verify (bad-signature)');
+    expect(detail).not.toContain('gh-secret');
+    expect(detail).not.toContain('4111');
+  });
+});
+
+describe('validateWebhook fails transiently', () => {
+  it('propagates an SSM error other than a missing parameter, so the record is retried', async () => {
+    const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+    const webhook = githubWebhook({ source: 'gh', secret: 'gh-secret' });
+    const record = buildSqsRecord({ body: webhook.body, messageAttributes: webhook.attributes });
+    await expect(
+      validateWebhook(readIngestMessage(record), { config, readSecret: () => Promise.reject(throttled), now: Date.now }),
+    ).rejects.toBe(throttled);
+  });
+});

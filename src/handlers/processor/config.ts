@@ -1,0 +1,19 @@
+import { HANDLER_ENV } from '../../contract';
+import { type Environment, positiveInteger, requiredString, requiredUrl } from '../shared/env-config';
+
+export interface ProcessorConfig {
+  readonly nextQueueUrl: string;
+  readonly idempotencyTableName: string;
+  readonly idempotencyTtlSeconds: number;
+}
+
+/** 24 h: providers retry for hours (Shopify for 4 h), and a retry after expiry is delivered twice. */
+export const DEFAULT_IDEMPOTENCY_TTL_SECONDS = 86_400;
+
+export function readProcessorConfig(env: Environment): ProcessorConfig {
+  return {
+    nextQueueUrl: requiredUrl(env, HANDLER_ENV.nextQueueUrl),
+    idempotencyTableName: requiredString(env, HANDLER_ENV.idempotencyTable),
+    idempotencyTtlSeconds: positiveInteger(env, HANDLER_ENV.idempotencyTtlSeconds, DEFAULT_IDEMPOTENCY_TTL_SECONDS),
+  };
+}

@@ -1,0 +1,101 @@
+import type { RejectionReason } from '../../contract';
+import type { IngestMessage } from '../shared/ingest-message';
+import type { JsonValue } from '../shared/json';
+import { PROCESS_ENVELOPE_VERSION, type ProcessEnvelope } from '../shared/process-envelope';
+import { MissingSecretError, type SecretReader } from '../shared/secrets';
+import { SIGNATURE_HEADER, verifySignature } from '../shared/signatures';
+import type { ValidatorConfig } from './config';
+import { deliveryIdOf, eventTypeOf } from './delivery-metadata';
+
+export type WebhookVerdict =
+  | { readonly accepted: true; readonly envelope: ProcessEnvelope }
+  | {
+      readonly accepted: false;
+      readonly reason: RejectionReason;
+      /** Safe to log: never contains the secret or the body. */
+      readonly detail: string;
+    };
+
+export interface ValidationContext {
+  readonly config: Pick<ValidatorConfig, 'sources' | 'sourceSecretsPath' | 'stripeToleranceSeconds' | 'maxBodyBytes'>;
+  readonly readSecret: SecretReader;
+  /** The clock, in epoch millis, for messages that carry no SentTimestamp. */
+  readonly now: () => number;
+}
+
+/**
+ * Decides whether an ingest message is a genuine webhook from a configured source and, if so,
+ * builds its process envelope.
+ *
+ * Checks run cheapest first, and everything that needs no secret runs before the SSM read, so
+ * junk traffic costs no SSM calls. The body is parsed only after its signature is verified:
+ * unauthenticated input is never interpreted.
+ *
+ * Resolves to a rejection for anything retrying cannot fix; rejects (so the record is retried)
+ * only when reading the secret fails transiently.
+ */
+export async function validateWebhook(message: IngestMessage, context: ValidationContext): Promise<WebhookVerdict> {
+  const { config } = context;
+  const { source, rawBody, headers } = message;
+
+  const scheme = source === undefined ? undefined : config.sources.get(source);
+  if (source === undefined || scheme === undefined) {
+    return reject('unknown-source', source === undefined ? 'message has no source attribute' : `source "${source}" is not configured`);
+  }
+
+  const bodyBytes = Buffer.byteLength(rawBody, 'utf8');
+  if (bodyBytes > config.maxBodyBytes) {
+    return reject('body-too-large', `body is ${bodyBytes} bytes, limit ${config.maxBodyBytes}`);
+  }
+
+  const headerName = SIGNATURE_HEADER[scheme];
+  const signatureHeader = headers.get(headerName);
+  if (signatureHeader === undefined) return reject('missing-signature', `no ${headerName} header`);
+
+  const parameterName = `${config.sourceSecretsPath}${source}`;
+  let secret: string;
+  try {
+    secret = await context.readSecret(parameterName);
+  } catch (error) {
+    if (error instanceof MissingSecretError) return reject('missing-secret', `SSM parameter ${parameterName} does not exist`);
+    throw error;
+  }
+
+  // Stripe's timestamp is checked against the time API Gateway received the request, not the
+  // time this record is processed: a backlog or a retry must not turn genuine events stale.
+  const receivedAtMillis = message.receivedAtMillis ?? context.now();
+  const signature = verifySignature(scheme, {
+    signatureHeader,
+    rawBody,
+    secret,
+    receivedAtSeconds: Math.floor(receivedAtMillis / 1000),
+    stripeToleranceSeconds: config.stripeToleranceSeconds,
+  });
+  if (!signature.valid) return reject(signature.reason, `${headerName} does not verify (${signature.reason})`);
+
+  let payload: JsonValue;
+  try {
+    payload = JSON.parse(rawBody) as JsonValue;
+  } catch {
+    return reject('invalid-json', 'body is not JSON');
+  }
+
+  const metadataInput = { source, scheme, headers, rawBody, payload };
+  return {
+    accepted: true,
+    envelope: {
+      version: PROCESS_ENVELOPE_VERSION,
+      source,
+      scheme,
+      deliveryId: deliveryIdOf(metadataInput),
+      eventType: eventTypeOf(metadataInput),
+      receivedAt: new Date(receivedAtMillis).toISOString(),
+      requestId: message.requestId ?? null,
+      payload,
+    },
+  };
+}
+
+function reject(reason: RejectionReason, detail: string): WebhookVerdict {
+  return { accepted: false, reason, detail };
+}
