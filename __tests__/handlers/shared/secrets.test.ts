@@ -1,5 +1,10 @@
 import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
-import { createSecretReader, MissingSecretError, SECRET_CACHE_SECONDS } from '../../../src/handlers/shared/secrets';
+import {
+  createSecretReader,
+  MissingSecretError,
+  SECRET_CACHE_SECONDS,
+  SECRET_REFRESH_INTERVAL_SECONDS,
+} from '../../../src/handlers/shared/secrets';
 
 /**
  * An SSM client whose requests never leave the process: a middleware answers each GetParameter
@@ -40,6 +45,24 @@ describe('createSecretReader', () => {
     await readSecret('/p/a');
     await readSecret('/p/a');
     expect(requests).toHaveLength(2);
+  });
+
+  it('bypasses the cache on refresh, at most once per refresh interval per parameter', async () => {
+    let value = 'old';
+    let clock = 1_000_000;
+    const { client, requests } = stubbedSsm(() => value);
+    const readSecret = createSecretReader(client, SECRET_CACHE_SECONDS, () => clock);
+    expect(await readSecret('/p/a')).toBe('old');
+    value = 'rotated';
+    expect(await readSecret('/p/a')).toBe('old');
+    expect(await readSecret('/p/a', { refresh: true })).toBe('rotated');
+    value = 'rotated-again';
+    clock += (SECRET_REFRESH_INTERVAL_SECONDS - 1) * 1000;
+    expect(await readSecret('/p/a', { refresh: true })).toBe('rotated');
+    expect(await readSecret('/p/b', { refresh: true })).toBe('rotated-again');
+    clock += 1000;
+    expect(await readSecret('/p/a', { refresh: true })).toBe('rotated-again');
+    expect(requests.map((r) => r.name)).toEqual(['/p/a', '/p/a', '/p/b', '/p/a']);
   });
 
   it('maps a missing parameter to MissingSecretError', async () => {

@@ -67,7 +67,7 @@ describe('validateWebhook accepts genuine webhooks', () => {
         payload: JSON.parse(webhook.body),
       },
     });
-    expect(readSecret).toHaveBeenCalledWith('/webhooks/test/gh');
+    expect(readSecret).toHaveBeenCalledWith('/webhooks/test/gh', { refresh: false });
   });
 
   it('takes Stripe’s delivery id and type from the body', async () => {
@@ -142,6 +142,50 @@ describe('validateWebhook rejects', () => {
     expect(detail).toBe('x-hub-signature-256 does not verify (bad-signature)');
     expect(detail).not.toContain('gh-secret');
     expect(detail).not.toContain('4111');
+  });
+});
+
+describe('validateWebhook during a secret rotation', () => {
+  const rotated = githubWebhook({ source: 'gh', secret: 'new-secret' });
+  const rotatingReader = jest.fn<ReturnType<SecretReader>, Parameters<SecretReader>>(async (_name, options) =>
+    options?.refresh ? 'new-secret' : 'gh-secret',
+  );
+  const validateRotated = (webhook: IngestWebhook) =>
+    validateWebhook(readIngestMessage(buildSqsRecord({ body: webhook.body, messageAttributes: webhook.attributes })), {
+      config,
+      readSecret: rotatingReader,
+      now: Date.now,
+    });
+
+  beforeEach(() => rotatingReader.mockClear());
+
+  it('re-reads the secret once and accepts a webhook signed with the new one', async () => {
+    expect((await validateRotated(rotated)).accepted).toBe(true);
+    expect(rotatingReader.mock.calls).toEqual([
+      ['/webhooks/test/gh', { refresh: false }],
+      ['/webhooks/test/gh', { refresh: true }],
+    ]);
+  });
+
+  it('still rejects a forgery after the re-read', async () => {
+    const forged = githubWebhook({ source: 'gh', secret: 'guessed' });
+    expect(rejection(await validateRotated(forged))).toBe('bad-signature');
+    expect(rotatingReader).toHaveBeenCalledTimes(2);
+  });
+
+  it('does not re-read for a malformed or stale signature: no secret can fix those', async () => {
+    expect(rejection(await validateRotated(withAttributes(rotated, { 'x-hub-signature-256': 'sha256=nope' })))).toBe('malformed-signature');
+    expect(rotatingReader).toHaveBeenCalledTimes(1);
+  });
+
+  it('rejects as missing-secret when the parameter vanished before the re-read', async () => {
+    const vanishing = jest.fn<ReturnType<SecretReader>, Parameters<SecretReader>>(async (name, options) => {
+      if (options?.refresh) throw new MissingSecretError(name);
+      return 'gh-secret';
+    });
+    const record = buildSqsRecord({ body: rotated.body, messageAttributes: rotated.attributes });
+    const verdict = await validateWebhook(readIngestMessage(record), { config, readSecret: vanishing, now: Date.now });
+    expect(rejection(verdict)).toBe('missing-secret');
   });
 });
 

@@ -13,19 +13,46 @@ export class MissingSecretError extends Error {
   }
 }
 
+/**
+ * At most one cache-bypassing read per parameter in this many seconds: a flood of forged
+ * webhooks must not turn into a flood of SSM calls.
+ */
+export const SECRET_REFRESH_INTERVAL_SECONDS = 30;
+
+export interface SecretReadOptions {
+  /**
+   * Bypass the cache, at most once per {@link SECRET_REFRESH_INTERVAL_SECONDS} per parameter.
+   * For a signature that failed against the cached secret: the secret may have been rotated.
+   */
+  readonly refresh?: boolean;
+}
+
 /** Reads a SecureString parameter, decrypted; throws {@link MissingSecretError} when absent. */
-export type SecretReader = (parameterName: string) => Promise<string>;
+export type SecretReader = (parameterName: string, options?: SecretReadOptions) => Promise<string>;
 
 /**
  * A reader backed by one SSM client and one cache for the life of the container. Any error other
  * than a missing parameter (throttling, 5xx, access denied) propagates, so the record fails and
  * SQS retries it.
  */
-export function createSecretReader(ssm: SSMClient, maxAgeSeconds = SECRET_CACHE_SECONDS): SecretReader {
+export function createSecretReader(
+  ssm: SSMClient,
+  maxAgeSeconds = SECRET_CACHE_SECONDS,
+  now: () => number = Date.now,
+): SecretReader {
   const provider = new SSMProvider({ awsSdkV3Client: ssm });
-  return async (parameterName) => {
+  const lastRefreshAt = new Map<string, number>();
+  return async (parameterName, { refresh = false } = {}) => {
+    const previous = lastRefreshAt.get(parameterName);
+    const forceFetch = refresh && (previous === undefined || now() - previous >= SECRET_REFRESH_INTERVAL_SECONDS * 1000);
+    if (forceFetch) lastRefreshAt.set(parameterName, now());
     try {
-      const value = await provider.get(parameterName, { decrypt: true, maxAge: maxAgeSeconds, throwOnMissing: true });
+      const value = await provider.get(parameterName, {
+        decrypt: true,
+        maxAge: maxAgeSeconds,
+        throwOnMissing: true,
+        forceFetch,
+      });
       if (typeof value !== 'string' || value === '') throw new MissingSecretError(parameterName);
       return value;
     } catch (error) {

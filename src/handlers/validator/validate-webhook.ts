@@ -53,24 +53,30 @@ export async function validateWebhook(message: IngestMessage, context: Validatio
   if (signatureHeader === undefined) return reject('missing-signature', `no ${headerName} header`);
 
   const parameterName = `${config.sourceSecretsPath}${source}`;
-  let secret: string;
+  // Stripe's timestamp is checked against the time API Gateway received the request, not the
+  // time this record is processed: a backlog or a retry must not turn genuine events stale.
+  const receivedAtMillis = message.receivedAtMillis ?? context.now();
+  const verifyWith = async (refresh: boolean) => {
+    const secret = await context.readSecret(parameterName, { refresh });
+    return verifySignature(scheme, {
+      signatureHeader,
+      rawBody,
+      secret,
+      receivedAtSeconds: Math.floor(receivedAtMillis / 1000),
+      stripeToleranceSeconds: config.stripeToleranceSeconds,
+    });
+  };
+
+  let signature;
   try {
-    secret = await context.readSecret(parameterName);
+    signature = await verifyWith(false);
+    // A secret rotated within the cache's lifetime fails genuine webhooks: before rejecting one,
+    // re-read the secret (the reader rate-limits these reads) and verify once more.
+    if (!signature.valid && signature.reason === 'bad-signature') signature = await verifyWith(true);
   } catch (error) {
     if (error instanceof MissingSecretError) return reject('missing-secret', `SSM parameter ${parameterName} does not exist`);
     throw error;
   }
-
-  // Stripe's timestamp is checked against the time API Gateway received the request, not the
-  // time this record is processed: a backlog or a retry must not turn genuine events stale.
-  const receivedAtMillis = message.receivedAtMillis ?? context.now();
-  const signature = verifySignature(scheme, {
-    signatureHeader,
-    rawBody,
-    secret,
-    receivedAtSeconds: Math.floor(receivedAtMillis / 1000),
-    stripeToleranceSeconds: config.stripeToleranceSeconds,
-  });
   if (!signature.valid) return reject(signature.reason, `${headerName} does not verify (${signature.reason})`);
 
   let payload: JsonValue;
