@@ -128,6 +128,14 @@ describeIfTerraform('terraform validate and plan (offline)', (mirror) => {
     ['function_timeouts', { function_timeouts: '{ validator = 901 }' }],
     ['idempotency_ttl_seconds', { idempotency_ttl_seconds: '3600' }],
     ['aws_region', { aws_region: 'mars' }],
+    ['environment_suffix', { environment_suffix: 'dev-' }],
+    ['alarm_email', { alarm_email: 'ops@example' }],
+    ['delivery_url', { delivery_url: 'https://' }],
+    ['webhook_sources', { webhook_sources: '{ "Git Hub" = { scheme = "github" } }' }],
+    ['alarm_thresholds', { alarm_thresholds: '{ api_latency_p99_ms = -1 }' }],
+    ['function_timeouts', { function_timeouts: '{ dispatcher = 2.5 }' }],
+    ['api_throttle_rate_limit', { api_throttle_rate_limit: '0' }],
+    ['api_throttle_burst_limit', { api_throttle_burst_limit: '0.5' }],
   ])('invalid %s fails the plan with an error naming it', async (variable, vars) => {
     const output = await tf.planFailure(vars);
     expect(output).toContain('Invalid value for variable');

@@ -1,0 +1,62 @@
+/**
+ * Just enough of Terraform's expression language to compare the values the rules care about,
+ * many of which are plan-time expressions: a timeout of `${var.function_timeouts.validator}`, a
+ * visibility timeout of `${var.function_timeouts.validator * 6}`.
+ */
+
+/** `factor × term`, or the plain number `factor` when there is no term. */
+export interface Linear {
+  /** A Terraform traversal such as `var.function_timeouts.validator`; absent for a constant. */
+  readonly term?: string;
+  readonly factor: number;
+}
+
+const NUMBER = String.raw`\d+(?:\.\d+)?`;
+const TRAVERSAL = String.raw`[A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*|\[\d+\])*`;
+const CONSTANT = new RegExp(`^${NUMBER}$`);
+const TERM = new RegExp(`^(${TRAVERSAL})$`);
+const TERM_TIMES = new RegExp(`^(${TRAVERSAL})\\s*\\*\\s*(${NUMBER})$`);
+const TIMES_TERM = new RegExp(`^(${NUMBER})\\s*\\*\\s*(${TRAVERSAL})$`);
+const WHOLE_INTERPOLATION = /^\$\{([^{}]*)\}$/;
+
+/**
+ * Reads a number, a numeric string, or one interpolation of the forms `x`, `x * k` or `k * x`.
+ * Anything else (a conditional, a function call, several interpolations) is `undefined`: the
+ * rules treat what they cannot read as unproven rather than guess.
+ */
+export function linear(value: unknown): Linear | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? { factor: value } : undefined;
+  if (typeof value !== 'string') return undefined;
+  const text = value.trim();
+  if (CONSTANT.test(text)) return { factor: Number(text) };
+  const interpolation = WHOLE_INTERPOLATION.exec(text);
+  if (!interpolation) return undefined;
+  const expression = interpolation[1].trim();
+  if (CONSTANT.test(expression)) return { factor: Number(expression) };
+  const term = TERM.exec(expression);
+  if (term) return { term: term[1], factor: 1 };
+  const termTimes = TERM_TIMES.exec(expression);
+  if (termTimes) return { term: termTimes[1], factor: Number(termTimes[2]) };
+  const timesTerm = TIMES_TERM.exec(expression);
+  if (timesTerm) return { term: timesTerm[2], factor: Number(timesTerm[1]) };
+  return undefined;
+}
+
+export type Comparison = 'holds' | 'fails' | 'unknown';
+
+/**
+ * Whether `left ≥ multiple × right`. Provable when both are constants, or when both scale the
+ * same term (assumed positive: the terms compared here are timeouts and retention periods,
+ * which Terraform variable validation and AWS keep ≥ 1).
+ */
+export function atLeast(left: Linear | undefined, multiple: number, right: Linear | undefined): Comparison {
+  if (!left || !right || left.term !== right.term) return 'unknown';
+  return left.factor >= multiple * right.factor ? 'holds' : 'fails';
+}
+
+/** Renders a linear value back as Terraform would show it, for messages. */
+export function describeLinear(value: Linear | undefined, raw: unknown): string {
+  if (!value) return JSON.stringify(raw);
+  if (value.term === undefined) return String(value.factor);
+  return value.factor === 1 ? value.term : `${value.term} * ${value.factor}`;
+}
