@@ -1,5 +1,7 @@
+import * as path from 'node:path';
 import { App } from 'cdktf';
 import { readSynthSettings } from './src/config/settings';
+import { removeStaleConfiguration } from './src/hcl/configuration-files';
 import { STACK_NAME, WebhookPipelineStack } from './stacks/webhook-pipeline-stack';
 
 // Settings are read before the App exists, so a bad one fails synth before anything is written.
@@ -7,3 +9,5 @@ const settings = readSynthSettings();
 const app = new App();
 new WebhookPipelineStack(app, STACK_NAME, { settings });
 app.synth();
+// `cdktf synth --hcl` writes cdk.tf, plain synth cdk.tf.json: keep only the one just written.
+removeStaleConfiguration(path.join(app.outdir, 'stacks', STACK_NAME), app.hclOutput);

@@ -1,19 +1,22 @@
 import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
-import { CloudBackend, Fn, LocalBackend, NamedCloudWorkspace, TerraformLocal, TerraformOutput, TerraformStack, Token } from 'cdktf';
+import { Aspects, CloudBackend, Fn, LocalBackend, NamedCloudWorkspace, TerraformLocal, TerraformOutput, TerraformStack, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { AlarmFactory } from '../src/alarms/alarm-factory';
 import { buildAlarmDefinitions } from '../src/alarms/catalogue';
 import { bundleHandler, HandlerBundle } from '../src/bundling/bundle-handler';
 import { SynthSettings } from '../src/config/settings';
 import { PipelineVariables } from '../src/config/variables';
-import { FunctionName, HANDLER_ENV, METRICS_NAMESPACE } from '../src/contract';
+import { FUNCTION_NAMES, FunctionName, HANDLER_ENV, METRICS_NAMESPACE } from '../src/contract';
 import { AlarmTopic } from '../src/constructs/alarm-topic';
 import { IdempotencyTable } from '../src/constructs/idempotency-table';
+import { PipelineDashboard } from '../src/constructs/pipeline-dashboard';
 import { PipelineFunction } from '../src/constructs/pipeline-function';
 import { QueueWithDlq } from '../src/constructs/queue-with-dlq';
 import { WebhookApi } from '../src/constructs/webhook-api';
+import { renderWithHclSafeStrings } from '../src/hcl/hcl-strings';
 import { PolicyStatement } from '../src/iam/policy-document';
+import { PolicyCheck } from '../src/policy/policy-check';
 
 export const STACK_NAME = 'webhook-pipeline';
 /** SQS advice for Lambda consumers: visibility timeout at least six times the function timeout. */
@@ -37,6 +40,7 @@ export class WebhookPipelineStack extends TerraformStack {
   public readonly alarmTopic: AlarmTopic;
   public readonly alarms: AlarmFactory;
   public readonly idempotencyTable: IdempotencyTable;
+  public readonly dashboard: PipelineDashboard;
 
   constructor(scope: Construct, id: string, props: WebhookPipelineStackProps) {
     super(scope, id);
@@ -105,8 +109,10 @@ export class WebhookPipelineStack extends TerraformStack {
       logRetentionDays: vars.logRetentionDays.numberValue,
       tracingEnabledExpression: 'var.enable_xray',
     });
+    // The `service` dimension of the handlers' EMF metrics, which the dashboard charts.
+    const serviceName = (fn: FunctionName) => `webhook-${fn}`;
     const powertools = (fn: FunctionName) => ({
-      POWERTOOLS_SERVICE_NAME: `webhook-${fn}`,
+      POWERTOOLS_SERVICE_NAME: serviceName(fn),
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       POWERTOOLS_LOG_LEVEL: 'INFO',
       POWERTOOLS_TRACE_ENABLED: '${var.enable_xray}',
@@ -187,6 +193,25 @@ export class WebhookPipelineStack extends TerraformStack {
       }),
     });
 
+    // Setup the dashboard. Alarm ARNs are built from the alarms' names (known at plan time) rather
+    // than read from the alarms, so `terraform plan` shows the dashboard body, not "known after apply".
+    this.dashboard = new PipelineDashboard(this, 'dashboard', {
+      dashboardName: `${STACK_NAME}-${suffix}`,
+      region,
+      functions: FUNCTION_NAMES.map((name) => ({
+        name,
+        functionName: this.functions[name].function.functionName,
+        logGroupName: this.functions[name].logGroup.name,
+        serviceName: serviceName(name),
+      })),
+      queues: queues.map((q) => ({ name: q.name, queueName: q.queue.name, deadLetterQueueName: q.deadLetterQueue.name })),
+      apiName: this.api.api.name,
+      apiStageName: this.api.stage.stageName,
+      alarmArns: this.alarms.alarms.map((alarm) => arn('cloudwatch', `alarm:${alarm.alarmNameInput}`)),
+      alarmsEnabledExpression: 'var.enable_alarms',
+      dependsOn: this.alarms.alarms,
+    });
+
     // Setup outputs: `cdktf deploy --outputs-file` writes these for integration tests.
     const outputs: Record<string, string> = {
       webhook_base_url: this.api.webhookBaseUrl,
@@ -196,6 +221,7 @@ export class WebhookPipelineStack extends TerraformStack {
       idempotency_table_name: this.idempotencyTable.table.name,
       source_secrets_path: sourceSecretsPath,
       delivery_secret_parameter: deliverySecretParameter,
+      dashboard_name: this.dashboard.dashboard.dashboardName,
     };
     for (const q of queues) {
       outputs[`${q.name}_queue_url`] = q.queue.url;
@@ -207,5 +233,14 @@ export class WebhookPipelineStack extends TerraformStack {
     for (const [name, value] of Object.entries(outputs)) {
       new TerraformOutput(this, name, { value });
     }
+
+    // Policy as code: every synth checks the finished stack against the README's rule table and
+    // fails, naming each rule and construct, before anything is written.
+    Aspects.of(this).add(new PolicyCheck());
+  }
+
+  /** `cdktf synth --hcl`: cdktf's renderer needs help with strings that mix text and references. */
+  public override toHclTerraform(): Record<string, any> {
+    return renderWithHclSafeStrings(this, () => super.toHclTerraform());
   }
 }

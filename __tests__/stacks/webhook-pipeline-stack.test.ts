@@ -24,7 +24,7 @@ describe('WebhookPipelineStack', () => {
     expect(masked).toMatchSnapshot();
   });
 
-  test('is valid Terraform JSON with the pinned AWS provider', () => {
+  test('pins the AWS provider to 5.100.0', () => {
     expect(json.terraform.required_providers.aws.version).toBe('5.100.0');
   });
 
@@ -40,6 +40,7 @@ describe('WebhookPipelineStack', () => {
       aws_sns_topic_subscription: 1,
       aws_cloudwatch_metric_alarm: 24,
       aws_dynamodb_table: 1,
+      aws_cloudwatch_dashboard: 1,
     });
   });
 
@@ -265,6 +266,15 @@ describe('WebhookPipelineStack', () => {
     expect(raw).toHaveResourceWithProperties(CloudwatchMetricAlarm, { alarm_name: 'webhook-validator-error-rate-${var.environment_suffix}' });
   });
 
+  test('the dashboard is named after the environment, lists the alarms only while they exist, and is an output', () => {
+    const [dashboard] = values('aws_cloudwatch_dashboard');
+    expect(dashboard.dashboard_name).toBe('webhook-pipeline-${var.environment_suffix}');
+    expect(dashboard.dashboard_body).toMatch(/^\$\{jsonencode\(/);
+    expect(dashboard.dashboard_body).toContain('var.enable_alarms ? [{"type" = "alarm"');
+    expect(dashboard.depends_on).toHaveLength(24);
+    expect(json.output.dashboard_name.value).toMatch(/^\$\{aws_cloudwatch_dashboard\.\S+\.dashboard_name\}$/);
+  });
+
   test('idempotency table is on-demand, encrypted and expires records by TTL', () => {
     expect(raw).toHaveResourceWithProperties(DynamodbTable, {
       billing_mode: 'PAY_PER_REQUEST',
@@ -286,6 +296,7 @@ describe('WebhookPipelineStack', () => {
       [
         'alarm_topic_arn',
         'api_id',
+        'dashboard_name',
         'api_stage',
         'deliver_dlq_url',
         'deliver_queue_url',

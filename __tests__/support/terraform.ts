@@ -1,46 +1,17 @@
 /**
  * Runs the real `terraform` binary against synthesized JSON, offline: providers come from a local
- * filesystem mirror through a CLI config file of our own, and credentials are fake. Everything
- * test-only (mirror config, `skip_*` flags, state location) lives beside the synthesized JSON in
+ * filesystem mirror through a CLI config file of our own, and credentials are fake. Mirror
+ * discovery, the CLI config and the environment are shared with the local deploy scripts
+ * (`scripts/lib/terraform-env.ts`). Everything test-only (mirror config, `skip_*` flags, state location) lives beside the synthesized JSON in
  * files the product never ships.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { AWS_PROVIDER, findProviderMirror, terraformEnv, terraformVersion, writeCliConfig } from '../../scripts/lib/terraform-env';
 
-export const AWS_PROVIDER = { namespace: 'hashicorp', type: 'aws', version: '5.100.0' } as const;
-
-/** Where provider mirrors usually live; `TF_PROVIDER_MIRROR` overrides the search. */
-const MIRROR_CANDIDATES = [
-  '/opt/tf-plugins',
-  path.join(os.homedir(), '.terraform.d', 'plugins'),
-  path.join(os.homedir(), '.local', 'share', 'terraform', 'plugins'),
-  '/usr/local/share/terraform/plugins',
-  '/usr/share/terraform/plugins',
-];
-
-const hasAwsProvider = (dir: string) =>
-  fs.existsSync(path.join(dir, 'registry.terraform.io', AWS_PROVIDER.namespace, AWS_PROVIDER.type, AWS_PROVIDER.version));
-
-export function findProviderMirror(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const explicit = env.TF_PROVIDER_MIRROR;
-  if (explicit) {
-    if (!hasAwsProvider(explicit)) {
-      throw new Error(`TF_PROVIDER_MIRROR=${explicit} holds no hashicorp/aws ${AWS_PROVIDER.version}`);
-    }
-    return explicit;
-  }
-  return MIRROR_CANDIDATES.find(hasAwsProvider);
-}
-
-export function terraformVersion(): string | undefined {
-  try {
-    return execFileSync('terraform', ['version', '-json'], { encoding: 'utf8', env: { ...process.env, CHECKPOINT_DISABLE: '1' } });
-  } catch {
-    return undefined;
-  }
-}
+export { AWS_PROVIDER, findProviderMirror, terraformVersion, writeCliConfig };
 
 /**
  * Whether the Terraform suites can run. They say so loudly when they cannot, and under CI=true
@@ -71,27 +42,6 @@ export function describeIfTerraform(name: string, body: (mirror: string) => void
   }
   console.warn(`\n*** SKIPPING "${name}": ${availability.reason} ***\n`);
   describe.skip(name, () => body(''));
-}
-
-/** A CLI config that installs providers only from the mirror, with a shared plugin cache. */
-export function writeCliConfig(dir: string, mirror: string): string {
-  const cacheDir = path.join(os.tmpdir(), 'webhook-pipeline-tf-plugin-cache');
-  fs.mkdirSync(cacheDir, { recursive: true });
-  const file = path.join(dir, 'terraform.rc');
-  fs.writeFileSync(
-    file,
-    [
-      `plugin_cache_dir = ${JSON.stringify(cacheDir)}`,
-      'provider_installation {',
-      `  filesystem_mirror {`,
-      `    path    = ${JSON.stringify(mirror)}`,
-      `    include = ["registry.terraform.io/*/*"]`,
-      '  }',
-      '}',
-      '',
-    ].join('\n'),
-  );
-  return file;
 }
 
 export interface OfflineOverrideOptions {
@@ -143,17 +93,7 @@ export class TerraformRunner {
   ) {}
 
   get env(): NodeJS.ProcessEnv {
-    return {
-      ...process.env,
-      TF_CLI_CONFIG_FILE: this.cliConfigFile,
-      CHECKPOINT_DISABLE: '1',
-      TF_IN_AUTOMATION: '1',
-      TF_INPUT: '0',
-      AWS_ACCESS_KEY_ID: 'test',
-      AWS_SECRET_ACCESS_KEY: 'test',
-      AWS_EC2_METADATA_DISABLED: 'true',
-      ...this.extraEnv,
-    };
+    return terraformEnv(this.cliConfigFile, this.extraEnv);
   }
 
   /** Runs terraform; never throws on a non-zero exit, so tests can assert on failures. */

@@ -1,0 +1,202 @@
+import { CloudwatchDashboard } from '@cdktf/provider-aws/lib/cloudwatch-dashboard';
+import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
+import { Testing } from 'cdktf';
+import { FUNCTION_NAMES, HANDLER_METRICS, METRICS_NAMESPACE, REJECTION_REASONS } from '../../../src/contract';
+import {
+  assertJsonencodeSafe,
+  dashboardLayout,
+  evenly,
+  GRID_WIDTH,
+  PipelineDashboard,
+  PipelineDashboardProps,
+  Widget,
+} from '../../../src/constructs/pipeline-dashboard';
+
+const props: PipelineDashboardProps = {
+  dashboardName: 'webhook-pipeline-${var.environment_suffix}',
+  region: '${var.aws_region}',
+  functions: FUNCTION_NAMES.map((name) => ({
+    name,
+    functionName: `fn-${name}`,
+    logGroupName: `/aws/lambda/fn-${name}`,
+    serviceName: `webhook-${name}`,
+  })),
+  queues: ['ingest', 'process', 'deliver'].map((name) => ({ name, queueName: `q-${name}`, deadLetterQueueName: `q-${name}-dlq` })),
+  apiName: 'api',
+  apiStageName: 'v1',
+  alarmArns: ['arn:aws:cloudwatch:us-east-1:123456789012:alarm:a', 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:b'],
+  alarmsEnabledExpression: 'var.enable_alarms',
+};
+const layout = dashboardLayout(props);
+const metricWidgets = layout.always.filter((w) => w.type === 'metric');
+const byTitle = (title: string) => {
+  const widget = layout.always.find((w) => w.properties.title === title);
+  if (!widget) throw new Error(`no widget "${title}"`);
+  return widget;
+};
+type Line = (string | Record<string, unknown>)[];
+const lines = (title: string) => byTitle(title).properties.metrics as Line[];
+const cells = (w: Widget) => {
+  const out: string[] = [];
+  for (let x = w.x; x < w.x + w.width; x++) for (let y = w.y; y < w.y + w.height; y++) out.push(`${x},${y}`);
+  return out;
+};
+
+describe('dashboardLayout', () => {
+  test('widgets tile the 24-unit grid without overlapping, in either alarm state', () => {
+    for (const alarmWidgets of [layout.whenAlarmsEnabled, layout.whenAlarmsDisabled]) {
+      const widgets = [...layout.always, ...alarmWidgets];
+      const all = widgets.flatMap(cells);
+      expect(new Set(all).size).toBe(all.length);
+      for (const w of widgets) expect(w.x + w.width).toBeLessThanOrEqual(GRID_WIDTH);
+    }
+  });
+
+  test('alarm status sits right under the header; while alarms are off a note takes its place', () => {
+    const [header] = layout.always;
+    expect(header.type).toBe('text');
+    const [status] = layout.whenAlarmsEnabled;
+    const [note] = layout.whenAlarmsDisabled;
+    expect(status).toMatchObject({ type: 'alarm', x: 0, y: header.height, width: GRID_WIDTH });
+    expect(status.properties.alarms).toEqual(props.alarmArns);
+    expect(note).toMatchObject({ type: 'text', x: status.x, y: status.y, width: status.width, height: status.height });
+    expect(note.properties.markdown).toContain('enable_alarms = false');
+  });
+
+  test('every metric widget names its region and a one-minute period', () => {
+    expect(metricWidgets.length).toBeGreaterThan(10);
+    for (const w of metricWidgets) expect(w.properties).toMatchObject({ region: props.region, period: 60 });
+  });
+
+  test.each([
+    ['Lambda invocations', 'Invocations', 'Sum'],
+    ['Lambda errors', 'Errors', 'Sum'],
+    ['Lambda throttles', 'Throttles', 'Sum'],
+    ['Lambda duration p99 (ms)', 'Duration', 'p99'],
+    ['Lambda concurrent executions', 'ConcurrentExecutions', 'Maximum'],
+  ])('%s: one line per function', (title, metric, stat) => {
+    expect(lines(title)).toEqual(
+      FUNCTION_NAMES.map((name) => ['AWS/Lambda', metric, 'FunctionName', `fn-${name}`, { label: name, stat }]),
+    );
+  });
+
+  test('concurrency is drawn against the reserved concurrency', () => {
+    expect(byTitle('Lambda concurrent executions').properties.annotations).toEqual({
+      horizontal: [{ label: 'reserved concurrency', value: 100 }],
+    });
+  });
+
+  test.each([
+    ['Queue depth (visible messages)', 'ApproximateNumberOfMessagesVisible', ['q-ingest', 'q-process', 'q-deliver']],
+    ['Oldest message age (s)', 'ApproximateAgeOfOldestMessage', ['q-ingest', 'q-process', 'q-deliver']],
+    ['Dead-letter queue depth', 'ApproximateNumberOfMessagesVisible', ['q-ingest-dlq', 'q-process-dlq', 'q-deliver-dlq']],
+  ])('%s: one line per queue', (title, metric, queueNames) => {
+    expect(lines(title).map((line) => line.slice(0, 4))).toEqual(queueNames.map((q) => ['AWS/SQS', metric, 'QueueName', q]));
+  });
+
+  test('the API: requests, 4XX, 5XX and p99 latency of the stage', () => {
+    const api = (title: string) => lines(title).map((line) => [line[1], ...line.slice(2, 6), (line[6] as { stat: string }).stat]);
+    expect(api('API requests')).toEqual([['Count', 'ApiName', 'api', 'Stage', 'v1', 'Sum']]);
+    expect(api('API 4XX answers')).toEqual([['4XXError', 'ApiName', 'api', 'Stage', 'v1', 'Sum']]);
+    expect(api('API 5XX answers (webhooks not stored)')).toEqual([['5XXError', 'ApiName', 'api', 'Stage', 'v1', 'Sum']]);
+    expect(api('API latency p99 (ms)').map((l) => [l[0], l[5]])).toEqual([['Latency', 'p99'], ['IntegrationLatency', 'p99']]);
+  });
+
+  test("the handlers' EMF metrics, with the service dimension Powertools adds", () => {
+    const emf = (title: string) => lines(title).map((line) => line.slice(0, 4));
+    expect(emf('Validator: accepted webhooks')).toEqual([[METRICS_NAMESPACE, HANDLER_METRICS.accepted, 'service', 'webhook-validator']]);
+    expect(emf('Processor: forwarded and duplicates')).toEqual([
+      [METRICS_NAMESPACE, HANDLER_METRICS.forwarded, 'service', 'webhook-processor'],
+      [METRICS_NAMESPACE, HANDLER_METRICS.duplicate, 'service', 'webhook-processor'],
+    ]);
+    expect(emf('Dispatcher: delivered and failed deliveries')).toEqual([
+      [METRICS_NAMESPACE, HANDLER_METRICS.delivered, 'service', 'webhook-dispatcher'],
+      [METRICS_NAMESPACE, HANDLER_METRICS.deliveryFailed, 'service', 'webhook-dispatcher'],
+    ]);
+  });
+
+  test('rejections: one stacked line per reason, with both dimensions the validator emits', () => {
+    const widget = byTitle('Validator: rejected webhooks by reason');
+    expect(widget.properties.stacked).toBe(true);
+    expect(lines('Validator: rejected webhooks by reason')).toEqual(
+      REJECTION_REASONS.map((reason) => [
+        METRICS_NAMESPACE,
+        HANDLER_METRICS.rejected,
+        'service',
+        'webhook-validator',
+        'reason',
+        reason,
+        { label: reason, stat: 'Sum' },
+      ]),
+    );
+  });
+
+  test('the logs widget queries the three function log groups for errors and warnings', () => {
+    const logs = layout.always.find((w) => w.type === 'log')!;
+    const query = logs.properties.query as string;
+    for (const name of FUNCTION_NAMES) expect(query).toContain(`SOURCE '/aws/lambda/fn-${name}'`);
+    expect(query).toContain("filter level = 'ERROR' or level = 'WARN'");
+  });
+
+  test('fewer functions: the outcome row still fills the grid', () => {
+    const small = dashboardLayout({ ...props, functions: props.functions.slice(1) });
+    const outcomes = small.always.filter((w) => /^(Processor|Dispatcher)/.test(String(w.properties.title)));
+    expect(outcomes.map((w) => w.width)).toEqual([12, 12]);
+    expect(small.always.some((w) => String(w.properties.title).startsWith('Validator'))).toBe(false);
+  });
+});
+
+describe('evenly', () => {
+  test.each([
+    [1, [24]],
+    [3, [8, 8, 8]],
+    [5, [5, 5, 5, 5, 4]],
+    [7, [4, 4, 4, 3, 3, 3, 3]],
+  ])('%d widgets', (count, widths) => {
+    expect(evenly(count)).toEqual(widths);
+    expect(widths.reduce((a, b) => a + b, 0)).toBe(GRID_WIDTH);
+  });
+});
+
+describe('assertJsonencodeSafe', () => {
+  test('passes plain widgets through', () => {
+    const value = { a: ['x', 1, null, true], b: { c: "SOURCE 'x'" } };
+    expect(assertJsonencodeSafe(value)).toEqual(value);
+  });
+
+  test.each([['say "hi"'], ['C:\\temp']])('rejects %s, naming where it is', (text) => {
+    expect(() => assertJsonencodeSafe({ widgets: [{ title: text }] })).toThrow(/widgets\.widgets\[0\]\.title: .* double quote or backslash/);
+  });
+
+  test('a layout with a quote in a name fails synth', () => {
+    expect(() => dashboardLayout({ ...props, apiName: 'my "api"' })).toThrow(/double quote/);
+  });
+});
+
+describe('PipelineDashboard', () => {
+  const synth = () =>
+    Testing.synthScope((scope) => {
+      const queue = new SqsQueue(scope, 'queue', { name: 'q' });
+      new PipelineDashboard(scope, 'dashboard', {
+        ...props,
+        queues: [{ name: 'ingest', queueName: queue.name, deadLetterQueueName: 'q-dlq' }],
+        dependsOn: [queue],
+      });
+    });
+  const [dashboard] = Object.values<any>(JSON.parse(synth()).resource.aws_cloudwatch_dashboard);
+
+  test('is named as given and waits for what it depends on', () => {
+    expect(synth()).toHaveResourceWithProperties(CloudwatchDashboard, { dashboard_name: 'webhook-pipeline-${var.environment_suffix}' });
+    expect(dashboard.depends_on).toEqual(['aws_sqs_queue.queue']);
+  });
+
+  test('builds the body with jsonencode: references resolve, alarm widgets follow the toggle', () => {
+    const body: string = dashboard.dashboard_body;
+    expect(body).toMatch(/^\$\{jsonencode\(\{"widgets" = concat\(\[/);
+    expect(body).toContain('"region" = var.aws_region');
+    expect(body).toContain('"QueueName", aws_sqs_queue.queue.name');
+    expect(body).toContain('var.enable_alarms ? [{"type" = "alarm"');
+    expect(body).toContain('var.enable_alarms ? [] : [{"type" = "text"');
+    expect(body).not.toContain('$${');
+  });
+});

@@ -1,0 +1,272 @@
+import { CloudwatchDashboard } from '@cdktf/provider-aws/lib/cloudwatch-dashboard';
+import { Fn, ITerraformDependable, ref } from 'cdktf';
+import { Construct } from 'constructs';
+import { FunctionName, HANDLER_METRICS, METRICS_NAMESPACE, REJECTION_REASON_DIMENSION, REJECTION_REASONS } from '../contract';
+import { templateAsExpression } from '../hcl/expression-tokens';
+import { mapStrings } from '../hcl/hcl-strings';
+import { RESERVED_CONCURRENCY } from './pipeline-function';
+
+/** One pipeline function as the dashboard shows it. */
+export interface DashboardFunction {
+  /** Which pipeline function: the label of its lines, and which of the handlers' metrics it emits. */
+  readonly name: FunctionName;
+  readonly functionName: string;
+  /** Its log group, queried by the logs widget. */
+  readonly logGroupName: string;
+  /** POWERTOOLS_SERVICE_NAME: the `service` dimension of its EMF metrics. */
+  readonly serviceName: string;
+}
+
+/** One main queue and its dead-letter queue. */
+export interface DashboardQueue {
+  /** Short name, e.g. `ingest`: the label of its lines. */
+  readonly name: string;
+  readonly queueName: string;
+  readonly deadLetterQueueName: string;
+}
+
+export interface PipelineDashboardProps {
+  /** Physical name, e.g. `webhook-pipeline-${var.environment_suffix}`. */
+  readonly dashboardName: string;
+  /** Region of every metric and log widget. */
+  readonly region: string;
+  /** In pipeline order: validator, processor, dispatcher. */
+  readonly functions: readonly DashboardFunction[];
+  /** In pipeline order: ingest, process, deliver. */
+  readonly queues: readonly DashboardQueue[];
+  readonly apiName: string;
+  readonly apiStageName: string;
+  /** ARNs of the alarms the alarm-status widget lists. */
+  readonly alarmArns: readonly string[];
+  /**
+   * Terraform expression (without `${}`) that is true when the alarms exist. While it is false
+   * the alarm-status widget gives way to a note: CloudWatch rejects an alarm widget without alarms.
+   */
+  readonly alarmsEnabledExpression: string;
+  /** What the dashboard waits for, e.g. the alarms its widget lists. */
+  readonly dependsOn?: ITerraformDependable[];
+}
+
+/** Dashboards are laid out on a grid 24 units wide. */
+export const GRID_WIDTH = 24;
+const PERIOD_SECONDS = 60;
+
+/** A widget of the dashboard body (CloudWatch's dashboard body structure). */
+export interface Widget {
+  readonly type: 'metric' | 'alarm' | 'text' | 'log';
+  readonly x: number;
+  readonly y: number;
+  readonly width: number;
+  readonly height: number;
+  readonly properties: Record<string, unknown>;
+}
+
+type Placement = Pick<Widget, 'x' | 'y' | 'width' | 'height'>;
+/** One entry of a metric widget's `metrics`: namespace, name, dimension pairs, then rendering options. */
+type MetricLine = (string | Record<string, unknown>)[];
+
+/** The widgets, split by whether the alarms exist. */
+export interface DashboardLayout {
+  readonly always: Widget[];
+  readonly whenAlarmsEnabled: Widget[];
+  readonly whenAlarmsDisabled: Widget[];
+}
+
+/** Places rows of widgets top to bottom; callers make each row's widths add up to the grid width. */
+class Rows {
+  private y = 0;
+
+  row(height: number, widths: number[]): Placement[] {
+    let x = 0;
+    const placements = widths.map((width) => {
+      const placement = { x, y: this.y, width, height };
+      x += width;
+      return placement;
+    });
+    this.y += height;
+    return placements;
+  }
+}
+
+/** `count` widths filling the grid, as even as whole units allow. */
+export const evenly = (count: number): number[] =>
+  Array.from({ length: count }, (_, i) => Math.floor(GRID_WIDTH / count) + (i < GRID_WIDTH % count ? 1 : 0));
+
+type HandlerMetric = (typeof HANDLER_METRICS)[keyof typeof HANDLER_METRICS];
+
+/** The EMF counts each handler emits, as the dashboard groups them (src/handlers/<name>/index.ts). */
+const HANDLER_OUTCOMES: Record<FunctionName, { readonly title: string; readonly metrics: readonly HandlerMetric[] }> = {
+  validator: { title: 'Validator: accepted webhooks', metrics: [HANDLER_METRICS.accepted] },
+  processor: { title: 'Processor: forwarded and duplicates', metrics: [HANDLER_METRICS.forwarded, HANDLER_METRICS.duplicate] },
+  dispatcher: { title: 'Dispatcher: delivered and failed deliveries', metrics: [HANDLER_METRICS.delivered, HANDLER_METRICS.deliveryFailed] },
+};
+
+/**
+ * The widgets of the pipeline dashboard as plain data. Strings may hold tokens; none may hold a
+ * double quote or a backslash, which cdktf 0.21 does not escape inside `Fn.jsonencode`.
+ */
+export function dashboardLayout(props: Omit<PipelineDashboardProps, 'dashboardName' | 'alarmsEnabledExpression' | 'dependsOn'>): DashboardLayout {
+  const { region, functions, queues } = props;
+  const rows = new Rows();
+  const metricWidget = (placement: Placement, title: string, metrics: MetricLine[], extra: Record<string, unknown> = {}): Widget => ({
+    type: 'metric',
+    ...placement,
+    properties: { title, region, view: 'timeSeries', stacked: false, period: PERIOD_SECONDS, metrics, ...extra },
+  });
+  const lambda = (metricName: string, stat: string) =>
+    functions.map((fn): MetricLine => ['AWS/Lambda', metricName, 'FunctionName', fn.functionName, { label: fn.name, stat }]);
+  const sqs = (metricName: string, queueName: (q: DashboardQueue) => string, label: (q: DashboardQueue) => string) =>
+    queues.map((q): MetricLine => ['AWS/SQS', metricName, 'QueueName', queueName(q), { label: label(q), stat: 'Maximum' }]);
+  const api = (metricName: string, stat: string, label: string): MetricLine =>
+    ['AWS/ApiGateway', metricName, 'ApiName', props.apiName, 'Stage', props.apiStageName, { label, stat }];
+  const handler = (fn: DashboardFunction, metricName: HandlerMetric): MetricLine =>
+    [METRICS_NAMESPACE, metricName, 'service', fn.serviceName, { label: metricName, stat: 'Sum' }];
+  // Rejected carries a reason dimension; one line per reason, stacked, shows the total too.
+  const rejections = (fn: DashboardFunction): MetricLine[] =>
+    REJECTION_REASONS.map((reason) => [
+      METRICS_NAMESPACE,
+      HANDLER_METRICS.rejected,
+      'service',
+      fn.serviceName,
+      REJECTION_REASON_DIMENSION,
+      reason,
+      { label: reason, stat: 'Sum' },
+    ]);
+
+  // Header, then alarm status right under it: the first things on-call reads.
+  const [header] = rows.row(3, [GRID_WIDTH]);
+  const [alarmStatus] = rows.row(6, [GRID_WIDTH]);
+  const always: Widget[] = [
+    {
+      type: 'text',
+      ...header,
+      properties: {
+        markdown: [
+          '# Webhook pipeline',
+          'API Gateway → ingest queue → **validator** → process queue → **processor** → deliver queue → **dispatcher** → delivery target.',
+          'Each alarm description names its section of `docs/RUNBOOK.md` (also: redriving a DLQ, replaying a webhook).',
+        ].join('\n\n'),
+      },
+    },
+  ];
+
+  // The API: what providers see.
+  const [requests, clientErrors, serverErrors, latency] = rows.row(6, evenly(4));
+  always.push(
+    metricWidget(requests, 'API requests', [api('Count', 'Sum', 'requests')]),
+    metricWidget(clientErrors, 'API 4XX answers', [api('4XXError', 'Sum', '4XX')]),
+    metricWidget(serverErrors, 'API 5XX answers (webhooks not stored)', [api('5XXError', 'Sum', '5XX')]),
+    metricWidget(latency, 'API latency p99 (ms)', [api('Latency', 'p99', 'latency p99'), api('IntegrationLatency', 'p99', 'SQS integration p99')]),
+  );
+
+  // The handlers' own EMF metrics: what happened to the webhooks.
+  const outcomes = functions.flatMap((fn) => [
+    { title: HANDLER_OUTCOMES[fn.name].title, metrics: HANDLER_OUTCOMES[fn.name].metrics.map((m) => handler(fn, m)), extra: {} },
+    ...(fn.name === 'validator' ? [{ title: 'Validator: rejected webhooks by reason', metrics: rejections(fn), extra: { stacked: true } }] : []),
+  ]);
+  rows.row(6, evenly(outcomes.length)).forEach((placement, i) =>
+    always.push(metricWidget(placement, outcomes[i].title, outcomes[i].metrics, outcomes[i].extra)),
+  );
+
+  // The functions.
+  const [invocations, errors, throttles] = rows.row(6, evenly(3));
+  const [duration, concurrency] = rows.row(6, evenly(2));
+  always.push(
+    metricWidget(invocations, 'Lambda invocations', lambda('Invocations', 'Sum')),
+    metricWidget(errors, 'Lambda errors', lambda('Errors', 'Sum')),
+    metricWidget(throttles, 'Lambda throttles', lambda('Throttles', 'Sum')),
+    metricWidget(duration, 'Lambda duration p99 (ms)', lambda('Duration', 'p99')),
+    metricWidget(concurrency, 'Lambda concurrent executions', lambda('ConcurrentExecutions', 'Maximum'), {
+      annotations: { horizontal: [{ label: 'reserved concurrency', value: RESERVED_CONCURRENCY }] },
+    }),
+  );
+
+  // The queues.
+  const [depth, age, deadLetters] = rows.row(6, evenly(3));
+  always.push(
+    metricWidget(depth, 'Queue depth (visible messages)', sqs('ApproximateNumberOfMessagesVisible', (q) => q.queueName, (q) => q.name)),
+    metricWidget(age, 'Oldest message age (s)', sqs('ApproximateAgeOfOldestMessage', (q) => q.queueName, (q) => q.name)),
+    metricWidget(deadLetters, 'Dead-letter queue depth', sqs('ApproximateNumberOfMessagesVisible', (q) => q.deadLetterQueueName, (q) => `${q.name} DLQ`)),
+  );
+
+  // The logs: the latest failures and rejections across the three functions.
+  const [logs] = rows.row(6, [GRID_WIDTH]);
+  always.push({
+    type: 'log',
+    ...logs,
+    properties: {
+      title: 'Latest errors and rejections',
+      region,
+      view: 'table',
+      query: [
+        ...functions.map((fn) => `SOURCE '${fn.logGroupName}'`),
+        'fields @timestamp, service, level, message, reason, source, deliveryId, messageId',
+        "filter level = 'ERROR' or level = 'WARN'",
+        'sort @timestamp desc',
+        'limit 50',
+      ].join(' | '),
+    },
+  });
+
+  const layout: DashboardLayout = {
+    always,
+    whenAlarmsEnabled: [
+      {
+        type: 'alarm',
+        ...alarmStatus,
+        properties: { title: 'Alarm status', alarms: [...props.alarmArns], sortBy: 'stateUpdatedTimestamp' },
+      },
+    ],
+    whenAlarmsDisabled: [
+      {
+        type: 'text',
+        ...alarmStatus,
+        properties: {
+          markdown: 'Alarms are switched off in this workspace (`enable_alarms = false`): no alarm status to show.',
+        },
+      },
+    ],
+  };
+  return assertJsonencodeSafe(layout);
+}
+
+/**
+ * cdktf 0.21 writes the strings of a `Fn.jsonencode` argument between double quotes without
+ * escaping double quotes or backslashes in them; a dashboard with either would not parse.
+ */
+export function assertJsonencodeSafe<T>(value: T): T {
+  return mapStrings(value, (text, path) => {
+    if (/["\\]/.test(text)) {
+      throw new Error(`dashboard widgets${path}: ${JSON.stringify(text)} holds a double quote or backslash, which cdktf does not escape in Fn.jsonencode`);
+    }
+    return text;
+  });
+}
+
+/**
+ * The operator's view of the pipeline: the API, the handlers' own metrics (accepted, rejected by
+ * reason, duplicates, delivered, failed), each function and queue, the dead-letter queues, the
+ * latest errors and the alarm status. The body is a `jsonencode` expression, so names and ARNs
+ * resolve at plan time and the alarm-status widget exists only while the alarms do.
+ */
+export class PipelineDashboard extends Construct {
+  public readonly dashboard: CloudwatchDashboard;
+
+  constructor(scope: Construct, id: string, props: PipelineDashboardProps) {
+    super(scope, id);
+    const layout = mapStrings(dashboardLayout(props), templateAsExpression);
+    const alarmsEnabled = ref(props.alarmsEnabledExpression);
+
+    this.dashboard = new CloudwatchDashboard(this, 'dashboard', {
+      dashboardName: props.dashboardName,
+      dashboardBody: Fn.jsonencode({
+        widgets: Fn.concat([
+          layout.always,
+          Fn.conditional(alarmsEnabled, layout.whenAlarmsEnabled, []),
+          Fn.conditional(alarmsEnabled, [], layout.whenAlarmsDisabled),
+        ]),
+      }),
+      dependsOn: props.dependsOn,
+    });
+  }
+}
