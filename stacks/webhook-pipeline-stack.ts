@@ -5,6 +5,7 @@ import { Construct } from 'constructs';
 import { AlarmFactory } from '../src/alarms/alarm-factory';
 import { buildAlarmDefinitions } from '../src/alarms/catalogue';
 import { bundleHandler, HandlerBundle } from '../src/bundling/bundle-handler';
+import { resourceName } from '../src/config/naming';
 import { SynthSettings } from '../src/config/settings';
 import { PipelineVariables } from '../src/config/variables';
 import { FUNCTION_NAMES, FunctionName, HANDLER_ENV, METRICS_NAMESPACE } from '../src/contract';
@@ -12,7 +13,7 @@ import { AlarmTopic } from '../src/constructs/alarm-topic';
 import { IdempotencyTable } from '../src/constructs/idempotency-table';
 import { PipelineDashboard } from '../src/constructs/pipeline-dashboard';
 import { PipelineFunction } from '../src/constructs/pipeline-function';
-import { QueueWithDlq } from '../src/constructs/queue-with-dlq';
+import { MAX_MESSAGE_BYTES, QueueWithDlq } from '../src/constructs/queue-with-dlq';
 import { WebhookApi } from '../src/constructs/webhook-api';
 import { renderWithHclSafeStrings } from '../src/hcl/hcl-strings';
 import { PolicyStatement } from '../src/iam/policy-document';
@@ -110,7 +111,8 @@ export class WebhookPipelineStack extends TerraformStack {
       tracingEnabledExpression: 'var.enable_xray',
     });
     // The `service` dimension of the handlers' EMF metrics, which the dashboard charts.
-    const serviceName = (fn: FunctionName) => `webhook-${fn}`;
+    // Suffixed, so two environments in one account and region never share metrics.
+    const serviceName = (fn: FunctionName) => resourceName(fn);
     const powertools = (fn: FunctionName) => ({
       POWERTOOLS_SERVICE_NAME: serviceName(fn),
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
@@ -127,7 +129,7 @@ export class WebhookPipelineStack extends TerraformStack {
           [HANDLER_ENV.webhookSources]: '${jsonencode(var.webhook_sources)}',
           [HANDLER_ENV.sourceSecretsPath]: sourceSecretsPath,
           [HANDLER_ENV.stripeToleranceSeconds]: '300',
-          [HANDLER_ENV.maxBodyBytes]: '262144',
+          [HANDLER_ENV.maxBodyBytes]: String(MAX_MESSAGE_BYTES),
         },
         statements: [sendTo(this.queues.process), readParameters(`${sourceSecretsPath}*`)],
       }),

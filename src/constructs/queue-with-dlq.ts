@@ -9,6 +9,11 @@ import { denyInsecureTransport, policyDocument } from '../iam/policy-document';
 export const DLQ_RETENTION_SECONDS = 14 * 24 * 60 * 60;
 export const MAIN_QUEUE_RETENTION_SECONDS = 4 * 24 * 60 * 60;
 export const MAX_RECEIVE_COUNT = 5;
+/**
+ * Largest message, set explicitly rather than left to the provider's default: the validator
+ * rejects larger bodies with the same limit, and a provider upgrade must not move one without the other.
+ */
+export const MAX_MESSAGE_BYTES = 262144;
 
 export interface QueueWithDlqProps {
   /** Short name, e.g. `ingest`; the queues are `webhook-<name>-<suffix>` and `webhook-<name>-dlq-<suffix>`. */
@@ -43,6 +48,7 @@ export class QueueWithDlq extends Construct {
     this.deadLetterQueue = new SqsQueue(this, 'dlq', {
       name: resourceName(props.name, 'dlq'),
       messageRetentionSeconds: DLQ_RETENTION_SECONDS,
+      maxMessageSize: MAX_MESSAGE_BYTES,
       sqsManagedSseEnabled: true,
     });
 
@@ -50,6 +56,7 @@ export class QueueWithDlq extends Construct {
     this.queue = new SqsQueue(this, 'queue', {
       name: resourceName(props.name),
       messageRetentionSeconds: MAIN_QUEUE_RETENTION_SECONDS,
+      maxMessageSize: MAX_MESSAGE_BYTES,
       visibilityTimeoutSeconds: props.visibilityTimeoutSeconds,
       receiveWaitTimeSeconds: 20,
       sqsManagedSseEnabled: true,
