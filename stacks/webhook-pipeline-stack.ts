@@ -22,6 +22,8 @@ import { PolicyCheck } from '../src/policy/policy-check';
 export const STACK_NAME = 'webhook-pipeline';
 /** SQS advice for Lambda consumers: visibility timeout at least six times the function timeout. */
 export const VISIBILITY_TIMEOUT_FACTOR = 6;
+/** Records per dispatcher invocation; the delivery timeout is derived from it. */
+export const DISPATCHER_BATCH_SIZE = 10;
 
 export interface WebhookPipelineStackProps {
   readonly settings: SynthSettings;
@@ -155,11 +157,15 @@ export class WebhookPipelineStack extends TerraformStack {
       dispatcher: new PipelineFunction(this, 'dispatcher', {
         ...common('dispatcher'),
         source: this.queues.deliver,
+        batchSize: DISPATCHER_BATCH_SIZE,
         environment: {
           ...powertools('dispatcher'),
           [HANDLER_ENV.deliveryUrl]: vars.deliveryUrl.stringValue,
           [HANDLER_ENV.deliverySecretParameter]: deliverySecretParameter,
-          [HANDLER_ENV.deliveryTimeoutMs]: '5000',
+          // Deliveries run one after another: a batch of hung targets must fail its records, not
+          // time out the invocation (which would re-send the batch's delivered events). 80 % of
+          // the function timeout shared by the batch, at most 5 s, at least 1 s.
+          [HANDLER_ENV.deliveryTimeoutMs]: `\${max(1000, min(5000, floor(var.function_timeouts.dispatcher * 800 / ${DISPATCHER_BATCH_SIZE})))}`,
         },
         statements: [readParameters(deliverySecretParameter)],
       }),

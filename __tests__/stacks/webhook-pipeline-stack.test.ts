@@ -118,6 +118,10 @@ describe('WebhookPipelineStack', () => {
       expect(byName.validator.environment.variables.WEBHOOK_SOURCES).toBe('${jsonencode(var.webhook_sources)}');
       expect(byName.processor.environment.variables.IDEMPOTENCY_TABLE_NAME).toMatch(/aws_dynamodb_table\./);
       expect(byName.dispatcher.environment.variables.DELIVERY_URL).toBe('${var.delivery_url}');
+      // A batch of 10 sequential deliveries fits in 80 % of the dispatcher's timeout.
+      expect(byName.dispatcher.environment.variables.DELIVERY_TIMEOUT_MS).toBe(
+        '${max(1000, min(5000, floor(var.function_timeouts.dispatcher * 800 / 10)))}',
+      );
     });
 
     test('event source mappings report partial batch failures within reserved concurrency', () => {

@@ -96,7 +96,7 @@ describeIfTerraform('CloudWatch dashboard (offline plan)', (mirror) => {
   test("the handlers' metrics: rejected by reason, with the service dimension of the validator", () => {
     const rejected = titled(dashboardOf(plans.off).widgets, 'Validator: rejected webhooks by reason').properties.metrics;
     expect(rejected.map((m: unknown[]) => m[5])).toEqual([...REJECTION_REASONS]);
-    expect(rejected[0].slice(0, 4)).toEqual(['WebhookPipeline', 'Rejected', 'service', 'webhook-validator']);
+    expect(rejected[0].slice(0, 4)).toEqual(['WebhookPipeline', 'Rejected', 'service', 'webhook-validator-dev']);
   });
 
   test('the logs widget queries the three function log groups', () => {

@@ -72,7 +72,7 @@ describeIfTerraform('terraform validate and plan (offline)', (mirror) => {
       plannedResources(plans.get('defaults')!, 'aws_cloudwatch_metric_alarm').map((a) => [a.values.alarm_name, a.values]),
     );
     expect(alarms['webhook-validator-duration-dev'].threshold).toBe(8000);
-    expect(alarms['webhook-dispatcher-duration-dev'].threshold).toBe(24000);
+    expect(alarms['webhook-dispatcher-duration-dev'].threshold).toBe(48000);
     expect(alarms['webhook-processor-concurrency-dev'].threshold).toBe(90);
     expect(alarms['webhook-ingest-age-dev'].threshold).toBe(300);
     expect(alarms['webhook-deliver-depth-dev'].threshold).toBe(100);
@@ -88,7 +88,7 @@ describeIfTerraform('terraform validate and plan (offline)', (mirror) => {
     const plan = plans.get('defaults')!;
     const queues = Object.fromEntries(plannedResources(plan, 'aws_sqs_queue').map((q) => [q.values.name, q.values]));
     expect(queues['webhook-ingest-dev'].visibility_timeout_seconds).toBe(60);
-    expect(queues['webhook-deliver-dev'].visibility_timeout_seconds).toBe(180);
+    expect(queues['webhook-deliver-dev'].visibility_timeout_seconds).toBe(360);
     expect(queues['webhook-ingest-dlq-dev'].message_retention_seconds).toBe(1209600);
     const validator = plannedResources(plan, 'aws_lambda_function').find((f) => f.values.function_name === 'webhook-validator-dev')!;
     expect(validator.values.timeout).toBe(10);

@@ -25,8 +25,11 @@ export const ALARM_THRESHOLD_DEFAULTS = {
 } as const;
 export type AlarmThresholdKey = keyof typeof ALARM_THRESHOLD_DEFAULTS;
 
-/** Each function's timeout, in seconds; queue visibility timeouts and duration alarms follow it. */
-export const FUNCTION_TIMEOUT_DEFAULTS = { validator: 10, processor: 15, dispatcher: 30 } as const;
+/**
+ * Each function's timeout, in seconds; queue visibility timeouts and duration alarms follow it.
+ * The dispatcher's leaves room for a batch of ten deliveries at their own timeout, one after another.
+ */
+export const FUNCTION_TIMEOUT_DEFAULTS = { validator: 10, processor: 15, dispatcher: 60 } as const;
 
 export const DEFAULT_WEBHOOK_SOURCES = {
   github: { scheme: 'github' },
