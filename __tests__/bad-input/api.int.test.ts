@@ -14,6 +14,7 @@
  *   of 256 KiB + 1 byte, over the limit on both;
  * - moto accepts an empty String attribute, which SQS rejects with 400 (see "empty source").
  */
+import { MAX_MESSAGE_BYTES } from '../../src/constructs/queue-with-dlq';
 import { CreateQueueCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { randomUUID } from 'node:crypto';
 import { Testing } from 'cdktf';
@@ -26,11 +27,10 @@ import { policyTestStack } from '../src/policy/support';
 jest.setTimeout(120_000);
 
 /**
- * hashicorp/aws 5.100.0 creates `aws_sqs_queue` with max_message_size 262144 when the stack
- * leaves it unset (checked with `terraform plan`): AWS's 1 MiB maximum of 2025 is not the
- * provider's default. moto's own default is 1 MiB, so the test queue sets it explicitly.
+ * The stack sets every queue's max_message_size to MAX_MESSAGE_BYTES; moto's own default is
+ * 1 MiB, so the test queue sets the deployed value explicitly.
  */
-const DEPLOYED_MAX_MESSAGE_SIZE = 262_144;
+const DEPLOYED_MAX_MESSAGE_SIZE = MAX_MESSAGE_BYTES;
 
 const json = JSON.parse(Testing.synth(policyTestStack()));
 const only = (type: string): any => {
