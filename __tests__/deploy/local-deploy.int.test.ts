@@ -237,7 +237,8 @@ describeIfTerraform('local deploy round trip and end to end on moto', () => {
       dispatcher: {
         DELIVERY_URL: `${target.url}/hooks`,
         DELIVERY_SECRET_PARAMETER: outputs.delivery_secret_parameter,
-        DELIVERY_TIMEOUT_MS: '5000',
+        // 80 % of the dispatcher's timeout shared by a batch of 10, floored at 1 s.
+        DELIVERY_TIMEOUT_MS: String(Math.max(1000, Math.min(5000, Math.floor((FUNCTION_TIMEOUTS.dispatcher * 800) / 10)))),
       },
     });
 
