@@ -9,7 +9,11 @@ export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 export const HANDLERS_DIR = path.join('src', 'handlers');
 export const BUNDLE_CACHE_DIR = path.join('.build', 'lambda');
 
-/** The Lambda runtime ships AWS SDK v3, so bundling it would only grow the zip. */
+/**
+ * The Lambda runtime ships AWS SDK v3, so bundling it would only grow the zip. Only `@aws-sdk/*`
+ * is external: a `@smithy/*` package imported directly (the X-Ray SDK does) may need another
+ * major version than the runtime's SDK carries, so it is bundled.
+ */
 const BUILD_OPTIONS: BuildOptions = {
   bundle: true,
   platform: 'node',
@@ -18,7 +22,7 @@ const BUILD_OPTIONS: BuildOptions = {
   minify: true,
   sourcemap: false,
   legalComments: 'none',
-  external: ['@aws-sdk/*', '@smithy/*'],
+  external: ['@aws-sdk/*'],
   logLevel: 'silent',
 };
 
