@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { benchHandlers } from './handlers';
+import { onInterrupt } from './lifecycle';
 import { RSS_SOURCE } from './measure';
 import { type BenchResults, evaluateTargets, renderReport } from './report';
 import { benchSynth } from './synth';
@@ -28,6 +29,7 @@ async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
   const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'webhook-bench-'));
+  onInterrupt(async () => fs.rmSync(workDir, { recursive: true, force: true }));
   const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version, loadAverage: os.loadavg(), rssSource: RSS_SOURCE };
   log(`${machine.cpus} CPUs, Node ${machine.node}, load average ${load(machine.loadAverage)}; peak RSS from ${RSS_SOURCE}`);
 

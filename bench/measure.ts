@@ -17,6 +17,10 @@ export const RSS_SOURCE: 'gnu-time' | 'procfs' | 'none' = fs.existsSync(GNU_TIME
     ? 'procfs'
     : 'none';
 
+/** GNU time's output files not yet read; removed if the bench exits early. */
+const pendingTimeFiles = new Set<string>();
+process.once('exit', () => pendingTimeFiles.forEach((file) => fs.rmSync(file, { force: true })));
+
 export interface RunResult {
   readonly wallMs: number;
   /** Peak resident set size in KiB, when it could be measured. */
@@ -39,6 +43,7 @@ export function runCommand(command: string, args: readonly string[], options: Ru
   const timeFile = path.join(os.tmpdir(), `bench-time-${process.pid}-${Date.now()}-${Math.random().toString(16).slice(2)}`);
   const [file, argv] =
     RSS_SOURCE === 'gnu-time' ? [GNU_TIME, ['-f', '%M %U %S', '-o', timeFile, command, ...args]] : [command, [...args]];
+  if (RSS_SOURCE === 'gnu-time') pendingTimeFiles.add(timeFile);
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const child = spawn(file, argv, {
@@ -91,6 +96,7 @@ function readGnuTime(file: string, note: (text: string) => void): { peakRssKb?: 
     return {};
   } finally {
     fs.rmSync(file, { force: true });
+    pendingTimeFiles.delete(file);
   }
 }
 
