@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { API_ALARMS, buildAlarmDefinitions, DLQ_ALARMS, FUNCTION_ALARMS, QUEUE_ALARMS, RUNBOOK_PATH } from '../../src/alarms/catalogue';
+import { alarmTargets } from '../support/alarm-targets';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const runbook = fs.readFileSync(path.join(ROOT, RUNBOOK_PATH), 'utf8');
@@ -27,12 +28,7 @@ describe(RUNBOOK_PATH, () => {
   });
 
   test('every alarm description points to an existing section', () => {
-    const definitions = buildAlarmDefinitions({
-      functions: [{ name: 'validator', functionName: 'f', timeoutSecondsExpression: 'var.t' }],
-      queues: [{ name: 'ingest', queueName: 'q' }],
-      deadLetterQueues: [{ name: 'ingest-dlq', queueName: 'd' }],
-      api: { apiName: 'a', stageName: 'v1' },
-    });
+    const definitions = buildAlarmDefinitions(alarmTargets());
     for (const definition of definitions) {
       const [, anchor] = /Runbook: docs\/RUNBOOK\.md#([\w-]+)$/.exec(definition.description) ?? [];
       expect([definition.id, anchor]).toEqual([definition.id, definition.kind]);

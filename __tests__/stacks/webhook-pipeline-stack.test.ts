@@ -1,4 +1,5 @@
-import { Testing } from 'cdktf';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
 import { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
@@ -70,7 +71,7 @@ describe('WebhookPipelineStack', () => {
     ])('%s queue redrives to its DLQ after 5 receives with visibility 6 × the %s timeout', (queue, fn) => {
       const main = values('aws_sqs_queue').find((q) => q.name === `webhook-${queue}-\${var.environment_suffix}`);
       expect(main).toBeDefined();
-      expect(main.visibility_timeout_seconds).toBe(`\${var.function_timeouts.${fn} * 6}`);
+      expect(main.visibility_timeout_seconds).toBe(`\${(var.function_timeouts.${fn} * 6)}`);
       const redrive = JSON.parse(main.redrive_policy);
       expect(redrive.maxReceiveCount).toBe(5);
       expect(redrive.deadLetterTargetArn).toMatch(new RegExp(`aws_sqs_queue\\.${queue}_dlq_\\w+\\.arn`));
@@ -120,7 +121,7 @@ describe('WebhookPipelineStack', () => {
       expect(byName.dispatcher.environment.variables.DELIVERY_URL).toBe('${var.delivery_url}');
       // A batch of 10 sequential deliveries fits in 80 % of the dispatcher's timeout.
       expect(byName.dispatcher.environment.variables.DELIVERY_TIMEOUT_MS).toBe(
-        '${max(1000, min(5000, floor(var.function_timeouts.dispatcher * 800 / 10)))}',
+        '${max(1000, min(5000, floor(((var.function_timeouts.dispatcher * 800) / 10))))}',
       );
     });
 
@@ -336,14 +337,19 @@ describe('WebhookPipelineStack', () => {
     });
   });
 
-  test('a Testing.synthScope of one construct renders just that construct', () => {
-    const { QueueWithDlq } = jest.requireActual('../../src/constructs/queue-with-dlq');
-    const scoped = Testing.synthScope((scope) => {
-      new QueueWithDlq(scope, 'ingest', { name: 'ingest', visibilityTimeoutSeconds: 60 });
-    });
-    expect(scoped).toHaveResourceWithProperties(SqsQueue, { name: 'webhook-ingest-dlq-${var.environment_suffix}', message_retention_seconds: 1209600 });
-    expect(Object.keys(JSON.parse(scoped).resource).sort()).toEqual(
-      ['aws_sqs_queue', 'aws_sqs_queue_policy', 'aws_sqs_queue_redrive_allow_policy'],
-    );
+  test('keeps every address of the 0.1.0 JSON, so an existing deployment plans no moves or replacements', () => {
+    const before = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'addresses-0.1.0.json'), 'utf8'));
+    const list = (blocks: Record<string, Record<string, unknown>> | undefined, prefix = '') =>
+      Object.entries(blocks ?? {}).flatMap(([type, byName]) => Object.keys(byName).map((name) => `${prefix}${type}.${name}`)).sort();
+    expect(list(json.resource)).toEqual(before.resources);
+    expect(list(json.data, 'data.')).toEqual(expect.arrayContaining(before.data));
+    expect(Object.keys(json.variable).sort()).toEqual(before.variables);
+    expect(Object.keys(json.output).sort()).toEqual(before.outputs);
+    expect(Object.keys(json.locals).sort()).toEqual(before.locals);
+  });
+
+  test('every output and variable has a description', () => {
+    for (const [name, output] of Object.entries<any>(json.output)) expect([name, output.description]).toEqual([name, expect.stringMatching(/\S{3,}/)]);
+    for (const [name, variable] of Object.entries<any>(json.variable)) expect([name, variable.description]).toEqual([name, expect.stringMatching(/\S{3,}/)]);
   });
 });

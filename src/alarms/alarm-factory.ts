@@ -1,15 +1,24 @@
 import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
-import { Token } from 'cdktf';
 import { Construct } from 'constructs';
-import { resourceName } from '../config/naming';
-import { AlarmDefinition, isMetricMath, MetricSpec } from './catalogue';
+import { ResourceNames } from '../config/naming';
+import { countWhen, Switch } from '../core/values';
+import { isMetricMath, MetricSpec } from '../metrics/metric';
+import { AlarmDefinition } from './catalogue';
 
 export interface AlarmFactoryProps {
   readonly definitions: readonly AlarmDefinition[];
   /** Topic that receives both ALARM and OK notifications. */
   readonly topicArn: string;
-  /** Terraform expression (without `${}`) that is true when alarms should exist. */
-  readonly enabledExpression: string;
+  /**
+   * Whether the alarms exist: plain `false` creates none; a plan-time token gives each a `count`.
+   * @default true
+   */
+  readonly enabled?: Switch;
+  /**
+   * Physical names' prefix and suffix: alarms are `<prefix>-<definition id>-<suffix>`.
+   * @default webhook-…-dev
+   */
+  readonly names?: ResourceNames;
 }
 
 const PERCENTILE = /^p\d+(\.\d+)?$/;
@@ -17,17 +26,19 @@ const PERCENTILE = /^p\d+(\.\d+)?$/;
 const statisticOf = (metric: MetricSpec) =>
   PERCENTILE.test(metric.stat) ? { extendedStatistic: metric.stat } : { statistic: metric.stat };
 
-const asNumber = (value: number | string): number =>
-  typeof value === 'number' ? value : Token.asNumber(value);
-
 /** Turns alarm definitions into CloudWatch alarms that exist only while alarms are enabled. */
 export class AlarmFactory extends Construct {
   public readonly alarms: CloudwatchMetricAlarm[];
 
   constructor(scope: Construct, id: string, props: AlarmFactoryProps) {
     super(scope, id);
-
-    const count = Token.asNumber(`\${${props.enabledExpression} ? 1 : 0}`);
+    const names = props.names ?? new ResourceNames();
+    const enabled = props.enabled ?? true;
+    if (enabled === false) {
+      this.alarms = [];
+      return;
+    }
+    const count = countWhen(enabled);
     this.alarms = props.definitions.map((definition) => {
       const { metric } = definition;
       const metricConfig = isMetricMath(metric)
@@ -57,10 +68,10 @@ export class AlarmFactory extends Construct {
 
       return new CloudwatchMetricAlarm(this, definition.id, {
         count,
-        alarmName: resourceName(definition.id),
+        alarmName: names.of(definition.id),
         alarmDescription: definition.description,
         comparisonOperator: 'GreaterThanThreshold',
-        threshold: asNumber(definition.threshold),
+        threshold: definition.threshold,
         evaluationPeriods: definition.evaluationPeriods,
         datapointsToAlarm: definition.datapointsToAlarm,
         treatMissingData: 'notBreaching',

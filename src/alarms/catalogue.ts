@@ -1,25 +1,47 @@
-import type { AlarmThresholdKey } from '../config/variables';
+import { dividedBy, times } from '../core/values';
+import type { MetricMathSpec, MetricSpec } from '../metrics/metric';
 
 /**
- * The alarm catalogue (SPEC §4) as data: one entry per alarm kind and the scope it applies to.
- * `buildAlarmDefinitions` expands it over the stack's functions, queues, DLQs and API into the
- * 24 concrete alarms; `AlarmFactory` turns each definition into one CloudWatch alarm.
+ * The alarm catalogue as data: one entry per alarm kind and the scope it applies to.
+ * `buildAlarmDefinitions` expands it over the pipeline's functions, queues, DLQs and API into the
+ * 24 concrete alarms; `AlarmFactory` turns each definition into one CloudWatch alarm. Metrics come
+ * from the building blocks' `metric…()` methods, which the dashboard uses too.
  */
 
-export interface MetricSpec {
-  readonly namespace: string;
-  readonly metricName: string;
-  /** A standard statistic (`Sum`, `Maximum`, `Average`) or a percentile (`p99`). */
-  readonly stat: string;
-  readonly dimensions: Record<string, string>;
+/**
+ * Tunable thresholds (numbers or plan-time tokens). The "> 0" alarms (throttles, any DLQ message)
+ * are not tunable: any throttle and any dead letter is worth a page.
+ */
+export interface AlarmThresholds {
+  /** @default 5 */
+  readonly lambdaErrorRatePercent?: number;
+  /** p99 duration as a percentage of the function's timeout. @default 80 */
+  readonly lambdaDurationPercentOfTimeout?: number;
+  /** @default 90 (of a reserved concurrency of 100) */
+  readonly lambdaConcurrency?: number;
+  /** @default 300 */
+  readonly queueOldestMessageAgeSeconds?: number;
+  /** @default 100 */
+  readonly queueDepth?: number;
+  /** @default 10 */
+  readonly api4xxRatePercent?: number;
+  /** @default 1 */
+  readonly api5xxRatePercent?: number;
+  /** @default 1000 */
+  readonly apiLatencyP99Ms?: number;
 }
+export type AlarmThresholdKey = keyof AlarmThresholds;
 
-/** A metric-math alarm: `expression` over the named metrics. */
-export interface MetricMathSpec {
-  readonly expression: string;
-  readonly label: string;
-  readonly metrics: Record<string, MetricSpec>;
-}
+export const ALARM_THRESHOLD_DEFAULTS: Required<AlarmThresholds> = {
+  lambdaErrorRatePercent: 5,
+  lambdaDurationPercentOfTimeout: 80,
+  lambdaConcurrency: 90,
+  queueOldestMessageAgeSeconds: 300,
+  queueDepth: 100,
+  api4xxRatePercent: 10,
+  api5xxRatePercent: 1,
+  apiLatencyP99Ms: 1000,
+};
 
 export interface AlarmDefinition {
   /** Construct id and the physical name's stem, e.g. `validator-error-rate`. */
@@ -27,8 +49,8 @@ export interface AlarmDefinition {
   readonly kind: AlarmKind;
   readonly description: string;
   readonly metric: MetricSpec | MetricMathSpec;
-  /** A number, or a Terraform expression (`${…}`) resolved at plan time. */
-  readonly threshold: number | string;
+  /** A number or a plan-time token. */
+  readonly threshold: number;
   readonly periodSeconds: number;
   readonly evaluationPeriods: number;
   readonly datapointsToAlarm: number;
@@ -46,36 +68,48 @@ export type AlarmKind =
   | 'api-5xx-rate'
   | 'api-latency';
 
-export interface FunctionTarget {
+/** What the catalogue needs of a function: `PipelineFunction` provides it. */
+export interface AlarmedFunction {
   /** Short name, e.g. `validator`. */
   readonly name: string;
-  readonly functionName: string;
-  /** Terraform expression (without `${}`) for the function's timeout in seconds. */
-  readonly timeoutSecondsExpression: string;
+  /** Seconds (a number or a plan-time token): the duration alarm is a share of it. */
+  readonly timeoutSeconds: number;
+  metricErrorRate(): MetricMathSpec;
+  metricThrottles(): MetricSpec;
+  metricDuration(stat?: string): MetricSpec;
+  metricConcurrentExecutions(): MetricSpec;
 }
 
-export interface QueueTarget {
-  /** Short name, e.g. `ingest` or `ingest-dlq`. */
+/** What the catalogue needs of a queue: `QueueWithDlq` provides it. */
+export interface AlarmedQueue {
+  /** Short name, e.g. `ingest`. */
   readonly name: string;
-  readonly queueName: string;
+  metricAgeOfOldestMessage(): MetricSpec;
+  metricVisibleMessages(): MetricSpec;
+  metricDeadLetters(): MetricSpec;
 }
 
-export interface ApiTarget {
-  readonly apiName: string;
-  readonly stageName: string;
+/** What the catalogue needs of the API: `WebhookApi` provides it. */
+export interface AlarmedApi {
+  metricClientErrors(): MetricSpec;
+  metricServerErrors(): MetricSpec;
+  metricLatency(stat?: string): MetricSpec;
 }
 
 export interface AlarmTargets {
-  readonly functions: readonly FunctionTarget[];
-  readonly queues: readonly QueueTarget[];
-  readonly deadLetterQueues: readonly QueueTarget[];
-  readonly api: ApiTarget;
+  readonly functions: readonly AlarmedFunction[];
+  readonly queues: readonly AlarmedQueue[];
+  readonly api: AlarmedApi;
+}
+
+/** A dead-letter queue, named `<queue>-dlq` in alarm ids and descriptions. */
+interface DeadLetterTarget {
+  readonly name: string;
+  readonly queue: AlarmedQueue;
 }
 
 /** Where each alarm kind's section lives in the runbook. */
 export const RUNBOOK_PATH = 'docs/RUNBOOK.md';
-
-const threshold = (key: AlarmThresholdKey): string => `\${var.alarm_thresholds.${key}}`;
 
 interface Cadence {
   readonly periodSeconds: number;
@@ -95,47 +129,18 @@ interface CatalogueEntry<T> {
   readonly cadence: Cadence;
   readonly describe: (target: T) => string;
   readonly metric: (target: T) => MetricSpec | MetricMathSpec;
-  readonly threshold: (target: T) => number | string;
+  readonly threshold: (target: T, thresholds: Required<AlarmThresholds>) => number;
 }
 
-const lambdaMetric = (fn: FunctionTarget, metricName: string, stat: string): MetricSpec => ({
-  namespace: 'AWS/Lambda',
-  metricName,
-  stat,
-  dimensions: { FunctionName: fn.functionName },
-});
-
-const sqsMetric = (queue: QueueTarget, metricName: string): MetricSpec => ({
-  namespace: 'AWS/SQS',
-  metricName,
-  stat: 'Maximum',
-  dimensions: { QueueName: queue.queueName },
-});
-
-const apiMetric = (api: ApiTarget, metricName: string, stat: string): MetricSpec => ({
-  namespace: 'AWS/ApiGateway',
-  metricName,
-  stat,
-  dimensions: { ApiName: api.apiName, Stage: api.stageName },
-});
-
-export const FUNCTION_ALARMS: readonly CatalogueEntry<FunctionTarget>[] = [
+export const FUNCTION_ALARMS: readonly CatalogueEntry<AlarmedFunction>[] = [
   {
     kind: 'function-error-rate',
     idSuffix: 'error-rate',
     cadence: SUSTAINED,
     describe: (fn) =>
       `More than the threshold percentage of ${fn.name} invocations failed. First step: read the function's recent ERROR logs.`,
-    // IF() keeps the rate at 0 instead of dividing by zero in idle minutes.
-    metric: (fn) => ({
-      expression: 'IF(invocations > 0, 100 * errors / invocations, 0)',
-      label: `${fn.name} error rate (%)`,
-      metrics: {
-        errors: lambdaMetric(fn, 'Errors', 'Sum'),
-        invocations: lambdaMetric(fn, 'Invocations', 'Sum'),
-      },
-    }),
-    threshold: () => threshold('lambda_error_rate_percent'),
+    metric: (fn) => fn.metricErrorRate(),
+    threshold: (_fn, t) => t.lambdaErrorRatePercent,
   },
   {
     kind: 'function-throttles',
@@ -143,7 +148,7 @@ export const FUNCTION_ALARMS: readonly CatalogueEntry<FunctionTarget>[] = [
     cadence: IMMEDIATE,
     describe: (fn) =>
       `${fn.name} was throttled. First step: compare ConcurrentExecutions with its reserved concurrency.`,
-    metric: (fn) => lambdaMetric(fn, 'Throttles', 'Sum'),
+    metric: (fn) => fn.metricThrottles(),
     threshold: () => 0,
   },
   {
@@ -152,9 +157,8 @@ export const FUNCTION_ALARMS: readonly CatalogueEntry<FunctionTarget>[] = [
     cadence: SUSTAINED,
     describe: (fn) =>
       `${fn.name} p99 duration is near its timeout. First step: check the latency of what it calls (SQS, SSM, DynamoDB, the delivery target).`,
-    metric: (fn) => lambdaMetric(fn, 'Duration', 'p99'),
-    threshold: (fn) =>
-      `\${${fn.timeoutSecondsExpression} * 1000 * var.alarm_thresholds.lambda_duration_percent_of_timeout / 100}`,
+    metric: (fn) => fn.metricDuration('p99'),
+    threshold: (fn, t) => dividedBy(times(times(fn.timeoutSeconds, 1000), t.lambdaDurationPercentOfTimeout), 100),
   },
   {
     kind: 'function-concurrency',
@@ -162,20 +166,20 @@ export const FUNCTION_ALARMS: readonly CatalogueEntry<FunctionTarget>[] = [
     cadence: SUSTAINED,
     describe: (fn) =>
       `${fn.name} is close to its reserved concurrency. First step: check the depth and age of its source queue.`,
-    metric: (fn) => lambdaMetric(fn, 'ConcurrentExecutions', 'Maximum'),
-    threshold: () => threshold('lambda_concurrency'),
+    metric: (fn) => fn.metricConcurrentExecutions(),
+    threshold: (_fn, t) => t.lambdaConcurrency,
   },
 ];
 
-export const QUEUE_ALARMS: readonly CatalogueEntry<QueueTarget>[] = [
+export const QUEUE_ALARMS: readonly CatalogueEntry<AlarmedQueue>[] = [
   {
     kind: 'queue-age',
     idSuffix: 'age',
     cadence: BACKLOG,
     describe: (q) =>
       `The oldest message on the ${q.name} queue is older than the threshold. First step: check its consumer's errors and throttles.`,
-    metric: (q) => sqsMetric(q, 'ApproximateAgeOfOldestMessage'),
-    threshold: () => threshold('queue_oldest_message_age_seconds'),
+    metric: (q) => q.metricAgeOfOldestMessage(),
+    threshold: (_q, t) => t.queueOldestMessageAgeSeconds,
   },
   {
     kind: 'queue-depth',
@@ -183,33 +187,33 @@ export const QUEUE_ALARMS: readonly CatalogueEntry<QueueTarget>[] = [
     cadence: BACKLOG,
     describe: (q) =>
       `The ${q.name} queue holds more visible messages than the threshold. First step: check its consumer's concurrency and errors.`,
-    metric: (q) => sqsMetric(q, 'ApproximateNumberOfMessagesVisible'),
-    threshold: () => threshold('queue_depth'),
+    metric: (q) => q.metricVisibleMessages(),
+    threshold: (_q, t) => t.queueDepth,
   },
 ];
 
-export const DLQ_ALARMS: readonly CatalogueEntry<QueueTarget>[] = [
+export const DLQ_ALARMS: readonly CatalogueEntry<DeadLetterTarget>[] = [
   {
     kind: 'dlq-messages',
     idSuffix: 'messages',
     cadence: IMMEDIATE,
     describe: (q) =>
       `Messages reached the ${q.name} dead-letter queue. First step: read one, find why its consumer failed, fix, then redrive.`,
-    metric: (q) => sqsMetric(q, 'ApproximateNumberOfMessagesVisible'),
+    metric: (dlq) => dlq.queue.metricDeadLetters(),
     threshold: () => 0,
   },
 ];
 
 // API Gateway's 4XXError and 5XXError Average is already a 0-1 rate, hence the division.
-export const API_ALARMS: readonly CatalogueEntry<ApiTarget>[] = [
+export const API_ALARMS: readonly CatalogueEntry<AlarmedApi>[] = [
   {
     kind: 'api-4xx-rate',
     idSuffix: '4xx-rate',
     cadence: SUSTAINED,
     describe: () =>
       'The share of webhook requests answered 4xx is above the threshold. First step: read the API access log for the status and source.',
-    metric: (api) => apiMetric(api, '4XXError', 'Average'),
-    threshold: () => `\${var.alarm_thresholds.api_4xx_rate_percent / 100}`,
+    metric: (api) => api.metricClientErrors(),
+    threshold: (_api, t) => dividedBy(t.api4xxRatePercent, 100),
   },
   {
     kind: 'api-5xx-rate',
@@ -217,8 +221,8 @@ export const API_ALARMS: readonly CatalogueEntry<ApiTarget>[] = [
     cadence: SUSTAINED,
     describe: () =>
       'The share of webhook requests answered 5xx is above the threshold: webhooks may not be stored. First step: read the API access log and the SQS service health.',
-    metric: (api) => apiMetric(api, '5XXError', 'Average'),
-    threshold: () => `\${var.alarm_thresholds.api_5xx_rate_percent / 100}`,
+    metric: (api) => api.metricServerErrors(),
+    threshold: (_api, t) => dividedBy(t.api5xxRatePercent, 100),
   },
   {
     kind: 'api-latency',
@@ -226,8 +230,8 @@ export const API_ALARMS: readonly CatalogueEntry<ApiTarget>[] = [
     cadence: SUSTAINED,
     describe: () =>
       'API p99 latency is above the threshold. First step: check the SendMessage integration latency in the access log.',
-    metric: (api) => apiMetric(api, 'Latency', 'p99'),
-    threshold: () => threshold('api_latency_p99_ms'),
+    metric: (api) => api.metricLatency('p99'),
+    threshold: (_api, t) => t.apiLatencyP99Ms,
   },
 ];
 
@@ -235,6 +239,7 @@ const expand = <T>(
   entries: readonly CatalogueEntry<T>[],
   targets: readonly T[],
   idOf: (target: T) => string,
+  thresholds: Required<AlarmThresholds>,
 ): AlarmDefinition[] =>
   targets.flatMap((target) =>
     entries.map((entry) => ({
@@ -242,21 +247,22 @@ const expand = <T>(
       kind: entry.kind,
       description: `${entry.describe(target)} Runbook: ${RUNBOOK_PATH}#${entry.kind}`,
       metric: entry.metric(target),
-      threshold: entry.threshold(target),
+      threshold: entry.threshold(target, thresholds),
       ...entry.cadence,
     })),
   );
 
-/** Expands the catalogue over the stack's targets: 12 function + 6 queue + 3 DLQ + 3 API alarms. */
-export function buildAlarmDefinitions(targets: AlarmTargets): AlarmDefinition[] {
+/** Expands the catalogue over the pipeline's targets: 12 function + 6 queue + 3 DLQ + 3 API alarms. */
+export function buildAlarmDefinitions(targets: AlarmTargets, thresholds: AlarmThresholds = {}): AlarmDefinition[] {
+  const all = { ...ALARM_THRESHOLD_DEFAULTS, ...definedOnly(thresholds) };
+  const deadLetterQueues = targets.queues.map((queue) => ({ name: `${queue.name}-dlq`, queue }));
   return [
-    ...expand(FUNCTION_ALARMS, targets.functions, (fn) => fn.name),
-    ...expand(QUEUE_ALARMS, targets.queues, (q) => q.name),
-    ...expand(DLQ_ALARMS, targets.deadLetterQueues, (q) => q.name),
-    ...expand(API_ALARMS, [targets.api], () => 'api'),
+    ...expand(FUNCTION_ALARMS, targets.functions, (fn) => fn.name, all),
+    ...expand(QUEUE_ALARMS, targets.queues, (q) => q.name, all),
+    ...expand(DLQ_ALARMS, deadLetterQueues, (dlq) => dlq.name, all),
+    ...expand(API_ALARMS, [targets.api], () => 'api', all),
   ];
 }
 
-export function isMetricMath(metric: MetricSpec | MetricMathSpec): metric is MetricMathSpec {
-  return 'expression' in metric;
-}
+const definedOnly = <T extends object>(value: T): Partial<T> =>
+  Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;

@@ -3,6 +3,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { buildSync, BuildOptions, version as esbuildVersion } from 'esbuild';
 import { zipSync } from 'fflate';
+import { describeZip, HandlerBundle } from './handler-bundle';
+
+export type { HandlerBundle };
 
 /** Where handler sources live and bundles are cached, relative to the project root. */
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
@@ -28,19 +31,6 @@ const BUILD_OPTIONS: BuildOptions = {
 
 /** A fixed timestamp and mode keep the zip byte-identical across machines and runs. */
 const ZIP_ENTRY = { mtime: new Date('1980-01-01T00:00:00Z'), os: 3, attrs: 0o100644 << 16, level: 9 } as const;
-
-export interface HandlerBundle {
-  readonly name: string;
-  /** Absolute path of the deterministic zip (entry `index.js`, handler `index.handler`). */
-  readonly zipPath: string;
-  /** Hex SHA-256 of the zip, used as the asset hash. */
-  readonly sha256Hex: string;
-  /** Base64 SHA-256 of the zip: Lambda's `source_code_hash`. */
-  readonly sha256Base64: string;
-  readonly sizeBytes: number;
-  /** True when the cached zip was reused because no input changed. */
-  readonly reused: boolean;
-}
 
 interface CacheManifest {
   readonly optionsKey: string;
@@ -77,18 +67,6 @@ function isFresh(root: string, manifest: CacheManifest | undefined, key: string,
   return current !== undefined && Object.entries(manifest.inputs).every(([input, hash]) => current[input] === hash);
 }
 
-function describe(name: string, zipPath: string, reused: boolean): HandlerBundle {
-  const zip = fs.readFileSync(zipPath);
-  return {
-    name,
-    zipPath,
-    sha256Hex: sha256(zip).digest('hex'),
-    sha256Base64: sha256(zip).digest('base64'),
-    sizeBytes: zip.length,
-    reused,
-  };
-}
-
 export interface BundleOptions {
   /**
    * Project root holding `src/handlers/<name>/index.ts` and the `.build` cache.
@@ -112,7 +90,7 @@ export function bundleHandler(name: string, options: BundleOptions = {}): Handle
   const zipPath = path.join(cacheDir, 'handler.zip');
   const manifestPath = path.join(cacheDir, 'manifest.json');
   const key = optionsKey(entry);
-  if (isFresh(root, readManifest(manifestPath), key, zipPath)) return describe(name, zipPath, true);
+  if (isFresh(root, readManifest(manifestPath), key, zipPath)) return describeZip(name, zipPath, true);
 
   const result = buildSync({
     ...BUILD_OPTIONS,
@@ -130,5 +108,5 @@ export function bundleHandler(name: string, options: BundleOptions = {}): Handle
   fs.writeFileSync(zipPath, zipSync({ 'index.js': [code, ZIP_ENTRY] }));
   // An input esbuild read but we cannot re-read (a virtual module) makes the cache unusable: rebuild next time.
   if (inputs) fs.writeFileSync(manifestPath, JSON.stringify({ optionsKey: key, inputs } satisfies CacheManifest, null, 2));
-  return describe(name, zipPath, false);
+  return describeZip(name, zipPath, false);
 }

@@ -5,14 +5,27 @@ import { SnsTopicPolicy } from '@cdktf/provider-aws/lib/sns-topic-policy';
 import { SnsTopicSubscription } from '@cdktf/provider-aws/lib/sns-topic-subscription';
 import { Token } from 'cdktf';
 import { Construct } from 'constructs';
-import { resourceName } from '../config/naming';
+import { ResourceNames } from '../config/naming';
+import { isToken, requirePlain } from '../core/values';
 import { denyInsecureTransport, policyDocument } from '../iam/policy-document';
 
+const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+
 export interface AlarmTopicProps {
+  /** The account that owns the topic: its root administers the key and topic. */
   readonly accountId: string;
+  /** `aws`, `aws-cn`, `aws-us-gov`: usually `DataAwsPartition.partition`. */
   readonly partition: string;
-  /** Terraform expression (without `${}`) for the e-mail address; empty means no subscription. */
-  readonly emailExpression: string;
+  /**
+   * Physical names' prefix and suffix: the topic is `<prefix>-alarms-<suffix>`.
+   * @default webhook-alarms-dev
+   */
+  readonly names?: ResourceNames;
+  /**
+   * E-mail address subscribed to the topic (a plain string or a plan-time token); empty for none.
+   * @default no subscription
+   */
+  readonly alarmEmail?: string;
 }
 
 /**
@@ -22,10 +35,14 @@ export interface AlarmTopicProps {
 export class AlarmTopic extends Construct {
   public readonly topic: SnsTopic;
   public readonly key: KmsKey;
-  public readonly emailSubscription: SnsTopicSubscription;
+  /** The e-mail subscription; absent when `alarmEmail` is a plain empty string. */
+  public readonly emailSubscription?: SnsTopicSubscription;
 
   constructor(scope: Construct, id: string, props: AlarmTopicProps) {
     super(scope, id);
+    const names = props.names ?? new ResourceNames();
+    const email = props.alarmEmail ?? '';
+    requirePlain(`AlarmTopic ${id}`, 'alarmEmail', email, (e) => e === '' || EMAIL.test(e), 'empty or an e-mail address');
     const accountRoot = `arn:${props.partition}:iam::${props.accountId}:root`;
 
     // Setup the key
@@ -45,11 +62,11 @@ export class AlarmTopic extends Construct {
         },
       ),
     });
-    new KmsAlias(this, 'key-alias', { name: `alias/${resourceName('alarms')}`, targetKeyId: this.key.keyId });
+    new KmsAlias(this, 'key-alias', { name: `alias/${names.of('alarms')}`, targetKeyId: this.key.keyId });
 
     // Setup the topic
     this.topic = new SnsTopic(this, 'topic', {
-      name: resourceName('alarms'),
+      name: names.of('alarms'),
       kmsMasterKeyId: this.key.arn,
     });
     new SnsTopicPolicy(this, 'topic-policy', {
@@ -74,12 +91,14 @@ export class AlarmTopic extends Construct {
       ),
     });
 
-    // Setup the optional e-mail subscription
-    this.emailSubscription = new SnsTopicSubscription(this, 'email', {
-      count: Token.asNumber(`\${${props.emailExpression} == "" ? 0 : 1}`),
-      topicArn: this.topic.arn,
-      protocol: 'email',
-      endpoint: `\${${props.emailExpression}}`,
-    });
+    // Setup the optional e-mail subscription: decided at plan time when the address is a token.
+    if (isToken(email) || email !== '') {
+      this.emailSubscription = new SnsTopicSubscription(this, 'email', {
+        count: isToken(email) ? Token.asNumber(`\${${email} == "" ? 0 : 1}`) : undefined,
+        topicArn: this.topic.arn,
+        protocol: 'email',
+        endpoint: email,
+      });
+    }
   }
 }

@@ -1,19 +1,34 @@
 import { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table';
 import { Construct } from 'constructs';
-import { resourceName } from '../config/naming';
+import { ResourceNames } from '../config/naming';
+import { IGrantable } from '../iam/policy-document';
 
 /** Attribute names Powertools Idempotency's DynamoDB persistence layer uses by default. */
 export const IDEMPOTENCY_KEY_ATTRIBUTE = 'id';
 export const IDEMPOTENCY_EXPIRY_ATTRIBUTE = 'expiration';
+/**
+ * What Powertools Idempotency's DynamoDBPersistenceLayer calls: get (read a record back),
+ * put (claim a key, conditionally), update (save the result), delete (release a failed claim).
+ */
+export const IDEMPOTENCY_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'] as const;
+
+export interface IdempotencyTableProps {
+  /**
+   * Physical names' prefix and suffix: the table is `<prefix>-idempotency-<suffix>`.
+   * @default webhook-idempotency-dev
+   */
+  readonly names?: ResourceNames;
+}
 
 /** On-demand, encrypted table of idempotency records; DynamoDB TTL removes expired ones. */
 export class IdempotencyTable extends Construct {
   public readonly table: DynamodbTable;
 
-  constructor(scope: Construct, id: string) {
+  constructor(scope: Construct, id: string, props: IdempotencyTableProps = {}) {
     super(scope, id);
+    const names = props.names ?? new ResourceNames();
     this.table = new DynamodbTable(this, 'table', {
-      name: resourceName('idempotency'),
+      name: names.of('idempotency'),
       billingMode: 'PAY_PER_REQUEST',
       hashKey: IDEMPOTENCY_KEY_ATTRIBUTE,
       attribute: [{ name: IDEMPOTENCY_KEY_ATTRIBUTE, type: 'S' }],
@@ -21,5 +36,10 @@ export class IdempotencyTable extends Construct {
       serverSideEncryption: { enabled: true },
       pointInTimeRecovery: { enabled: true },
     });
+  }
+
+  /** Lets `grantee` use the table as Powertools Idempotency does, and nothing more. */
+  grantIdempotencyRecords(grantee: IGrantable, sid = 'OwnIdempotencyRecords'): void {
+    grantee.addToPrincipalPolicy({ Sid: sid, Effect: 'Allow', Action: [...IDEMPOTENCY_ACTIONS], Resource: this.table.arn });
   }
 }

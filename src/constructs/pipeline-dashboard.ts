@@ -1,32 +1,54 @@
 import { CloudwatchDashboard } from '@cdktf/provider-aws/lib/cloudwatch-dashboard';
-import { Fn, ITerraformDependable, ref } from 'cdktf';
+import { Fn, ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import { FunctionName, HANDLER_METRICS, METRICS_NAMESPACE, REJECTION_REASON_DIMENSION, REJECTION_REASONS } from '../contract';
+import { Switch, whenOn } from '../core/values';
 import { templateAsExpression } from '../hcl/expression-tokens';
 import { mapStrings } from '../hcl/hcl-strings';
-import { RESERVED_CONCURRENCY } from './pipeline-function';
+import { handlerMetric, MetricLine, metricLine, MetricSpec } from '../metrics/metric';
 
 /** One pipeline function as the dashboard shows it. */
 export interface DashboardFunction {
   /** Which pipeline function: the label of its lines, and which of the handlers' metrics it emits. */
   readonly name: FunctionName;
-  readonly functionName: string;
   /** Its log group, queried by the logs widget. */
   readonly logGroupName: string;
   /** POWERTOOLS_SERVICE_NAME: the `service` dimension of its EMF metrics. */
   readonly serviceName: string;
+  readonly reservedConcurrency: number;
+  /** Its Lambda metrics: a `PipelineFunction`. */
+  readonly metrics: FunctionMetrics;
 }
 
-/** One main queue and its dead-letter queue. */
+/** The Lambda metrics the dashboard charts; `PipelineFunction` provides them. */
+export interface FunctionMetrics {
+  metricInvocations(): MetricSpec;
+  metricErrors(): MetricSpec;
+  metricThrottles(): MetricSpec;
+  metricDuration(stat?: string): MetricSpec;
+  metricConcurrentExecutions(): MetricSpec;
+}
+
+/** One main queue and its dead-letter queue: `QueueWithDlq`. */
 export interface DashboardQueue {
   /** Short name, e.g. `ingest`: the label of its lines. */
   readonly name: string;
-  readonly queueName: string;
-  readonly deadLetterQueueName: string;
+  metricVisibleMessages(): MetricSpec;
+  metricAgeOfOldestMessage(): MetricSpec;
+  metricDeadLetters(): MetricSpec;
+}
+
+/** The API: `WebhookApi`. */
+export interface DashboardApi {
+  metricCount(): MetricSpec;
+  metricClientErrors(stat?: string): MetricSpec;
+  metricServerErrors(stat?: string): MetricSpec;
+  metricLatency(stat?: string): MetricSpec;
+  metricIntegrationLatency(stat?: string): MetricSpec;
 }
 
 export interface PipelineDashboardProps {
-  /** Physical name, e.g. `webhook-pipeline-${var.environment_suffix}`. */
+  /** Physical name, e.g. `webhook-pipeline-dev`. */
   readonly dashboardName: string;
   /** Region of every metric and log widget. */
   readonly region: string;
@@ -34,15 +56,15 @@ export interface PipelineDashboardProps {
   readonly functions: readonly DashboardFunction[];
   /** In pipeline order: ingest, process, deliver. */
   readonly queues: readonly DashboardQueue[];
-  readonly apiName: string;
-  readonly apiStageName: string;
+  readonly api: DashboardApi;
   /** ARNs of the alarms the alarm-status widget lists. */
   readonly alarmArns: readonly string[];
   /**
-   * Terraform expression (without `${}`) that is true when the alarms exist. While it is false
-   * the alarm-status widget gives way to a note: CloudWatch rejects an alarm widget without alarms.
+   * Whether the alarms exist. While they do not, the alarm-status widget gives way to a note:
+   * CloudWatch rejects an alarm widget without alarms.
+   * @default true
    */
-  readonly alarmsEnabledExpression: string;
+  readonly alarmsEnabled?: Switch;
   /** What the dashboard waits for, e.g. the alarms its widget lists. */
   readonly dependsOn?: ITerraformDependable[];
 }
@@ -62,8 +84,6 @@ export interface Widget {
 }
 
 type Placement = Pick<Widget, 'x' | 'y' | 'width' | 'height'>;
-/** One entry of a metric widget's `metrics`: namespace, name, dimension pairs, then rendering options. */
-type MetricLine = (string | Record<string, unknown>)[];
 
 /** The widgets, split by whether the alarms exist. */
 export interface DashboardLayout {
@@ -105,7 +125,7 @@ const HANDLER_OUTCOMES: Record<FunctionName, { readonly title: string; readonly 
  * The widgets of the pipeline dashboard as plain data. Strings may hold tokens; none may hold a
  * double quote or a backslash, which cdktf 0.21 does not escape inside `Fn.jsonencode`.
  */
-export function dashboardLayout(props: Omit<PipelineDashboardProps, 'dashboardName' | 'alarmsEnabledExpression' | 'dependsOn'>): DashboardLayout {
+export function dashboardLayout(props: Omit<PipelineDashboardProps, 'dashboardName' | 'alarmsEnabled' | 'dependsOn'>): DashboardLayout {
   const { region, functions, queues } = props;
   const rows = new Rows();
   const metricWidget = (placement: Placement, title: string, metrics: MetricLine[], extra: Record<string, unknown> = {}): Widget => ({
@@ -113,25 +133,17 @@ export function dashboardLayout(props: Omit<PipelineDashboardProps, 'dashboardNa
     ...placement,
     properties: { title, region, view: 'timeSeries', stacked: false, period: PERIOD_SECONDS, metrics, ...extra },
   });
-  const lambda = (metricName: string, stat: string) =>
-    functions.map((fn): MetricLine => ['AWS/Lambda', metricName, 'FunctionName', fn.functionName, { label: fn.name, stat }]);
-  const sqs = (metricName: string, queueName: (q: DashboardQueue) => string, label: (q: DashboardQueue) => string) =>
-    queues.map((q): MetricLine => ['AWS/SQS', metricName, 'QueueName', queueName(q), { label: label(q), stat: 'Maximum' }]);
-  const api = (metricName: string, stat: string, label: string): MetricLine =>
-    ['AWS/ApiGateway', metricName, 'ApiName', props.apiName, 'Stage', props.apiStageName, { label, stat }];
+  const lambda = (metric: (fn: DashboardFunction) => MetricSpec) => functions.map((fn) => metricLine(metric(fn), fn.name));
+  const sqs = (metric: (q: DashboardQueue) => MetricSpec, label: (q: DashboardQueue) => string) =>
+    queues.map((q) => metricLine(metric(q), label(q)));
+  const { api } = props;
   const handler = (fn: DashboardFunction, metricName: HandlerMetric): MetricLine =>
-    [METRICS_NAMESPACE, metricName, 'service', fn.serviceName, { label: metricName, stat: 'Sum' }];
+    metricLine(handlerMetric(METRICS_NAMESPACE, fn.serviceName, metricName), metricName);
   // Rejected carries a reason dimension; one line per reason, stacked, shows the total too.
   const rejections = (fn: DashboardFunction): MetricLine[] =>
-    REJECTION_REASONS.map((reason) => [
-      METRICS_NAMESPACE,
-      HANDLER_METRICS.rejected,
-      'service',
-      fn.serviceName,
-      REJECTION_REASON_DIMENSION,
-      reason,
-      { label: reason, stat: 'Sum' },
-    ]);
+    REJECTION_REASONS.map((reason) =>
+      metricLine(handlerMetric(METRICS_NAMESPACE, fn.serviceName, HANDLER_METRICS.rejected, { [REJECTION_REASON_DIMENSION]: reason }), reason),
+    );
 
   // Header, then alarm status right under it: the first things on-call reads.
   const [header] = rows.row(3, [GRID_WIDTH]);
@@ -153,10 +165,13 @@ export function dashboardLayout(props: Omit<PipelineDashboardProps, 'dashboardNa
   // The API: what providers see.
   const [requests, clientErrors, serverErrors, latency] = rows.row(6, evenly(4));
   always.push(
-    metricWidget(requests, 'API requests', [api('Count', 'Sum', 'requests')]),
-    metricWidget(clientErrors, 'API 4XX answers', [api('4XXError', 'Sum', '4XX')]),
-    metricWidget(serverErrors, 'API 5XX answers (webhooks not stored)', [api('5XXError', 'Sum', '5XX')]),
-    metricWidget(latency, 'API latency p99 (ms)', [api('Latency', 'p99', 'latency p99'), api('IntegrationLatency', 'p99', 'SQS integration p99')]),
+    metricWidget(requests, 'API requests', [metricLine(api.metricCount(), 'requests')]),
+    metricWidget(clientErrors, 'API 4XX answers', [metricLine(api.metricClientErrors('Sum'), '4XX')]),
+    metricWidget(serverErrors, 'API 5XX answers (webhooks not stored)', [metricLine(api.metricServerErrors('Sum'), '5XX')]),
+    metricWidget(latency, 'API latency p99 (ms)', [
+      metricLine(api.metricLatency('p99'), 'latency p99'),
+      metricLine(api.metricIntegrationLatency('p99'), 'SQS integration p99'),
+    ]),
   );
 
   // The handlers' own EMF metrics: what happened to the webhooks.
@@ -172,21 +187,23 @@ export function dashboardLayout(props: Omit<PipelineDashboardProps, 'dashboardNa
   const [invocations, errors, throttles] = rows.row(6, evenly(3));
   const [duration, concurrency] = rows.row(6, evenly(2));
   always.push(
-    metricWidget(invocations, 'Lambda invocations', lambda('Invocations', 'Sum')),
-    metricWidget(errors, 'Lambda errors', lambda('Errors', 'Sum')),
-    metricWidget(throttles, 'Lambda throttles', lambda('Throttles', 'Sum')),
-    metricWidget(duration, 'Lambda duration p99 (ms)', lambda('Duration', 'p99')),
-    metricWidget(concurrency, 'Lambda concurrent executions', lambda('ConcurrentExecutions', 'Maximum'), {
-      annotations: { horizontal: [{ label: 'reserved concurrency', value: RESERVED_CONCURRENCY }] },
+    metricWidget(invocations, 'Lambda invocations', lambda((fn) => fn.metrics.metricInvocations())),
+    metricWidget(errors, 'Lambda errors', lambda((fn) => fn.metrics.metricErrors())),
+    metricWidget(throttles, 'Lambda throttles', lambda((fn) => fn.metrics.metricThrottles())),
+    metricWidget(duration, 'Lambda duration p99 (ms)', lambda((fn) => fn.metrics.metricDuration('p99'))),
+    metricWidget(concurrency, 'Lambda concurrent executions', lambda((fn) => fn.metrics.metricConcurrentExecutions()), {
+      annotations: {
+        horizontal: [...new Set(functions.map((fn) => fn.reservedConcurrency))].map((value) => ({ label: 'reserved concurrency', value })),
+      },
     }),
   );
 
   // The queues.
   const [depth, age, deadLetters] = rows.row(6, evenly(3));
   always.push(
-    metricWidget(depth, 'Queue depth (visible messages)', sqs('ApproximateNumberOfMessagesVisible', (q) => q.queueName, (q) => q.name)),
-    metricWidget(age, 'Oldest message age (s)', sqs('ApproximateAgeOfOldestMessage', (q) => q.queueName, (q) => q.name)),
-    metricWidget(deadLetters, 'Dead-letter queue depth', sqs('ApproximateNumberOfMessagesVisible', (q) => q.deadLetterQueueName, (q) => `${q.name} DLQ`)),
+    metricWidget(depth, 'Queue depth (visible messages)', sqs((q) => q.metricVisibleMessages(), (q) => q.name)),
+    metricWidget(age, 'Oldest message age (s)', sqs((q) => q.metricAgeOfOldestMessage(), (q) => q.name)),
+    metricWidget(deadLetters, 'Dead-letter queue depth', sqs((q) => q.metricDeadLetters(), (q) => `${q.name} DLQ`)),
   );
 
   // The logs: the latest failures and rejections across the three functions.
@@ -255,17 +272,15 @@ export class PipelineDashboard extends Construct {
   constructor(scope: Construct, id: string, props: PipelineDashboardProps) {
     super(scope, id);
     const layout = mapStrings(dashboardLayout(props), templateAsExpression);
-    const alarmsEnabled = ref(props.alarmsEnabledExpression);
+    const alarmsEnabled = props.alarmsEnabled ?? true;
+    const widgets =
+      typeof alarmsEnabled === 'boolean'
+        ? [...layout.always, ...(alarmsEnabled ? layout.whenAlarmsEnabled : layout.whenAlarmsDisabled)]
+        : Fn.concat([layout.always, whenOn(alarmsEnabled, layout.whenAlarmsEnabled, []), whenOn(alarmsEnabled, [], layout.whenAlarmsDisabled)]);
 
     this.dashboard = new CloudwatchDashboard(this, 'dashboard', {
       dashboardName: props.dashboardName,
-      dashboardBody: Fn.jsonencode({
-        widgets: Fn.concat([
-          layout.always,
-          Fn.conditional(alarmsEnabled, layout.whenAlarmsEnabled, []),
-          Fn.conditional(alarmsEnabled, [], layout.whenAlarmsDisabled),
-        ]),
-      }),
+      dashboardBody: Fn.jsonencode({ widgets }),
       dependsOn: props.dependsOn,
     });
   }

@@ -3,108 +3,151 @@ import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { LambdaEventSourceMapping } from '@cdktf/provider-aws/lib/lambda-event-source-mapping';
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
-import { TerraformAsset, AssetType, Token } from 'cdktf';
+import { AssetType, TerraformAsset } from 'cdktf';
 import { Construct } from 'constructs';
-import { HandlerBundle } from '../bundling/bundle-handler';
-import { resourceName } from '../config/naming';
-import { assumeRolePolicy, policyDocument, PolicyStatement } from '../iam/policy-document';
+import { HandlerBundle } from '../bundling/handler-bundle';
+import { ResourceNames } from '../config/naming';
+import { countWhen, isToken, isWholeNumberIn, requirePlain, Switch, whenOn } from '../core/values';
+import { assumeRolePolicy, IGrantable, policyDocument, PolicyStatement } from '../iam/policy-document';
+import { errorRatePercent, lambdaMetric, MetricMathSpec, MetricSpec } from '../metrics/metric';
 import { QueueWithDlq } from './queue-with-dlq';
 
 export const LAMBDA_RUNTIME = 'nodejs22.x';
-export const LAMBDA_ARCHITECTURE = 'arm64';
-export const RESERVED_CONCURRENCY = 100;
+export const LAMBDA_ARCHITECTURES = ['arm64', 'x86_64'] as const;
+export type LambdaArchitecture = (typeof LAMBDA_ARCHITECTURES)[number];
+export const DEFAULT_MEMORY_MB = 256;
+export const DEFAULT_RESERVED_CONCURRENCY = 100;
+export const DEFAULT_BATCH_SIZE = 10;
+export const DEFAULT_BATCH_WINDOW_SECONDS = 1;
+export const DEFAULT_TIMEOUT_SECONDS = 30;
+export const DEFAULT_LOG_RETENTION_DAYS = 30;
 
-export interface PipelineFunctionProps {
-  /** Short name, e.g. `validator`; the function is `webhook-<name>-<suffix>`. */
-  readonly name: string;
-  readonly bundle: HandlerBundle;
-  /** The queue whose messages invoke this function. */
-  readonly source: QueueWithDlq;
-  /** Timeout in seconds (a number or a plan-time token). */
-  readonly timeoutSeconds: number;
-  /** Log retention in days (a number or a plan-time token). */
-  readonly logRetentionDays: number;
-  /** Terraform expression (without `${}`) that is true when X-Ray tracing is active. */
-  readonly tracingEnabledExpression: string;
-  readonly environment: Record<string, string>;
-  /** What the function may do beyond reading its source queue and writing its own logs. */
-  readonly statements: readonly PolicyStatement[];
+/** Sizing and scaling of one function and its event source mapping; every field optional. */
+export interface FunctionSizing {
   /**
+   * Memory in MB (128-10240).
    * @default 256
    */
   readonly memorySize?: number;
   /**
-   * Records per invocation.
+   * Timeout in seconds (1-900); its queue's visibility timeout and duration alarm follow it.
+   * @default 30 (the pipeline's own defaults: validator 10, processor 15, dispatcher 60)
+   */
+  readonly timeoutSeconds?: number;
+  /**
+   * Records per invocation (1-10000; above 10 the batch window must be ≥ 1 s).
    * @default 10
    */
   readonly batchSize?: number;
   /**
-   * Seconds the event source mapping waits to fill a batch.
+   * Seconds the event source mapping waits to fill a batch (0-300).
    * @default 1
    */
   readonly batchWindowSeconds?: number;
   /**
-   * Concurrent invocations the event source mapping may start; at most the reserved concurrency.
+   * Concurrency reserved for the function: it cannot starve the account, nor be starved.
    * @default 100
    */
+  readonly reservedConcurrency?: number;
+  /**
+   * Concurrent invocations the event source mapping may start (2-1000), at most the reserved concurrency.
+   * @default the reserved concurrency
+   */
   readonly maximumConcurrency?: number;
+  /**
+   * Instruction set.
+   * @default 'arm64'
+   */
+  readonly architecture?: LambdaArchitecture;
+}
+
+export interface PipelineFunctionProps extends FunctionSizing {
+  /** Short name, e.g. `validator`; the function is `<prefix>-<name>-<suffix>`. */
+  readonly name: string;
+  /** The zipped handler (`index.handler`). */
+  readonly bundle: HandlerBundle;
+  /** The queue whose messages invoke this function. */
+  readonly source: QueueWithDlq;
+  /**
+   * Physical names' prefix and suffix.
+   * @default webhook-…-dev
+   */
+  readonly names?: ResourceNames;
+  /**
+   * Log retention in days (a value CloudWatch Logs allows, or a plan-time token).
+   * @default 30
+   */
+  readonly logRetentionDays?: number;
+  /**
+   * Active X-Ray tracing (PassThrough when off), with the X-Ray write grant only while on.
+   * @default true
+   */
+  readonly tracing?: Switch;
+  /**
+   * Environment variables.
+   * @default none
+   */
+  readonly environment?: Record<string, string>;
 }
 
 /**
  * One pipeline stage: a Lambda function fed by an SQS queue through an event source mapping that
- * reports partial batch failures, with its own log group and least-privilege role.
+ * reports partial batch failures, with its own log group and least-privilege role. More
+ * permissions come through grants (`queue.grantSend(fn)`), which land in the role's one policy.
  */
-export class PipelineFunction extends Construct {
+export class PipelineFunction extends Construct implements IGrantable {
   public readonly name: string;
   public readonly function: LambdaFunction;
   public readonly role: IamRole;
   public readonly logGroup: CloudwatchLogGroup;
   public readonly eventSourceMapping: LambdaEventSourceMapping;
+  /** Seconds, as given (a number or a plan-time token). */
+  public readonly timeoutSeconds: number;
+  public readonly reservedConcurrency: number;
+  /** The role's one inline policy: its own log group, its source queue, then every grant. */
+  public readonly policy: IamRolePolicy;
+  private readonly statements: PolicyStatement[] = [];
 
   constructor(scope: Construct, id: string, props: PipelineFunctionProps) {
     super(scope, id);
     this.name = props.name;
-    const maximumConcurrency = props.maximumConcurrency ?? RESERVED_CONCURRENCY;
-    if (!Number.isInteger(maximumConcurrency) || maximumConcurrency < 2 || maximumConcurrency > RESERVED_CONCURRENCY) {
-      throw new Error(
-        `PipelineFunction ${id}: maximumConcurrency must be a whole number from 2 to the reserved concurrency (${RESERVED_CONCURRENCY}), got ${maximumConcurrency}`,
-      );
-    }
-    const functionName = resourceName(props.name);
+    const owner = `PipelineFunction ${id}`;
+    const names = props.names ?? new ResourceNames();
+    const tracing = props.tracing ?? true;
+    this.timeoutSeconds = props.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
+    this.reservedConcurrency = props.reservedConcurrency ?? DEFAULT_RESERVED_CONCURRENCY;
+    const maximumConcurrency = props.maximumConcurrency ?? this.reservedConcurrency;
+    validateSizing(owner, { ...props, timeoutSeconds: this.timeoutSeconds, reservedConcurrency: this.reservedConcurrency, maximumConcurrency });
+    const functionName = names.of(props.name);
 
     // Setup logging: the group exists before the function so Lambda never creates an unmanaged one.
     this.logGroup = new CloudwatchLogGroup(this, 'log-group', {
       name: `/aws/lambda/${functionName}`,
-      retentionInDays: props.logRetentionDays,
+      retentionInDays: props.logRetentionDays ?? DEFAULT_LOG_RETENTION_DAYS,
     });
 
-    // Setup the role
+    // Setup the role: one policy, which every grant rewrites (a plain string, so HCL output can escape it).
     this.role = new IamRole(this, 'role', {
-      name: resourceName(props.name, 'role'),
+      name: names.of(props.name, 'role'),
       assumeRolePolicy: assumeRolePolicy('lambda.amazonaws.com'),
     });
-    const policy = new IamRolePolicy(this, 'policy', {
+    const ownLogGroup: PolicyStatement = {
+      Sid: 'OwnLogGroup',
+      Effect: 'Allow',
+      Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      Resource: `${this.logGroup.arn}:*`,
+    };
+    const policy = (this.policy = new IamRolePolicy(this, 'policy', {
       role: this.role.name,
       name: 'least-privilege',
-      policy: policyDocument(
-        {
-          Sid: 'OwnLogGroup',
-          Effect: 'Allow',
-          Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-          Resource: `${this.logGroup.arn}:*`,
-        },
-        {
-          Sid: 'ConsumeSourceQueue',
-          Effect: 'Allow',
-          Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'],
-          Resource: props.source.queue.arn,
-        },
-        ...props.statements,
-      ),
-    });
+      policy: policyDocument(ownLogGroup),
+    }));
+    this.statements.push(ownLogGroup);
+    props.source.grantConsume(this);
     // X-Ray segments have no resource ARN, hence "*"; the grant exists only while tracing is on.
-    new IamRolePolicy(this, 'xray-policy', {
-      count: Token.asNumber(`\${${props.tracingEnabledExpression} ? 1 : 0}`),
+    if (tracing !== false) {
+      new IamRolePolicy(this, 'xray-policy', {
+      count: countWhen(tracing),
       role: this.role.name,
       name: 'xray-write',
       policy: policyDocument({
@@ -113,7 +156,8 @@ export class PipelineFunction extends Construct {
         Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
         Resource: '*',
       }),
-    });
+      });
+    }
 
     // Setup the function
     const asset = new TerraformAsset(this, 'code', {
@@ -126,15 +170,15 @@ export class PipelineFunction extends Construct {
       description: `Webhook pipeline ${props.name}`,
       role: this.role.arn,
       runtime: LAMBDA_RUNTIME,
-      architectures: [LAMBDA_ARCHITECTURE],
+      architectures: [props.architecture ?? 'arm64'],
       handler: 'index.handler',
       filename: asset.path,
       sourceCodeHash: props.bundle.sha256Base64,
-      memorySize: props.memorySize ?? 256,
-      timeout: props.timeoutSeconds,
-      reservedConcurrentExecutions: RESERVED_CONCURRENCY,
-      environment: { variables: props.environment },
-      tracingConfig: { mode: `\${${props.tracingEnabledExpression} ? "Active" : "PassThrough"}` },
+      memorySize: props.memorySize ?? DEFAULT_MEMORY_MB,
+      timeout: this.timeoutSeconds,
+      reservedConcurrentExecutions: this.reservedConcurrency,
+      environment: props.environment ? { variables: props.environment } : undefined,
+      tracingConfig: { mode: whenOn(tracing, 'Active', 'PassThrough') },
       loggingConfig: { logFormat: 'JSON', logGroup: this.logGroup.name },
       dependsOn: [this.logGroup, policy],
     });
@@ -143,12 +187,66 @@ export class PipelineFunction extends Construct {
     this.eventSourceMapping = new LambdaEventSourceMapping(this, 'event-source', {
       eventSourceArn: props.source.queue.arn,
       functionName: this.function.arn,
-      batchSize: props.batchSize ?? 10,
-      maximumBatchingWindowInSeconds: props.batchWindowSeconds ?? 1,
+      batchSize: props.batchSize ?? DEFAULT_BATCH_SIZE,
+      maximumBatchingWindowInSeconds: props.batchWindowSeconds ?? DEFAULT_BATCH_WINDOW_SECONDS,
       functionResponseTypes: ['ReportBatchItemFailures'],
       scalingConfig: { maximumConcurrency },
       // Lambda checks the role can read the queue when the mapping is created.
       dependsOn: [policy],
     });
+  }
+
+  /** Adds a statement to the function role's policy. */
+  addToPrincipalPolicy(statement: PolicyStatement): void {
+    this.statements.push(statement);
+    this.policy.policy = policyDocument(...this.statements);
+  }
+
+  metricInvocations(): MetricSpec {
+    return lambdaMetric(this.function.functionName, 'Invocations', 'Sum');
+  }
+
+  metricErrors(): MetricSpec {
+    return lambdaMetric(this.function.functionName, 'Errors', 'Sum');
+  }
+
+  metricErrorRate(): MetricMathSpec {
+    return errorRatePercent(`${this.name} error rate (%)`, this.metricErrors(), this.metricInvocations());
+  }
+
+  metricThrottles(): MetricSpec {
+    return lambdaMetric(this.function.functionName, 'Throttles', 'Sum');
+  }
+
+  metricDuration(stat = 'p99'): MetricSpec {
+    return lambdaMetric(this.function.functionName, 'Duration', stat);
+  }
+
+  metricConcurrentExecutions(): MetricSpec {
+    return lambdaMetric(this.function.functionName, 'ConcurrentExecutions', 'Maximum');
+  }
+}
+
+/** Checks the plain sizing values against Lambda's limits; tokens are checked at plan time. */
+export function validateSizing(owner: string, sizing: FunctionSizing): void {
+  requirePlain(owner, 'memorySize', sizing.memorySize, isWholeNumberIn(128, 10240), 'a whole number of MB from 128 to 10240');
+  requirePlain(owner, 'timeoutSeconds', sizing.timeoutSeconds, isWholeNumberIn(1, 900), 'a whole number of seconds from 1 to 900');
+  requirePlain(owner, 'batchSize', sizing.batchSize, isWholeNumberIn(1, 10000), 'a whole number from 1 to 10000');
+  requirePlain(owner, 'batchWindowSeconds', sizing.batchWindowSeconds, isWholeNumberIn(0, 300), 'a whole number of seconds from 0 to 300');
+  requirePlain(owner, 'reservedConcurrency', sizing.reservedConcurrency, isWholeNumberIn(1, 10000), 'a whole number of at least 1');
+  requirePlain(owner, 'maximumConcurrency', sizing.maximumConcurrency, isWholeNumberIn(2, 1000), 'a whole number from 2 to 1000');
+  requirePlain(owner, 'architecture', sizing.architecture, (a) => (LAMBDA_ARCHITECTURES as readonly string[]).includes(a), `one of ${LAMBDA_ARCHITECTURES.join(', ')}`);
+  const { maximumConcurrency, reservedConcurrency, batchSize, batchWindowSeconds } = sizing;
+  if (
+    maximumConcurrency !== undefined &&
+    reservedConcurrency !== undefined &&
+    !isToken(maximumConcurrency) &&
+    !isToken(reservedConcurrency) &&
+    maximumConcurrency > reservedConcurrency
+  ) {
+    throw new Error(`${owner}: maximumConcurrency (${maximumConcurrency}) must not exceed reservedConcurrency (${reservedConcurrency}), or messages are throttled into the DLQ`);
+  }
+  if (batchSize !== undefined && !isToken(batchSize) && batchSize > 10 && batchWindowSeconds !== undefined && !isToken(batchWindowSeconds) && batchWindowSeconds < 1) {
+    throw new Error(`${owner}: batchSize ${batchSize} above 10 needs batchWindowSeconds of at least 1, got ${batchWindowSeconds}`);
   }
 }

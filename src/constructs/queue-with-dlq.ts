@@ -2,8 +2,10 @@ import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { SqsQueuePolicy } from '@cdktf/provider-aws/lib/sqs-queue-policy';
 import { SqsQueueRedriveAllowPolicy } from '@cdktf/provider-aws/lib/sqs-queue-redrive-allow-policy';
 import { Construct } from 'constructs';
-import { resourceName } from '../config/naming';
-import { denyInsecureTransport, policyDocument } from '../iam/policy-document';
+import { ResourceNames } from '../config/naming';
+import { isWholeNumberIn, requirePlain } from '../core/values';
+import { denyInsecureTransport, IGrantable, policyDocument } from '../iam/policy-document';
+import { MetricSpec, sqsMetric } from '../metrics/metric';
 
 /** A dead letter must outlive the main queue's retention so it can be inspected and redriven. */
 export const DLQ_RETENTION_SECONDS = 14 * 24 * 60 * 60;
@@ -14,15 +16,23 @@ export const MAX_RECEIVE_COUNT = 5;
  * rejects larger bodies with the same limit, and a provider upgrade must not move one without the other.
  */
 export const MAX_MESSAGE_BYTES = 262144;
+/** AWS's advice for Lambda event sources: a visibility timeout of at least 6 × the function timeout. */
+export const VISIBILITY_TIMEOUT_FACTOR = 6;
 
 export interface QueueWithDlqProps {
-  /** Short name, e.g. `ingest`; the queues are `webhook-<name>-<suffix>` and `webhook-<name>-dlq-<suffix>`. */
+  /** Short name, e.g. `ingest`; the queues are `<prefix>-<name>-<suffix>` and `<prefix>-<name>-dlq-<suffix>`. */
   readonly name: string;
+  /**
+   * Physical names' prefix and suffix.
+   * @default webhook-…-dev
+   */
+  readonly names?: ResourceNames;
   /**
    * Visibility timeout of the main queue, in seconds (a number or a plan-time token). Keep it at
    * least 6 × the consumer's timeout, as AWS advises for Lambda event source mappings.
+   * @default 30 × 6 (a consumer timeout of 30 s)
    */
-  readonly visibilityTimeoutSeconds: number;
+  readonly visibilityTimeoutSeconds?: number;
   /**
    * Receives before a message moves to the DLQ.
    * @default 5
@@ -39,14 +49,14 @@ export class QueueWithDlq extends Construct {
   constructor(scope: Construct, id: string, props: QueueWithDlqProps) {
     super(scope, id);
     this.name = props.name;
+    const names = props.names ?? new ResourceNames();
     const maxReceiveCount = props.maxReceiveCount ?? MAX_RECEIVE_COUNT;
-    if (!Number.isInteger(maxReceiveCount) || maxReceiveCount < 1 || maxReceiveCount > 1000) {
-      throw new Error(`QueueWithDlq ${id}: maxReceiveCount must be a whole number from 1 to 1000, got ${maxReceiveCount}`);
-    }
+    requirePlain(`QueueWithDlq ${id}`, 'maxReceiveCount', maxReceiveCount, isWholeNumberIn(1, 1000), 'a whole number from 1 to 1000');
+    requirePlain(`QueueWithDlq ${id}`, 'visibilityTimeoutSeconds', props.visibilityTimeoutSeconds, isWholeNumberIn(0, 43200), 'a whole number of seconds from 0 to 43200');
 
     // Setup the dead-letter queue
     this.deadLetterQueue = new SqsQueue(this, 'dlq', {
-      name: resourceName(props.name, 'dlq'),
+      name: names.of(props.name, 'dlq'),
       messageRetentionSeconds: DLQ_RETENTION_SECONDS,
       maxMessageSize: MAX_MESSAGE_BYTES,
       sqsManagedSseEnabled: true,
@@ -54,10 +64,10 @@ export class QueueWithDlq extends Construct {
 
     // Setup the main queue
     this.queue = new SqsQueue(this, 'queue', {
-      name: resourceName(props.name),
+      name: names.of(props.name),
       messageRetentionSeconds: MAIN_QUEUE_RETENTION_SECONDS,
       maxMessageSize: MAX_MESSAGE_BYTES,
-      visibilityTimeoutSeconds: props.visibilityTimeoutSeconds,
+      visibilityTimeoutSeconds: props.visibilityTimeoutSeconds ?? 30 * VISIBILITY_TIMEOUT_FACTOR,
       receiveWaitTimeSeconds: 20,
       sqsManagedSseEnabled: true,
       redrivePolicy: JSON.stringify({ deadLetterTargetArn: this.deadLetterQueue.arn, maxReceiveCount }),
@@ -76,5 +86,35 @@ export class QueueWithDlq extends Construct {
         policy: policyDocument(denyInsecureTransport('sqs:*', q.arn)),
       });
     }
+  }
+
+  /** Lets `grantee` send to the main queue. */
+  grantSend(grantee: IGrantable, sid = 'SendToNextQueue'): void {
+    grantee.addToPrincipalPolicy({ Sid: sid, Effect: 'Allow', Action: 'sqs:SendMessage', Resource: this.queue.arn });
+  }
+
+  /** Lets `grantee` consume the main queue as a Lambda event source does. */
+  grantConsume(grantee: IGrantable, sid = 'ConsumeSourceQueue'): void {
+    grantee.addToPrincipalPolicy({
+      Sid: sid,
+      Effect: 'Allow',
+      Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'],
+      Resource: this.queue.arn,
+    });
+  }
+
+  /** Messages waiting on the main queue. */
+  metricVisibleMessages(): MetricSpec {
+    return sqsMetric(this.queue.name, 'ApproximateNumberOfMessagesVisible');
+  }
+
+  /** Age of the oldest message on the main queue, in seconds. */
+  metricAgeOfOldestMessage(): MetricSpec {
+    return sqsMetric(this.queue.name, 'ApproximateAgeOfOldestMessage');
+  }
+
+  /** Messages in the dead-letter queue. */
+  metricDeadLetters(): MetricSpec {
+    return sqsMetric(this.deadLetterQueue.name, 'ApproximateNumberOfMessagesVisible');
   }
 }

@@ -13,7 +13,7 @@ import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
-import { Fn, Token } from 'cdktf';
+import { Fn } from 'cdktf';
 import { createHash } from 'node:crypto';
 import { Construct } from 'constructs';
 import {
@@ -24,8 +24,10 @@ import {
   REJECTED_RESPONSE_TEMPLATE,
   UNAVAILABLE_RESPONSE_TEMPLATE,
 } from '../api/ingest-template';
-import { resourceName } from '../config/naming';
+import { ResourceNames } from '../config/naming';
+import { requirePlain, Switch, switchValue } from '../core/values';
 import { assumeRolePolicy, policyDocument } from '../iam/policy-document';
+import { apiGatewayMetric, MetricSpec } from '../metrics/metric';
 
 export const STAGE_NAME = 'v1';
 
@@ -40,16 +42,42 @@ const RESPONSES = [
   { statusCode: '500', selectionPattern: undefined, template: UNAVAILABLE_RESPONSE_TEMPLATE },
 ] as const;
 
+export const DEFAULT_THROTTLE_RATE_LIMIT = 100;
+export const DEFAULT_THROTTLE_BURST_LIMIT = 200;
+
 export interface WebhookApiProps {
+  /** Where every webhook is stored. */
   readonly ingestQueue: SqsQueue;
+  /** The account of the queue: part of the integration's SQS path. */
   readonly accountId: string;
   readonly region: string;
+  /** `aws`, `aws-cn`, `aws-us-gov`: usually `DataAwsPartition.partition`. */
   readonly partition: string;
-  /** Terraform expression (without `${}`) that is true when X-Ray tracing is active. */
-  readonly tracingEnabledExpression: string;
-  readonly logRetentionDays: number;
-  readonly throttleRateLimit: number;
-  readonly throttleBurstLimit: number;
+  /**
+   * Physical names' prefix and suffix: the API is `<prefix>-api-<suffix>`.
+   * @default webhook-api-dev
+   */
+  readonly names?: ResourceNames;
+  /**
+   * X-Ray tracing on the stage.
+   * @default true
+   */
+  readonly tracing?: Switch;
+  /**
+   * Retention of the access log, in days.
+   * @default 30
+   */
+  readonly logRetentionDays?: number;
+  /**
+   * Steady-state requests per second the stage accepts.
+   * @default 100
+   */
+  readonly throttleRateLimit?: number;
+  /**
+   * Burst of requests the stage accepts.
+   * @default 200
+   */
+  readonly throttleBurstLimit?: number;
 }
 
 /**
@@ -67,7 +95,12 @@ export class WebhookApi extends Construct {
 
   constructor(scope: Construct, id: string, props: WebhookApiProps) {
     super(scope, id);
-    const apiName = resourceName('api');
+    const names = props.names ?? new ResourceNames();
+    const throttleRateLimit = props.throttleRateLimit ?? DEFAULT_THROTTLE_RATE_LIMIT;
+    const throttleBurstLimit = props.throttleBurstLimit ?? DEFAULT_THROTTLE_BURST_LIMIT;
+    requirePlain(`WebhookApi ${id}`, 'throttleRateLimit', throttleRateLimit, (n) => n > 0, 'a positive number');
+    requirePlain(`WebhookApi ${id}`, 'throttleBurstLimit', throttleBurstLimit, (n) => Number.isInteger(n) && n >= 1, 'a whole number of at least 1');
+    const apiName = names.of('api');
 
     // Setup the API and route
     this.api = new ApiGatewayRestApi(this, 'api', {
@@ -103,7 +136,7 @@ export class WebhookApi extends Construct {
 
     // Setup the SQS integration and its role
     this.integrationRole = new IamRole(this, 'sqs-role', {
-      name: resourceName('apigw-sqs'),
+      name: names.of('apigw-sqs'),
       assumeRolePolicy: assumeRolePolicy('apigateway.amazonaws.com'),
     });
     const sendPolicy = new IamRolePolicy(this, 'sqs-send', {
@@ -166,16 +199,16 @@ export class WebhookApi extends Construct {
     });
 
     // Setup the stage: access log, tracing, throttling and detailed metrics
-    const accountLogging = new ApiGatewayCloudWatchRole(this, 'account-logging', props);
+    const accountLogging = new ApiGatewayCloudWatchRole(this, 'account-logging', { ...props, names });
     this.accessLogGroup = new CloudwatchLogGroup(this, 'access-log', {
       name: `/aws/apigateway/${apiName}`,
-      retentionInDays: props.logRetentionDays,
+      retentionInDays: props.logRetentionDays ?? 30,
     });
     this.stage = new ApiGatewayStage(this, 'stage', {
       restApiId: this.api.id,
       deploymentId: deployment.id,
       stageName: STAGE_NAME,
-      xrayTracingEnabled: Token.asAny(`\${${props.tracingEnabledExpression}}`),
+      xrayTracingEnabled: switchValue(props.tracing ?? true),
       accessLogSettings: { destinationArn: this.accessLogGroup.arn, format: ACCESS_LOG_FORMAT },
       dependsOn: [accountLogging.account],
     });
@@ -187,11 +220,39 @@ export class WebhookApi extends Construct {
         metricsEnabled: true,
         loggingLevel: 'ERROR',
         dataTraceEnabled: false,
-        throttlingRateLimit: props.throttleRateLimit,
-        throttlingBurstLimit: props.throttleBurstLimit,
+        throttlingRateLimit: throttleRateLimit,
+        throttlingBurstLimit: throttleBurstLimit,
       },
     });
     this.webhookBaseUrl = `${this.stage.invokeUrl}/webhooks/`;
+  }
+
+  /** Requests the stage answered. */
+  metricCount(): MetricSpec {
+    return this.metric('Count', 'Sum');
+  }
+
+  /** Share of requests answered 4xx (Average is already a 0-1 rate) or, with `Sum`, their number. */
+  metricClientErrors(stat = 'Average'): MetricSpec {
+    return this.metric('4XXError', stat);
+  }
+
+  /** Share of requests answered 5xx (Average is already a 0-1 rate) or, with `Sum`, their number. */
+  metricServerErrors(stat = 'Average'): MetricSpec {
+    return this.metric('5XXError', stat);
+  }
+
+  metricLatency(stat = 'p99'): MetricSpec {
+    return this.metric('Latency', stat);
+  }
+
+  /** Time spent in the SQS integration. */
+  metricIntegrationLatency(stat = 'p99'): MetricSpec {
+    return this.metric('IntegrationLatency', stat);
+  }
+
+  private metric(metricName: string, stat: string): MetricSpec {
+    return apiGatewayMetric(this.api.name, this.stage.stageName, metricName, stat);
   }
 }
 
@@ -202,10 +263,10 @@ export class WebhookApi extends Construct {
 class ApiGatewayCloudWatchRole extends Construct {
   public readonly account: ApiGatewayAccount;
 
-  constructor(scope: Construct, id: string, props: WebhookApiProps) {
+  constructor(scope: Construct, id: string, props: WebhookApiProps & { readonly names: ResourceNames }) {
     super(scope, id);
     const role = new IamRole(this, 'role', {
-      name: resourceName('apigw-cloudwatch'),
+      name: props.names.of('apigw-cloudwatch'),
       assumeRolePolicy: assumeRolePolicy('apigateway.amazonaws.com'),
     });
     // Execution and access logs of any API in the account go through this role, so it is scoped

@@ -37,3 +37,8 @@ export function denyInsecureTransport(action: string, resource: string): PolicyS
     Condition: { Bool: { 'aws:SecureTransport': 'false' } },
   };
 }
+
+/** Something that can be granted permissions: a principal whose policy takes more statements. */
+export interface IGrantable {
+  addToPrincipalPolicy(statement: PolicyStatement): void;
+}

@@ -1,7 +1,8 @@
 /**
  * Just enough of Terraform's expression language to compare the values the rules care about,
  * many of which are plan-time expressions: a timeout of `${var.function_timeouts.validator}`, a
- * visibility timeout of `${var.function_timeouts.validator * 6}`.
+ * visibility timeout of `${var.function_timeouts.validator * 6}`, or `${(var.function_timeouts.validator * 6)}`
+ * as cdktf's `Op.mul` writes it.
  */
 
 /** `factor × term`, or the plain number `factor` when there is no term. */
@@ -18,9 +19,11 @@ const TERM = new RegExp(`^(${TRAVERSAL})$`);
 const TERM_TIMES = new RegExp(`^(${TRAVERSAL})\\s*\\*\\s*(${NUMBER})$`);
 const TIMES_TERM = new RegExp(`^(${NUMBER})\\s*\\*\\s*(${TRAVERSAL})$`);
 const WHOLE_INTERPOLATION = /^\$\{([^{}]*)\}$/;
+const PARENTHESIZED = /^\(([^()]*)\)$/;
 
 /**
- * Reads a number, a numeric string, or one interpolation of the forms `x`, `x * k` or `k * x`.
+ * Reads a number, a numeric string, or one interpolation of the forms `x`, `x * k` or `k * x`,
+ * each optionally in parentheses (cdktf's `Op` functions parenthesize what they render).
  * Anything else (a conditional, a function call, several interpolations) is `undefined`: the
  * rules treat what they cannot read as unproven rather than guess.
  */
@@ -31,7 +34,9 @@ export function linear(value: unknown): Linear | undefined {
   if (CONSTANT.test(text)) return { factor: Number(text) };
   const interpolation = WHOLE_INTERPOLATION.exec(text);
   if (!interpolation) return undefined;
-  const expression = interpolation[1].trim();
+  let expression = interpolation[1].trim();
+  const parenthesized = PARENTHESIZED.exec(expression);
+  if (parenthesized) expression = parenthesized[1].trim();
   if (CONSTANT.test(expression)) return { factor: Number(expression) };
   const term = TERM.exec(expression);
   if (term) return { term: term[1], factor: 1 };

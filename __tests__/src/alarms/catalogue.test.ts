@@ -1,16 +1,8 @@
-import { AlarmDefinition, buildAlarmDefinitions, isMetricMath, MetricSpec } from '../../../src/alarms/catalogue';
-import { ALARM_THRESHOLD_DEFAULTS } from '../../../src/config/variables';
+import { ALARM_THRESHOLD_DEFAULTS, AlarmDefinition, buildAlarmDefinitions } from '../../../src/alarms/catalogue';
+import { isMetricMath, MetricSpec } from '../../../src/metrics/metric';
+import { alarmTargets } from '../../support/alarm-targets';
 
-const definitions = buildAlarmDefinitions({
-  functions: ['validator', 'processor', 'dispatcher'].map((name) => ({
-    name,
-    functionName: `fn-${name}`,
-    timeoutSecondsExpression: `var.function_timeouts.${name}`,
-  })),
-  queues: ['ingest', 'process', 'deliver'].map((name) => ({ name, queueName: `q-${name}` })),
-  deadLetterQueues: ['ingest-dlq', 'process-dlq', 'deliver-dlq'].map((name) => ({ name, queueName: `q-${name}` })),
-  api: { apiName: 'api', stageName: 'v1' },
-});
+const definitions = buildAlarmDefinitions(alarmTargets());
 const byId = new Map(definitions.map((d) => [d.id, d]));
 const single = (d: AlarmDefinition) => d.metric as MetricSpec;
 
@@ -34,23 +26,17 @@ describe('alarm catalogue', () => {
   });
 
   // id, namespace, metric, statistic, dimensions, threshold
-  test.each<[string, string, string, string, Record<string, string>, number | string]>([
+  test.each<[string, string, string, string, Record<string, string>, number]>([
     ['validator-throttles', 'AWS/Lambda', 'Throttles', 'Sum', { FunctionName: 'fn-validator' }, 0],
-    ['processor-duration', 'AWS/Lambda', 'Duration', 'p99', { FunctionName: 'fn-processor' },
-      '${var.function_timeouts.processor * 1000 * var.alarm_thresholds.lambda_duration_percent_of_timeout / 100}'],
-    ['dispatcher-concurrency', 'AWS/Lambda', 'ConcurrentExecutions', 'Maximum', { FunctionName: 'fn-dispatcher' },
-      '${var.alarm_thresholds.lambda_concurrency}'],
-    ['ingest-age', 'AWS/SQS', 'ApproximateAgeOfOldestMessage', 'Maximum', { QueueName: 'q-ingest' },
-      '${var.alarm_thresholds.queue_oldest_message_age_seconds}'],
-    ['deliver-depth', 'AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'Maximum', { QueueName: 'q-deliver' },
-      '${var.alarm_thresholds.queue_depth}'],
+    ['processor-duration', 'AWS/Lambda', 'Duration', 'p99', { FunctionName: 'fn-processor' }, 12000],
+    ['dispatcher-duration', 'AWS/Lambda', 'Duration', 'p99', { FunctionName: 'fn-dispatcher' }, 48000],
+    ['dispatcher-concurrency', 'AWS/Lambda', 'ConcurrentExecutions', 'Maximum', { FunctionName: 'fn-dispatcher' }, 90],
+    ['ingest-age', 'AWS/SQS', 'ApproximateAgeOfOldestMessage', 'Maximum', { QueueName: 'q-ingest' }, 300],
+    ['deliver-depth', 'AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'Maximum', { QueueName: 'q-deliver' }, 100],
     ['process-dlq-messages', 'AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'Maximum', { QueueName: 'q-process-dlq' }, 0],
-    ['api-4xx-rate', 'AWS/ApiGateway', '4XXError', 'Average', { ApiName: 'api', Stage: 'v1' },
-      '${var.alarm_thresholds.api_4xx_rate_percent / 100}'],
-    ['api-5xx-rate', 'AWS/ApiGateway', '5XXError', 'Average', { ApiName: 'api', Stage: 'v1' },
-      '${var.alarm_thresholds.api_5xx_rate_percent / 100}'],
-    ['api-latency', 'AWS/ApiGateway', 'Latency', 'p99', { ApiName: 'api', Stage: 'v1' },
-      '${var.alarm_thresholds.api_latency_p99_ms}'],
+    ['api-4xx-rate', 'AWS/ApiGateway', '4XXError', 'Average', { ApiName: 'api', Stage: 'v1' }, 0.1],
+    ['api-5xx-rate', 'AWS/ApiGateway', '5XXError', 'Average', { ApiName: 'api', Stage: 'v1' }, 0.01],
+    ['api-latency', 'AWS/ApiGateway', 'Latency', 'p99', { ApiName: 'api', Stage: 'v1' }, 1000],
   ])('%s watches %s %s (%s) with the right dimensions and threshold', (id, namespace, metricName, stat, dimensions, threshold) => {
     const definition = byId.get(id)!;
     expect(definition).toBeDefined();
@@ -65,12 +51,29 @@ describe('alarm catalogue', () => {
     expect(math.expression).toBe('IF(invocations > 0, 100 * errors / invocations, 0)');
     expect(math.metrics.errors).toEqual({ namespace: 'AWS/Lambda', metricName: 'Errors', stat: 'Sum', dimensions: { FunctionName: `fn-${fn}` } });
     expect(math.metrics.invocations.metricName).toBe('Invocations');
-    expect(definition.threshold).toBe('${var.alarm_thresholds.lambda_error_rate_percent}');
+    expect(definition.threshold).toBe(5);
   });
 
-  test('every tunable threshold is used and every description points to its runbook section', () => {
-    const thresholds = definitions.map((d) => String(d.threshold)).join(' ');
-    for (const key of Object.keys(ALARM_THRESHOLD_DEFAULTS)) expect(thresholds).toContain(key);
+  test('every tunable threshold reaches its alarms; thresholds left out keep their defaults', () => {
+    const tuned = buildAlarmDefinitions(alarmTargets(), {
+      lambdaErrorRatePercent: 7,
+      lambdaDurationPercentOfTimeout: 50,
+      lambdaConcurrency: 40,
+      queueOldestMessageAgeSeconds: 600,
+      queueDepth: 1000,
+      api4xxRatePercent: 20,
+      api5xxRatePercent: 2,
+      apiLatencyP99Ms: 3000,
+    });
+    const threshold = (id: string) => tuned.find((d) => d.id === id)!.threshold;
+    expect(['validator-error-rate', 'validator-duration', 'processor-concurrency', 'ingest-age', 'deliver-depth', 'api-4xx-rate', 'api-5xx-rate', 'api-latency'].map(threshold))
+      .toEqual([7, 5000, 40, 600, 1000, 0.2, 0.02, 3000]);
+    const partly = buildAlarmDefinitions(alarmTargets(), { queueDepth: 5, lambdaConcurrency: undefined });
+    expect(partly.find((d) => d.id === 'ingest-depth')!.threshold).toBe(5);
+    expect(partly.find((d) => d.id === 'validator-concurrency')!.threshold).toBe(90);
+  });
+
+  test('every description points to its runbook section', () => {
     for (const d of definitions) {
       expect(d.description).toContain(`docs/RUNBOOK.md#${d.kind}`);
       expect(d.description).toMatch(/First step:/);
@@ -80,14 +83,14 @@ describe('alarm catalogue', () => {
 
   test('defaults match SPEC §4', () => {
     expect(ALARM_THRESHOLD_DEFAULTS).toEqual({
-      lambda_error_rate_percent: 5,
-      lambda_duration_percent_of_timeout: 80,
-      lambda_concurrency: 90,
-      queue_oldest_message_age_seconds: 300,
-      queue_depth: 100,
-      api_4xx_rate_percent: 10,
-      api_5xx_rate_percent: 1,
-      api_latency_p99_ms: 1000,
+      lambdaErrorRatePercent: 5,
+      lambdaDurationPercentOfTimeout: 80,
+      lambdaConcurrency: 90,
+      queueOldestMessageAgeSeconds: 300,
+      queueDepth: 100,
+      api4xxRatePercent: 10,
+      api5xxRatePercent: 1,
+      apiLatencyP99Ms: 1000,
     });
   });
 });

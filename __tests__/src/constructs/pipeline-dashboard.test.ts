@@ -1,6 +1,6 @@
 import { CloudwatchDashboard } from '@cdktf/provider-aws/lib/cloudwatch-dashboard';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
-import { Testing } from 'cdktf';
+import { TerraformVariable, Testing } from 'cdktf';
 import { FUNCTION_NAMES, HANDLER_METRICS, METRICS_NAMESPACE, REJECTION_REASONS } from '../../../src/contract';
 import {
   assertJsonencodeSafe,
@@ -11,21 +11,41 @@ import {
   PipelineDashboardProps,
   Widget,
 } from '../../../src/constructs/pipeline-dashboard';
+import { apiGatewayMetric, lambdaMetric, sqsMetric } from '../../../src/metrics/metric';
 
+const lambda = (name: string) => ({
+  metricInvocations: () => lambdaMetric(`fn-${name}`, 'Invocations', 'Sum'),
+  metricErrors: () => lambdaMetric(`fn-${name}`, 'Errors', 'Sum'),
+  metricThrottles: () => lambdaMetric(`fn-${name}`, 'Throttles', 'Sum'),
+  metricDuration: (stat = 'p99') => lambdaMetric(`fn-${name}`, 'Duration', stat),
+  metricConcurrentExecutions: () => lambdaMetric(`fn-${name}`, 'ConcurrentExecutions', 'Maximum'),
+});
+const queue = (name: string, queueName = `q-${name}`) => ({
+  name,
+  metricVisibleMessages: () => sqsMetric(queueName, 'ApproximateNumberOfMessagesVisible'),
+  metricAgeOfOldestMessage: () => sqsMetric(queueName, 'ApproximateAgeOfOldestMessage'),
+  metricDeadLetters: () => sqsMetric(`${queueName}-dlq`, 'ApproximateNumberOfMessagesVisible'),
+});
+const api = (apiName = 'api') => ({
+  metricCount: () => apiGatewayMetric(apiName, 'v1', 'Count', 'Sum'),
+  metricClientErrors: (stat = 'Average') => apiGatewayMetric(apiName, 'v1', '4XXError', stat),
+  metricServerErrors: (stat = 'Average') => apiGatewayMetric(apiName, 'v1', '5XXError', stat),
+  metricLatency: (stat = 'p99') => apiGatewayMetric(apiName, 'v1', 'Latency', stat),
+  metricIntegrationLatency: (stat = 'p99') => apiGatewayMetric(apiName, 'v1', 'IntegrationLatency', stat),
+});
 const props: PipelineDashboardProps = {
-  dashboardName: 'webhook-pipeline-${var.environment_suffix}',
-  region: '${var.aws_region}',
+  dashboardName: 'webhook-pipeline-dev',
+  region: 'eu-west-1',
   functions: FUNCTION_NAMES.map((name) => ({
     name,
-    functionName: `fn-${name}`,
     logGroupName: `/aws/lambda/fn-${name}`,
     serviceName: `webhook-${name}`,
+    reservedConcurrency: 100,
+    metrics: lambda(name),
   })),
-  queues: ['ingest', 'process', 'deliver'].map((name) => ({ name, queueName: `q-${name}`, deadLetterQueueName: `q-${name}-dlq` })),
-  apiName: 'api',
-  apiStageName: 'v1',
+  queues: ['ingest', 'process', 'deliver'].map((name) => queue(name)),
+  api: api(),
   alarmArns: ['arn:aws:cloudwatch:us-east-1:123456789012:alarm:a', 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:b'],
-  alarmsEnabledExpression: 'var.enable_alarms',
 };
 const layout = dashboardLayout(props);
 const metricWidgets = layout.always.filter((w) => w.type === 'metric');
@@ -80,9 +100,14 @@ describe('dashboardLayout', () => {
     );
   });
 
-  test('concurrency is drawn against the reserved concurrency', () => {
+  test('concurrency is drawn against the reserved concurrency: one line per distinct value', () => {
     expect(byTitle('Lambda concurrent executions').properties.annotations).toEqual({
       horizontal: [{ label: 'reserved concurrency', value: 100 }],
+    });
+    const mixed = dashboardLayout({ ...props, functions: props.functions.map((fn, i) => ({ ...fn, reservedConcurrency: i === 0 ? 20 : 100 })) });
+    const widget = mixed.always.find((w) => w.properties.title === 'Lambda concurrent executions')!;
+    expect(widget.properties.annotations).toEqual({
+      horizontal: [{ label: 'reserved concurrency', value: 20 }, { label: 'reserved concurrency', value: 100 }],
     });
   });
 
@@ -169,34 +194,46 @@ describe('assertJsonencodeSafe', () => {
   });
 
   test('a layout with a quote in a name fails synth', () => {
-    expect(() => dashboardLayout({ ...props, apiName: 'my "api"' })).toThrow(/double quote/);
+    expect(() => dashboardLayout({ ...props, api: api('my "api"') })).toThrow(/double quote/);
   });
 });
 
 describe('PipelineDashboard', () => {
-  const synth = () =>
+  const synth = (alarmsEnabled?: boolean) =>
     Testing.synthScope((scope) => {
-      const queue = new SqsQueue(scope, 'queue', { name: 'q' });
+      const sqsQueue = new SqsQueue(scope, 'queue', { name: 'q' });
       new PipelineDashboard(scope, 'dashboard', {
         ...props,
-        queues: [{ name: 'ingest', queueName: queue.name, deadLetterQueueName: 'q-dlq' }],
-        dependsOn: [queue],
+        queues: [queue('ingest', sqsQueue.name)],
+        alarmsEnabled: alarmsEnabled ?? new TerraformVariable(scope, 'alarms_on', { type: 'bool' }).booleanValue,
+        dependsOn: [sqsQueue],
       });
     });
-  const [dashboard] = Object.values<any>(JSON.parse(synth()).resource.aws_cloudwatch_dashboard);
+  const dashboardOf = (raw: string) => Object.values<any>(JSON.parse(raw).resource.aws_cloudwatch_dashboard)[0];
+  const dashboard = dashboardOf(synth());
 
   test('is named as given and waits for what it depends on', () => {
-    expect(synth()).toHaveResourceWithProperties(CloudwatchDashboard, { dashboard_name: 'webhook-pipeline-${var.environment_suffix}' });
+    expect(synth()).toHaveResourceWithProperties(CloudwatchDashboard, { dashboard_name: 'webhook-pipeline-dev' });
     expect(dashboard.depends_on).toEqual(['aws_sqs_queue.queue']);
   });
 
-  test('builds the body with jsonencode: references resolve, alarm widgets follow the toggle', () => {
+  test('builds the body with jsonencode: references resolve, alarm widgets follow a plan-time switch', () => {
     const body: string = dashboard.dashboard_body;
     expect(body).toMatch(/^\$\{jsonencode\(\{"widgets" = concat\(\[/);
-    expect(body).toContain('"region" = var.aws_region');
+    expect(body).toContain('"region" = "eu-west-1"');
     expect(body).toContain('"QueueName", aws_sqs_queue.queue.name');
-    expect(body).toContain('var.enable_alarms ? [{"type" = "alarm"');
-    expect(body).toContain('var.enable_alarms ? [] : [{"type" = "text"');
+    expect(body).toContain('var.alarms_on ? [{"type" = "alarm"');
+    expect(body).toContain('var.alarms_on ? [] : [{"type" = "text"');
     expect(body).not.toContain('$${');
+  });
+
+  test.each([
+    [true, 'alarm'],
+    [false, 'text'],
+  ])('a plain alarmsEnabled %p picks the widget at synth: %s', (enabled, type) => {
+    const body: string = dashboardOf(synth(enabled)).dashboard_body;
+    expect(body).not.toContain('concat(');
+    expect(body).toContain(`"width" = 24, "height" = 6, "properties" = {"${type === 'alarm' ? 'title" = "Alarm status' : 'markdown'}`);
+    expect(body.includes('"type" = "alarm"')).toBe(enabled);
   });
 });

@@ -4,7 +4,6 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { MAX_RECEIVE_COUNT } from '../../../src/constructs/queue-with-dlq';
 import { atLeast, describeLinear, linear } from '../../../src/policy/expressions';
 import { evaluatePolicy } from '../../../src/policy/policy-check';
 import { isWildcardPrincipal, listOf, statementName, statementsOf } from '../../../src/policy/policy-documents';
@@ -15,7 +14,7 @@ import {
   VISIBILITY_TIMEOUT_MULTIPLE,
   WILDCARD_RESOURCE_ACTIONS,
 } from '../../../src/policy/rules';
-import { VISIBILITY_TIMEOUT_FACTOR } from '../../../stacks/webhook-pipeline-stack';
+import { functionTracing, normalizeCondition, stageTracing } from '../../../src/policy/rules/tracing';
 import { block, referencesIn, refersTo, type SynthesizedConfig, TerraformModel } from '../../../src/policy/terraform-model';
 
 describe('linear expressions', () => {
@@ -27,6 +26,14 @@ describe('linear expressions', () => {
     ['${var.function_timeouts.validator}', { term: 'var.function_timeouts.validator', factor: 1 }],
     ['${var.function_timeouts.validator * 6}', { term: 'var.function_timeouts.validator', factor: 6 }],
     ['${6 * local.timeouts[0]}', { term: 'local.timeouts[0]', factor: 6 }],
+    // As cdktf's Op.mul and friends render them: one pair of parentheses around the expression.
+    ['${(var.function_timeouts.validator * 6)}', { term: 'var.function_timeouts.validator', factor: 6 }],
+    ['${( 6 * var.t )}', { term: 'var.t', factor: 6 }],
+    ['${(var.t)}', { term: 'var.t', factor: 1 }],
+    ['${(90)}', { factor: 90 }],
+    ['${((var.t * 6))}', undefined],
+    ['${(var.t) * 6}', undefined],
+    ['${(var.t * 2) * 3}', undefined],
     [Number.POSITIVE_INFINITY, undefined],
     [undefined, undefined],
     [true, undefined],
@@ -42,6 +49,7 @@ describe('linear expressions', () => {
     ['constants that fail', '59', 6, '10', 'fails'],
     ['the same term, scaled enough', '${var.t * 6}', 6, '${var.t}', 'holds'],
     ['the same term, scaled too little', '${var.t * 5}', 6, '${var.t}', 'fails'],
+    ['Op.mul against a plain reference', '${(var.t * 6)}', 6, '${var.t}', 'holds'],
     ['different terms', '${var.a * 6}', 6, '${var.b}', 'unknown'],
     ['a constant against a term', '900', 6, '${var.t}', 'unknown'],
     ['an unreadable side', '${max(var.t, 1)}', 1, '10', 'unknown'],
@@ -75,6 +83,90 @@ describe('policy documents', () => {
     expect([isWildcardPrincipal('*'), isWildcardPrincipal({ AWS: ['x', '*'] }), isWildcardPrincipal({ Service: 'sns.amazonaws.com' })]).toEqual([true, true, false]);
     expect([isWildcardPrincipal(undefined), isWildcardPrincipal('arn:aws:iam::1:root')]).toEqual([false, false]);
     expect([statementName({ Sid: 'A' }, 0), statementName({}, 2)]).toEqual(['statement "A"', 'statement #3']);
+  });
+});
+
+describe('tracing switches', () => {
+  const fn = (tracingConfig: unknown) =>
+    new TerraformModel({ resource: { aws_lambda_function: { f: tracingConfig === undefined ? {} : { tracing_config: tracingConfig } } } }).resources[0];
+  const stage = (enabled: unknown) => new TerraformModel({ resource: { aws_api_gateway_stage: { s: { xray_tracing_enabled: enabled } } } }).resources[0];
+  const when = (condition: string) => ({ kind: 'when' as const, condition });
+
+  test.each<[unknown, ReturnType<typeof functionTracing>]>([
+    [{ mode: 'Active' }, { kind: 'on' }],
+    [[{ mode: 'Active' }], { kind: 'on' }],
+    [undefined, { kind: 'off' }],
+    [{}, { kind: 'off' }],
+    [{ mode: 'PassThrough' }, { kind: 'off' }],
+    [{ mode: '${var.enable_xray ? "Active" : "PassThrough"}' }, when('var.enable_xray')],
+    [{ mode: '${ (var.a &&  var.b) ?"Active":"PassThrough" }' }, when('var.a && var.b')],
+    [{ mode: '${var.env == "prod:eu" ? "Active" : "PassThrough"}' }, when('var.env == "prod:eu"')],
+    [{ mode: '${true ? "Active" : "PassThrough"}' }, { kind: 'on' }],
+    [{ mode: '${(false) ? "Active" : "PassThrough"}' }, { kind: 'off' }],
+    [{ mode: '${var.enable_xray ? "PassThrough" : "Active"}' }, undefined],
+    [{ mode: '${var.a ? var.b : var.c ? "Active" : "PassThrough"}' }, undefined],
+    [{ mode: '${var.a} ${var.b ? "Active" : "PassThrough"}' }, undefined],
+    [{ mode: '${ ? "Active" : "PassThrough"}' }, undefined],
+    [{ mode: '${var.mode}' }, undefined],
+    [{ mode: 42 }, undefined],
+  ])('reads the function tracing %j', (tracingConfig, expected) => {
+    expect(functionTracing(fn(tracingConfig))).toEqual(expected);
+  });
+
+  test.each<[unknown, ReturnType<typeof stageTracing>]>([
+    [true, { kind: 'on' }],
+    ['true', { kind: 'on' }],
+    [false, { kind: 'off' }],
+    ['false', { kind: 'off' }],
+    [undefined, { kind: 'off' }],
+    [null, { kind: 'off' }],
+    ['${var.enable_xray}', when('var.enable_xray')],
+    ['${(var.a && var.b)}', when('var.a && var.b')],
+    ['${!var.enable_xray}', when('!var.enable_xray')],
+    ['${var.a}${var.b}', undefined],
+    ['${var.a ? true : false}', undefined],
+    [1, undefined],
+  ])('reads the stage tracing %p', (enabled, expected) => {
+    expect(stageTracing(stage(enabled))).toEqual(expected);
+  });
+
+  test('normalizes conditions: whitespace, and parentheses around the whole only', () => {
+    expect(normalizeCondition(' ( (var.a &&\n  var.b) ) ')).toBe('var.a && var.b');
+    expect(normalizeCondition('(var.a) && (var.b)')).toBe('(var.a) && (var.b)');
+    expect(normalizeCondition('(var.a')).toBe('(var.a');
+  });
+
+  const tracingViolations = (functions: Record<string, unknown>, stages: Record<string, unknown>) =>
+    evaluatePolicy(
+      new TerraformModel({
+        resource: {
+          aws_lambda_function: Object.fromEntries(Object.entries(functions).map(([name, mode]) => [name, { tracing_config: { mode } }])),
+          aws_api_gateway_stage: Object.fromEntries(Object.entries(stages).map(([name, enabled]) => [name, { xray_tracing_enabled: enabled }])),
+        },
+      }),
+      POLICY_RULES.filter((rule) => rule.id.includes('tracing')),
+    ).map((v) => `${v.ruleId} ${v.address}: ${v.message}`);
+
+  test('on a tie the functions’ switch wins, and the stage is the one that differs', () => {
+    expect(tracingViolations({ f: 'Active' }, { s: '${var.x}' })).toEqual([
+      'tracing-consistent aws_api_gateway_stage.s: traces when var.x, but 1 other function(s) and stage(s) trace always ' +
+        "(aws_lambda_function.f): a request's trace breaks where they disagree; make them follow the same switch",
+    ]);
+  });
+
+  test('lists at most three of the constructs that follow the switch', () => {
+    const on = '${var.x ? "Active" : "PassThrough"}';
+    expect(tracingViolations({ a: on, b: on, c: on, d: on, e: 'Active' }, {})).toEqual([
+      expect.stringContaining('trace when var.x (aws_lambda_function.a, aws_lambda_function.b, aws_lambda_function.c, …)'),
+    ]);
+  });
+
+  test('untraced and unreadable ones are reported by lambda-tracing and api-tracing only', () => {
+    expect(tracingViolations({ f: 'PassThrough', g: '${var.mode}', h: 'Active' }, { s: false, t: true })).toEqual([
+      'lambda-tracing aws_lambda_function.f: tracing_config.mode is "PassThrough"; it must be "Active" or ${<switch> ? "Active" : "PassThrough"}',
+      'lambda-tracing aws_lambda_function.g: tracing_config.mode is "${var.mode}"; it must be "Active" or ${<switch> ? "Active" : "PassThrough"}',
+      'api-tracing aws_api_gateway_stage.s: xray_tracing_enabled is false; it must be true or ${<switch>}',
+    ]);
   });
 });
 
@@ -162,6 +254,15 @@ describe('rules on configurations the stack never builds', () => {
     expect(violations(resource, undefined, 'sqs-')).toEqual([]);
   });
 
+  test('a queue declared a DLQ by its own aws_sqs_queue_redrive_allow_policy need not redrive; other queues must', () => {
+    const resource = {
+      aws_sqs_queue: { d: { sqs_managed_sse_enabled: true }, lone: { sqs_managed_sse_enabled: true } },
+      aws_sqs_queue_policy: { dp: tlsOnly('d'), lp: tlsOnly('lone') },
+      aws_sqs_queue_redrive_allow_policy: { a: { queue_url: '${aws_sqs_queue.d.url}', redrive_allow_policy: '{"redrivePermission":"allowAll"}' } },
+    };
+    expect(violations(resource, undefined, 'sqs-').map((v) => v.split(':')[0])).toEqual(['sqs-redrive aws_sqs_queue.lone']);
+  });
+
   test('a KMS statement without principal, a method without parameters, providers of other clouds', () => {
     const resource = {
       aws_kms_key: {
@@ -207,14 +308,25 @@ describe('rules on configurations the stack never builds', () => {
   });
 });
 
-describe('the README and the stack agree with the rules', () => {
+describe('the rule catalogue and the README', () => {
   const readme = fs.readFileSync(path.resolve(__dirname, '../../../README.md'), 'utf8');
   const section = readme.slice(readme.indexOf('## Policy checks'), readme.indexOf('## Bad input'));
+
+  test('keeps its ids and order, each id once, with the new tracing-consistent after api-tracing', () => {
+    expect(POLICY_RULES.map((rule) => rule.id)).toEqual([
+      'sqs-encrypted', 'sqs-tls-only', 'sqs-redrive', 'sqs-visibility-timeout', 'sqs-dlq-retention',
+      'lambda-reserved-concurrency', 'lambda-event-source-concurrency', 'lambda-tracing', 'lambda-log-group', 'lambda-own-role',
+      'iam-no-wildcard-actions', 'iam-wildcard-resource', 'iam-trust-policy', 'kms-key-policy', 'kms-rotation', 'resource-policy-not-public',
+      'api-access-logging', 'api-throttling', 'api-metrics-and-logging', 'api-no-data-trace', 'api-tracing', 'tracing-consistent',
+      'api-request-validation', 'sns-encrypted', 'logs-retention', 'dynamodb-pitr', 'tags-provider-defaults', 'tags-no-override',
+    ]);
+    expect([MIN_MAX_RECEIVE_COUNT, VISIBILITY_TIMEOUT_MULTIPLE]).toEqual([5, 6]);
+  });
 
   test('the rule table lists every rule with its public scanner ids', () => {
     for (const rule of POLICY_RULES) {
       const row = section.split('\n').find((line) => line.startsWith(`| \`${rule.id}\` |`));
-      expect(row).toBeDefined();
+      expect({ rule: rule.id, row }).toEqual({ rule: rule.id, row: expect.any(String) });
       for (const id of rule.scanners.filter((s) => /^(CKV|AVD)/.test(s))) expect(row).toContain(`\`${id}\``);
     }
   });
@@ -222,10 +334,5 @@ describe('the README and the stack agree with the rules', () => {
   test('every Resource "*" exception is listed, and the default tags are named', () => {
     for (const action of Object.keys(WILDCARD_RESOURCE_ACTIONS)) expect(section).toContain(`| \`${action}\` |`);
     for (const key of DEFAULT_TAG_KEYS) expect(section).toContain(`\`${key}\``);
-  });
-
-  test('the stack’s own constants meet the policy', () => {
-    expect(VISIBILITY_TIMEOUT_FACTOR).toBeGreaterThanOrEqual(VISIBILITY_TIMEOUT_MULTIPLE);
-    expect(MAX_RECEIVE_COUNT).toBeGreaterThanOrEqual(MIN_MAX_RECEIVE_COUNT);
   });
 });

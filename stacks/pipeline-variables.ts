@@ -1,42 +1,29 @@
 import { TerraformVariable } from 'cdktf';
 import { Construct } from 'constructs';
-import { SIGNATURE_SCHEMES } from '../contract';
-import { MAX_SUFFIX_LENGTH } from './naming';
+import { ALARM_THRESHOLD_DEFAULTS, type AlarmThresholdKey } from '../src/alarms/catalogue';
+import { LOG_RETENTION_DAYS } from '../src/config/aws-limits';
+import { MAX_SUFFIX_LENGTH } from '../src/config/naming';
+import { SIGNATURE_SCHEMES } from '../src/contract';
+import { DEFAULT_WEBHOOK_SOURCES, FUNCTION_TIMEOUT_DEFAULTS } from '../src/webhook-pipeline';
 
-/** CloudWatch Logs' allowed retention periods, in days. */
-export const LOG_RETENTION_DAYS = [
-  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288,
-  3653,
-] as const;
+export { LOG_RETENTION_DAYS };
 
-/**
- * Tunable alarm thresholds: key → default (SPEC §4). The "> 0" alarms (throttles, any DLQ
- * message) are not tunable: any throttle and any dead letter is worth a page.
- */
-export const ALARM_THRESHOLD_DEFAULTS = {
-  lambda_error_rate_percent: 5,
-  lambda_duration_percent_of_timeout: 80,
-  lambda_concurrency: 90,
-  queue_oldest_message_age_seconds: 300,
-  queue_depth: 100,
-  api_4xx_rate_percent: 10,
-  api_5xx_rate_percent: 1,
-  api_latency_p99_ms: 1000,
-} as const;
-export type AlarmThresholdKey = keyof typeof ALARM_THRESHOLD_DEFAULTS;
+/** The `alarm_thresholds` variable's keys: Terraform's snake_case for each `AlarmThresholds` prop. */
+export const ALARM_THRESHOLD_VARIABLE_KEYS: Readonly<Record<AlarmThresholdKey, string>> = {
+  lambdaErrorRatePercent: 'lambda_error_rate_percent',
+  lambdaDurationPercentOfTimeout: 'lambda_duration_percent_of_timeout',
+  lambdaConcurrency: 'lambda_concurrency',
+  queueOldestMessageAgeSeconds: 'queue_oldest_message_age_seconds',
+  queueDepth: 'queue_depth',
+  api4xxRatePercent: 'api_4xx_rate_percent',
+  api5xxRatePercent: 'api_5xx_rate_percent',
+  apiLatencyP99Ms: 'api_latency_p99_ms',
+};
 
-/**
- * Each function's timeout, in seconds; queue visibility timeouts and duration alarms follow it.
- * The dispatcher's leaves room for a batch of ten deliveries at their own timeout, one after another.
- */
-export const FUNCTION_TIMEOUT_DEFAULTS = { validator: 10, processor: 15, dispatcher: 60 } as const;
-
-export const DEFAULT_WEBHOOK_SOURCES = {
-  github: { scheme: 'github' },
-  stripe: { scheme: 'stripe' },
-  shopify: { scheme: 'shopify' },
-  generic: { scheme: 'hmac-sha256' },
-} as const;
+/** `alarm_thresholds` defaults, keyed as the variable is. */
+export const ALARM_THRESHOLD_VARIABLE_DEFAULTS: Readonly<Record<string, number>> = Object.fromEntries(
+  Object.entries(ALARM_THRESHOLD_VARIABLE_KEYS).map(([key, variableKey]) => [variableKey, ALARM_THRESHOLD_DEFAULTS[key as AlarmThresholdKey]]),
+);
 
 const hclList = (values: readonly (string | number)[]): string =>
   `[${values.map((v) => (typeof v === 'string' ? `"${v}"` : String(v))).join(', ')}]`;
@@ -47,8 +34,8 @@ const optionalNumbers = (defaults: Record<string, number>): string =>
     .join(', ')} })`;
 
 /**
- * The stack's Terraform variables. They are resolved at plan time, so one synthesized JSON
- * serves every workspace. Conditions are written as raw `${…}` HCL: cdktf's `Op` helpers render
+ * The stack's Terraform variables: the one place that names them. The stack maps each to a
+ * `WebhookPipeline` prop; they are resolved at plan time, so one synthesized JSON serves every workspace. Conditions are written as raw `${…}` HCL: cdktf's `Op` helpers render
  * falsy literals (`""`, `0`) as `undefined`, which only `terraform validate` would catch.
  */
 export class PipelineVariables extends Construct {
@@ -130,7 +117,7 @@ export class PipelineVariables extends Construct {
 
     // Setup tuning
     this.alarmThresholds = new TerraformVariable(scope, 'alarm_thresholds', {
-      type: optionalNumbers(ALARM_THRESHOLD_DEFAULTS),
+      type: optionalNumbers(ALARM_THRESHOLD_VARIABLE_DEFAULTS),
       default: {},
       nullable: false,
       description: 'Alarm thresholds; any key left out keeps its default.',

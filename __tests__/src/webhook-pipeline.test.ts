@@ -1,0 +1,167 @@
+/**
+ * `WebhookPipeline` in a user's stack: a provider and the construct, nothing else. Plain props
+ * synthesize plain values (no Terraform variable is referenced), tokens stay plan-time decisions,
+ * handles expose what it built, and bad props fail naming the prop before anything is built.
+ */
+import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
+import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
+import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
+import { AnnotationMetadataEntryType, TerraformVariable, Testing } from 'cdktf';
+import { PolicyCheck } from '../../src/policy/policy-check';
+import { bundleHandler } from '../../src/bundling/bundle-handler';
+import { FUNCTION_NAMES } from '../../src/contract';
+import { WebhookPipeline, WebhookPipelineProps } from '../../src/webhook-pipeline';
+import { bareStack, resourcesOfType } from '../support/construct';
+
+const bundle = (name: string) => bundleHandler(name);
+const build = (props: WebhookPipelineProps = {}) => {
+  const stack = bareStack();
+  const pipeline = new WebhookPipeline(stack, 'hooks', { bundle, ...props });
+  return { stack, pipeline, json: JSON.parse(Testing.synth(stack)) };
+};
+const byName = (json: any, type: string, name: string) => resourcesOfType(json, type).find((r) => r.name === name || r.function_name === name || r.alarm_name === name);
+
+describe('WebhookPipeline with no props', () => {
+  const { json, pipeline } = build();
+
+  test("builds today's default pipeline: 86 resources (no e-mail subscription), names ending in -dev", () => {
+    const count = Object.values<object>(json.resource).reduce((n, byId) => n + Object.keys(byId).length, 0);
+    expect(count).toBe(86);
+    expect(resourcesOfType(json, 'aws_cloudwatch_metric_alarm')).toHaveLength(24);
+    expect(resourcesOfType(json, 'aws_sqs_queue').map((q) => q.name).sort()).toEqual(
+      ['deliver', 'deliver-dlq', 'ingest', 'ingest-dlq', 'process', 'process-dlq'].map((n) => `webhook-${n}-dev`),
+    );
+    expect(json.resource.aws_sns_topic_subscription).toBeUndefined();
+  });
+
+  test('names no Terraform variable, and declares none', () => {
+    expect(json.variable).toBeUndefined();
+    expect(JSON.stringify(json)).not.toMatch(/var\./);
+  });
+
+  test('computes what the stack leaves to plan time: visibility 6 × timeout, duration alarms, delivery timeout', () => {
+    expect(byName(json, 'aws_sqs_queue', 'webhook-ingest-dev').visibility_timeout_seconds).toBe(60);
+    expect(byName(json, 'aws_sqs_queue', 'webhook-deliver-dev').visibility_timeout_seconds).toBe(360);
+    expect(byName(json, 'aws_cloudwatch_metric_alarm', 'webhook-processor-duration-dev').threshold).toBe(12000);
+    expect(byName(json, 'aws_cloudwatch_metric_alarm', 'webhook-api-5xx-rate-dev').threshold).toBe(0.01);
+    const dispatcher = byName(json, 'aws_lambda_function', 'webhook-dispatcher-dev');
+    expect(dispatcher.environment.variables).toMatchObject({ DELIVERY_TIMEOUT_MS: '4800', DELIVERY_URL: '', POWERTOOLS_TRACE_ENABLED: 'true' });
+    const validator = byName(json, 'aws_lambda_function', 'webhook-validator-dev');
+    expect(JSON.parse(validator.environment.variables.WEBHOOK_SOURCES)).toEqual({
+      github: { scheme: 'github' },
+      stripe: { scheme: 'stripe' },
+      shopify: { scheme: 'shopify' },
+      generic: { scheme: 'hmac-sha256' },
+    });
+    expect(validator.environment.variables.SOURCE_SECRETS_PATH).toBe('/webhook-pipeline/dev/sources/');
+  });
+
+  test('exposes handles to what it built', () => {
+    expect(Object.keys(pipeline.functions)).toEqual([...FUNCTION_NAMES]);
+    expect(Object.keys(pipeline.queues)).toEqual(['ingest', 'process', 'deliver']);
+    expect(pipeline.alarms.alarms).toHaveLength(24);
+    expect(pipeline.alarmTopic?.topic).toBeDefined();
+    expect(pipeline.idempotencyTable.table).toBeDefined();
+    expect(pipeline.dashboard.dashboard).toBeDefined();
+    expect(pipeline.api.stage).toBeDefined();
+  });
+});
+
+describe('WebhookPipeline with props', () => {
+  test('names, sources, sizing, delivery and API throttling reach the resources', () => {
+    const { json } = build({
+      namePrefix: 'acme',
+      environmentSuffix: 'prod',
+      webhookSources: { github: { scheme: 'github' }, billing: { scheme: 'stripe' } },
+      validator: { memorySize: 512, reservedConcurrency: 20 },
+      dispatcher: { timeoutSeconds: 30, batchSize: 5, architecture: 'x86_64' },
+      deliveryUrl: 'https://example.com/hooks',
+      apiThrottleRateLimit: 50,
+      logRetentionDays: 90,
+      idempotencyTtlSeconds: 172800,
+      dashboardName: 'acme-webhooks',
+    });
+    const validator = byName(json, 'aws_lambda_function', 'acme-validator-prod');
+    expect(validator).toMatchObject({ memory_size: 512, reserved_concurrent_executions: 20, timeout: 10 });
+    expect(JSON.parse(validator.environment.variables.WEBHOOK_SOURCES)).toEqual({ github: { scheme: 'github' }, billing: { scheme: 'stripe' } });
+    const dispatcher = byName(json, 'aws_lambda_function', 'acme-dispatcher-prod');
+    expect(dispatcher).toMatchObject({ timeout: 30, architectures: ['x86_64'] });
+    expect(dispatcher.environment.variables).toMatchObject({ DELIVERY_URL: 'https://example.com/hooks', DELIVERY_TIMEOUT_MS: '4800' });
+    expect(byName(json, 'aws_lambda_function', 'acme-processor-prod').environment.variables.IDEMPOTENCY_TTL_SECONDS).toBe('172800');
+    expect(byName(json, 'aws_sqs_queue', 'acme-deliver-prod').visibility_timeout_seconds).toBe(180);
+    expect(resourcesOfType(json, 'aws_cloudwatch_log_group').every((g) => g.retention_in_days === 90)).toBe(true);
+    expect(resourcesOfType(json, 'aws_api_gateway_method_settings')[0].settings.throttling_rate_limit).toBe(50);
+    expect(resourcesOfType(json, 'aws_cloudwatch_dashboard')[0].dashboard_name).toBe('acme-webhooks');
+    const mapping = resourcesOfType(json, 'aws_lambda_event_source_mapping').find((m) => m.batch_size === 5);
+    expect(mapping.scaling_config.maximum_concurrency).toBe(100);
+  });
+
+  test('alarms off: no alarm, and the dashboard shows the note instead of their status', () => {
+    const { json } = build({ alarmsEnabled: false });
+    expect(json.resource.aws_cloudwatch_metric_alarm).toBeUndefined();
+    const body = resourcesOfType(json, 'aws_cloudwatch_dashboard')[0].dashboard_body;
+    expect(body).toContain('switched off');
+    expect(body).not.toContain('"type" = "alarm"');
+  });
+
+  test('an existing alarm topic: none created, every alarm notifies it', () => {
+    const topicArn = 'arn:aws:sns:eu-west-1:123456789012:pager';
+    const { json, pipeline } = build({ alarmTopicArn: topicArn });
+    expect(json.resource.aws_sns_topic).toBeUndefined();
+    expect(json.resource.aws_kms_key).toBeUndefined();
+    expect(pipeline.alarmTopic).toBeUndefined();
+    expect(resourcesOfType(json, 'aws_cloudwatch_metric_alarm').every((a) => a.alarm_actions[0] === topicArn && a.ok_actions[0] === topicArn)).toBe(true);
+  });
+
+  test('tracing off: PassThrough everywhere, and the policy check lists why the tracing rules do not apply', () => {
+    const { json, stack, pipeline } = build({ tracing: false });
+    expect(resourcesOfType(json, 'aws_lambda_function').map((f) => f.tracing_config.mode)).toEqual(['PassThrough', 'PassThrough', 'PassThrough']);
+    expect(resourcesOfType(json, 'aws_api_gateway_stage')[0].xray_tracing_enabled).toBe(false);
+    const warnings = pipeline.node.metadata.filter((m) => m.type === AnnotationMetadataEntryType.WARN).map((m) => String(m.data));
+    expect(warnings.join('\n')).toMatch(/lambda-tracing[\s\S]*tracing: false was set/);
+    const report = PolicyCheck.of(stack)!.lastReport!;
+    expect(report.violations).toEqual([]);
+    expect(new Set(report.suppressed.map((s) => s.ruleId))).toEqual(new Set(['lambda-tracing', 'api-tracing']));
+    expect(report.suppressed.every((s) => s.reason === 'tracing: false was set on this WebhookPipeline')).toBe(true);
+  });
+
+  test('plan-time props stay expressions: a user maps their own variables', () => {
+    const stack = bareStack();
+    const on = new TerraformVariable(stack, 'alerts_on', { type: 'bool' });
+    const timeout = new TerraformVariable(stack, 'worker_timeout', { type: 'number' });
+    new WebhookPipeline(stack, 'hooks', { bundle, alarmsEnabled: on.booleanValue, processor: { timeoutSeconds: timeout.numberValue } });
+    const synthesized = Testing.synth(stack);
+    expect(synthesized).toHaveResourceWithProperties(CloudwatchMetricAlarm, { count: '${var.alerts_on ? 1 : 0}' });
+    expect(synthesized).toHaveResourceWithProperties(LambdaFunction, { function_name: 'webhook-processor-dev', timeout: '${var.worker_timeout}' });
+    expect(synthesized).toHaveResourceWithProperties(SqsQueue, { name: 'webhook-process-dev', visibility_timeout_seconds: '${(var.worker_timeout * 6)}' });
+  });
+
+  test("a user's own function can be granted access to the pipeline's queues", () => {
+    const { pipeline, json } = build();
+    expect(json).toBeDefined();
+    const statements: unknown[] = [];
+    pipeline.queues.deliver.grantSend({ addToPrincipalPolicy: (s) => statements.push(s) }, 'InjectEvents');
+    expect(statements).toEqual([expect.objectContaining({ Sid: 'InjectEvents', Action: 'sqs:SendMessage' })]);
+  });
+});
+
+describe('WebhookPipeline rejects bad props, naming the prop, before building anything', () => {
+  test.each<[string, WebhookPipelineProps, RegExp]>([
+    ['an http delivery URL', { deliveryUrl: 'http://example.com' }, /WebhookPipeline: deliveryUrl must be empty or an https:\/\/ URL, got "http:\/\/example.com"/],
+    ['an unknown scheme', { webhookSources: { shop: { scheme: 'md5' as never } } }, /webhookSources\.shop\.scheme must be one of github, stripe, shopify, hmac-sha256, got "md5"/],
+    ['a source name with a capital', { webhookSources: { Shop: { scheme: 'shopify' } } }, /webhookSources key "Shop"/],
+    ['no source', { webhookSources: {} }, /webhookSources must name at least one source/],
+    ['a 10-day retention', { logRetentionDays: 10 }, /logRetentionDays must be one of 1, 3, 5, 7, 14, 30, .* got 10/],
+    ['a 1-hour idempotency TTL', { idempotencyTtlSeconds: 3600 }, /idempotencyTtlSeconds must be a whole number of at least 86400 \(24 h\), got 3600/],
+    ['an e-mail with an existing topic', { alarmTopicArn: 'arn:aws:sns:eu-west-1:1:t', alarmEmail: 'a@b.co' }, /alarmEmail subscribes to the topic the pipeline creates/],
+    ['a negative threshold', { alarmThresholds: { queueDepth: -1 } }, /alarmThresholds\.queueDepth must be a positive number, got -1/],
+    ['a dispatcher concurrency above its reserve', { dispatcher: { reservedConcurrency: 5, maximumConcurrency: 10 } }, /WebhookPipeline dispatcher: maximumConcurrency \(10\) must not exceed reservedConcurrency \(5\)/],
+    ['an upper-case suffix', { environmentSuffix: 'Prod' }, /environmentSuffix must be .* got "Prod"/],
+    ['a secrets path ending in /', { secretsPath: '/hooks/' }, /secretsPath must be an SSM path starting with \/ and not ending with \/, got "\/hooks\/"/],
+  ])('%s', (_case, props, message) => {
+    const stack = bareStack();
+    expect(() => new WebhookPipeline(stack, 'hooks', { bundle, ...props })).toThrow(message);
+    const hooks = stack.node.tryFindChild('hooks');
+    expect(hooks?.node.children ?? []).toHaveLength(0);
+  });
+});

@@ -1,0 +1,49 @@
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/** A zipped Lambda handler (entry `index.js`, handler `index.handler`). */
+export interface HandlerBundle {
+  readonly name: string;
+  /** Absolute path of the deterministic zip. */
+  readonly zipPath: string;
+  /** Hex SHA-256 of the zip, used as the asset hash. */
+  readonly sha256Hex: string;
+  /** Base64 SHA-256 of the zip: Lambda's `source_code_hash`. */
+  readonly sha256Base64: string;
+  readonly sizeBytes: number;
+  /** True when an existing zip was used (a prebuilt one, or a cached bundle of an unchanged tree). */
+  readonly reused: boolean;
+}
+
+/**
+ * Where the published package keeps its prebuilt handler zips: `lib/handlers/<name>.zip`, built by
+ * `npm run build`. From this file's compiled location (`lib/src/bundling/`) that is `../../handlers`.
+ */
+export const PREBUILT_HANDLERS_DIR = path.resolve(__dirname, '..', '..', 'handlers');
+
+export function describeZip(name: string, zipPath: string, reused: boolean): HandlerBundle {
+  const zip = fs.readFileSync(zipPath);
+  const sha256 = () => createHash('sha256').update(zip);
+  return {
+    name,
+    zipPath,
+    sha256Hex: sha256().digest('hex'),
+    sha256Base64: sha256().digest('base64'),
+    sizeBytes: zip.length,
+    reused,
+  };
+}
+
+/**
+ * The handler's zip: the prebuilt one shipped in the package when there is one, otherwise a bundle
+ * of `src/handlers/<name>` built with esbuild (in this repository). esbuild is loaded only then,
+ * so an app that installs the package never needs it.
+ */
+export function defaultBundle(name: string): HandlerBundle {
+  const prebuilt = path.join(PREBUILT_HANDLERS_DIR, `${name}.zip`);
+  if (fs.existsSync(prebuilt)) return describeZip(name, prebuilt, true);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { bundleHandler } = require('./bundle-handler') as typeof import('./bundle-handler');
+  return bundleHandler(name);
+}
