@@ -11,10 +11,7 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   testPathIgnorePatterns: unitOnly ? ['/node_modules/', '\\.int\\.test\\.ts$'] : ['/node_modules/'],
   transform: {
-    '^.+\\.ts$': [
-      '@swc/jest',
-      { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } },
-    ],
+    '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
   },
   setupFilesAfterEnv: ['<rootDir>/__tests__/support/setup.ts'],
   collectCoverageFrom: ['src/**/*.ts', 'stacks/**/*.ts'],

@@ -62,6 +62,7 @@ function record(): SQSRecord {
 const batch = (): SQSEvent => ({ Records: Array.from({ length: BATCH_SIZE }, record) });
 
 async function main(): Promise<void> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the unzipped bundle, loaded as Lambda loads it
   const { handler } = require(path.join(process.env.BENCH_HANDLER_DIR ?? '.', 'index.js')) as {
     handler: (event: SQSEvent, context: ReturnType<typeof lambdaContext>) => Promise<SQSBatchResponse>;
   };

@@ -103,7 +103,10 @@ function externalsOf(dir: string): string[] {
 /** Milliseconds `require()` of `modules` takes in a fresh `node` started in `dir`. */
 async function timeRequire(dir: string, modules: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
   const script = `const t=performance.now();for(const m of JSON.parse(process.argv[1]))require(m);process.stdout.write('BENCH_MS='+(performance.now()-t))`;
-  const result = checked(`require(${modules.join(', ')})`, await runCommand('node', ['-e', script, JSON.stringify(modules)], { cwd: dir, env, timeoutMs: 30_000 }));
+  const result = checked(
+    `require(${modules.join(', ')})`,
+    await runCommand('node', ['-e', script, JSON.stringify(modules)], { cwd: dir, env, timeoutMs: 30_000 }),
+  );
   const match = /BENCH_MS=([\d.]+)/.exec(result.output);
   if (!match) throw new Error(`no timing from require(${modules.join(', ')}):\n${result.output}`);
   return Number(match[1]);
@@ -112,7 +115,14 @@ async function timeRequire(dir: string, modules: readonly string[], env: NodeJS.
 function runWorker(name: FunctionName, dir: string, env: NodeJS.ProcessEnv, rounds: number): Promise<WorkerReport> {
   const child = fork(path.join(__dirname, 'handler-worker.ts'), [], {
     execArgv: ['-r', 'esbuild-register'],
-    env: { ...env, BENCH_HANDLER_DIR: dir, BENCH_HANDLER: name, BENCH_ROUNDS: String(rounds), BENCH_SOURCE: SOURCE, BENCH_SOURCE_SECRET: SOURCE_SECRET },
+    env: {
+      ...env,
+      BENCH_HANDLER_DIR: dir,
+      BENCH_HANDLER: name,
+      BENCH_ROUNDS: String(rounds),
+      BENCH_SOURCE: SOURCE,
+      BENCH_SOURCE_SECRET: SOURCE_SECRET,
+    },
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'], // stdout: the handler's own log lines
   });
   let stderr = '';
@@ -134,7 +144,11 @@ export async function benchHandlers(options: HandlerBenchOptions, log: (line: st
     return { name, bundle, dir: extract(root, bundle.zipPath, path.join(workDir, name)) };
   });
 
-  const placeholders = { processQueueUrl: 'http://127.0.0.1:9/123456789012/process', deliverQueueUrl: 'http://127.0.0.1:9/123456789012/deliver', deliveryUrl: 'https://127.0.0.1:9/hook' };
+  const placeholders = {
+    processQueueUrl: 'http://127.0.0.1:9/123456789012/process',
+    deliverQueueUrl: 'http://127.0.0.1:9/123456789012/deliver',
+    deliveryUrl: 'https://127.0.0.1:9/hook',
+  };
   const loads = new Map<FunctionName, { cold: number[]; sdk: number[] }>();
   for (const { name, dir } of bundles) {
     log(`handlers: cold module load of ${name}`);

@@ -30,14 +30,23 @@ async function main(): Promise<void> {
   const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'webhook-bench-'));
   onInterrupt(async () => fs.rmSync(workDir, { recursive: true, force: true }));
-  const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version, loadAverage: os.loadavg(), rssSource: RSS_SOURCE };
+  const machine = {
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model,
+    node: process.version,
+    loadAverage: os.loadavg(),
+    rssSource: RSS_SOURCE,
+  };
   log(`${machine.cpus} CPUs, Node ${machine.node}, load average ${load(machine.loadAverage)}; peak RSS from ${RSS_SOURCE}`);
 
   try {
     const phases = createPhaseSampler(ROOT, path.join(workDir, 'phases'));
     const synth = await benchSynth(ROOT, path.join(workDir, 'synth'), options.runs, log, phases.sampleRound);
     const synthPhases = phases.results();
-    const handlers = await benchHandlers({ root: ROOT, workDir: path.join(workDir, 'handlers'), loadRuns: Math.max(7, options.runs), throughputRounds: options.runs }, log);
+    const handlers = await benchHandlers(
+      { root: ROOT, workDir: path.join(workDir, 'handlers'), loadRuns: Math.max(7, options.runs), throughputRounds: options.runs },
+      log,
+    );
     const unit = await benchSuite(ROOT, 'test:unit', 2, log);
     const full = options.quick ? undefined : await benchSuite(ROOT, 'test', 1, log);
     const results: BenchResults = { synth, synthPhases, handlers, unit, full };
@@ -48,7 +57,10 @@ async function main(): Promise<void> {
     process.stdout.write(`${renderReport(results, targets, context)}\n`);
     const outFile = path.join(ROOT, 'bench', 'results', 'latest.json');
     fs.mkdirSync(path.dirname(outFile), { recursive: true });
-    fs.writeFileSync(outFile, `${JSON.stringify({ generatedAt: new Date().toISOString(), machine: { ...machine, loadAverageAtEnd: loadAtEnd }, options, ...results, targets }, null, 2)}\n`);
+    fs.writeFileSync(
+      outFile,
+      `${JSON.stringify({ generatedAt: new Date().toISOString(), machine: { ...machine, loadAverageAtEnd: loadAtEnd }, options, ...results, targets }, null, 2)}\n`,
+    );
     log(`figures written to ${path.relative(ROOT, outFile)}`);
     for (const suite of [unit, full]) if (suite?.failure) log(`npm run ${suite.script} failed:\n${suite.failure}`);
     if (targets.some((target) => !target.pass)) process.exitCode = 1;

@@ -41,8 +41,7 @@ export interface RunOptions {
 
 export function runCommand(command: string, args: readonly string[], options: RunOptions): Promise<RunResult> {
   const timeFile = path.join(os.tmpdir(), `bench-time-${process.pid}-${Date.now()}-${Math.random().toString(16).slice(2)}`);
-  const [file, argv] =
-    RSS_SOURCE === 'gnu-time' ? [GNU_TIME, ['-f', '%M %U %S', '-o', timeFile, command, ...args]] : [command, [...args]];
+  const [file, argv] = RSS_SOURCE === 'gnu-time' ? [GNU_TIME, ['-f', '%M %U %S', '-o', timeFile, command, ...args]] : [command, [...args]];
   if (RSS_SOURCE === 'gnu-time') pendingTimeFiles.add(timeFile);
   return new Promise((resolve, reject) => {
     const started = performance.now();

@@ -59,10 +59,23 @@ export function evaluateTargets(results: BenchResults): Target[] {
     },
     { name: 'synth ≤ 1.5 s', pass: synth.wallMs.median <= 1500, detail: seconds(synth.wallMs.median), bound: aboveFloor },
     synth.peakRssKb
-      ? { name: 'synth peak RSS ≤ 250 MB', pass: (synth.peakRssKb.max * 1024) / 1e6 <= 250, detail: `${megabytes(synth.peakRssKb.max)} (worst run)`, bound: floor.peakRssKb ? `floor ${megabytes(floor.peakRssKb.median)}` : undefined }
+      ? {
+          name: 'synth peak RSS ≤ 250 MB',
+          pass: (synth.peakRssKb.max * 1024) / 1e6 <= 250,
+          detail: `${megabytes(synth.peakRssKb.max)} (worst run)`,
+          bound: floor.peakRssKb ? `floor ${megabytes(floor.peakRssKb.median)}` : undefined,
+        }
       : { name: 'synth peak RSS ≤ 250 MB', pass: false, detail: 'not measured (no /usr/bin/time, no /proc)' },
-    { name: 're-synth reuses unchanged handler bundles', pass: results.synth.bundlesReused, detail: results.synth.bundlesReused ? 'yes' : 'no: a zip or cache manifest was rewritten' },
-    { name: 'synthesized JSON byte-identical across runs', pass: results.synth.deterministic, detail: `deterministic: ${results.synth.deterministic ? 'yes' : 'no'}` },
+    {
+      name: 're-synth reuses unchanged handler bundles',
+      pass: results.synth.bundlesReused,
+      detail: results.synth.bundlesReused ? 'yes' : 'no: a zip or cache manifest was rewritten',
+    },
+    {
+      name: 'synthesized JSON byte-identical across runs',
+      pass: results.synth.deterministic,
+      detail: `deterministic: ${results.synth.deterministic ? 'yes' : 'no'}`,
+    },
     {
       name: 'unit-test suite ≤ 20 s',
       pass: results.unit.passed && results.unit.wallMs.median <= 20_000,
@@ -71,7 +84,11 @@ export function evaluateTargets(results: BenchResults): Target[] {
     },
   ];
   for (const handler of results.handlers) {
-    targets.push({ name: `${handler.name} zip ≤ 250 KB`, pass: handler.zipBytes <= 250_000, detail: `${(handler.zipBytes / 1000).toFixed(1)} KB` });
+    targets.push({
+      name: `${handler.name} zip ≤ 250 KB`,
+      pass: handler.zipBytes <= 250_000,
+      detail: `${(handler.zipBytes / 1000).toFixed(1)} KB`,
+    });
     targets.push({
       name: `${handler.name} cold module load ≤ 150 ms`,
       pass: handler.coldLoadMs.median <= 150,
@@ -90,7 +107,11 @@ export function renderReport(results: BenchResults, targets: readonly Target[], 
     npmSynth: adds('npm', variant(results, 'npmSynth').wallMs.median - synth.wallMs.median, millis),
     cliApp: adds('the CLI', variant(results, 'cliApp').wallMs.median - synth.wallMs.median, seconds),
     stock: `1 ×; same JSON as ours: ${results.synth.sameJsonEverywhere ? 'yes' : 'no'}`,
-    tsNode: adds('ts-node (type-checks) over our transpile-only path', variant(results, 'tsNode').wallMs.median - synth.wallMs.median, seconds),
+    tsNode: adds(
+      'ts-node (type-checks) over our transpile-only path',
+      variant(results, 'tsNode').wallMs.median - synth.wallMs.median,
+      seconds,
+    ),
     floor: `${results.synth.providerModules.length} modules derived from stacks/ and src/`,
     barrel: 'what one barrel import would cost instead',
   };
@@ -107,7 +128,9 @@ export function renderReport(results: BenchResults, targets: readonly Target[], 
     '',
     `| where synth's time goes (median of ${runs}) | ${results.synthPhases.map((entry) => `source maps ${entry.sourceMaps}`).join(' | ')} |`,
     `|---|${results.synthPhases.map(() => '---:').join('|')}|`,
-    ...PHASES.map((phase) => `| ${PHASE_LABELS[phase]} | ${results.synthPhases.map((entry) => millis(entry.phasesMs[phase].median)).join(' | ')} |`),
+    ...PHASES.map(
+      (phase) => `| ${PHASE_LABELS[phase]} | ${results.synthPhases.map((entry) => millis(entry.phasesMs[phase].median)).join(' | ')} |`,
+    ),
     `| total | ${results.synthPhases.map((entry) => millis(entry.totalMs.median)).join(' | ')} |`,
     '',
     `| handler (bundled zip) | zip | cold module load | min – max | of which AWS SDK | records/s on moto | min – max | CPU per record |`,
@@ -117,14 +140,21 @@ export function renderReport(results: BenchResults, targets: readonly Target[], 
         `| ${handler.name} | ${(handler.zipBytes / 1000).toFixed(1)} KB | ${millis(handler.coldLoadMs.median)} | ${range(handler.coldLoadMs, millis)} | ${millis(handler.sdkLoadMs.median)} | ${handler.recordsPerSecond.median.toFixed(0)}${handler.failedRecords ? ` (${handler.failedRecords} failed)` : ''} | ${range(handler.recordsPerSecond, (value) => value.toFixed(0))} | ${handler.cpuMsPerRecord.toFixed(2)} ms |`,
     ),
     '',
-    '| test suite | wall | runs | files | result | slowest files (Jest\'s time) |',
+    "| test suite | wall | runs | files | result | slowest files (Jest's time) |",
     '|---|---:|---:|---:|---|---|',
     ...[results.unit, results.full].flatMap((suite) =>
-      suite ? [`| \`npm run ${suite.script}\` | ${seconds(suite.wallMs.median)} | ${suite.wallMs.n} | ${suite.testFiles ?? '?'} | ${suite.passed ? 'passed' : 'FAILED'} | ${slowest(suite)} |`] : [],
+      suite
+        ? [
+            `| \`npm run ${suite.script}\` | ${seconds(suite.wallMs.median)} | ${suite.wallMs.n} | ${suite.testFiles ?? '?'} | ${suite.passed ? 'passed' : 'FAILED'} | ${slowest(suite)} |`,
+          ]
+        : [],
     ),
     ...(results.full ? [] : ['| `npm test` | skipped (--quick) | | | | |']),
     '',
-    ...targets.map((target) => `${target.pass ? 'PASS' : 'FAIL'}  ${target.name}: ${target.detail}${!target.pass && target.bound ? ` — bound: ${target.bound}` : ''}`),
+    ...targets.map(
+      (target) =>
+        `${target.pass ? 'PASS' : 'FAIL'}  ${target.name}: ${target.detail}${!target.pass && target.bound ? ` — bound: ${target.bound}` : ''}`,
+    ),
   ];
   return lines.join('\n');
 }

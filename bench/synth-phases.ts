@@ -44,11 +44,20 @@ export function createPhaseSampler(root: string, outdir: string): PhaseSampler {
     async sampleRound() {
       fs.mkdirSync(outdir, { recursive: true });
       for (const setting of SOURCE_MAPS) {
-        const result = checked('synth phases', await runCommand('node', ['-r', 'esbuild-register', path.join(__dirname, 'synth-phases-child.ts')], {
-          cwd: root,
-          env: { ...process.env, CHECKPOINT_DISABLE: '1', CDKTF_OUTDIR: outdir, BENCH_SOURCE_MAPS: setting, BENCH_PROVIDER_MODULES: JSON.stringify(providerImports(root)) },
-          timeoutMs: 120_000,
-        }));
+        const result = checked(
+          'synth phases',
+          await runCommand('node', ['-r', 'esbuild-register', path.join(__dirname, 'synth-phases-child.ts')], {
+            cwd: root,
+            env: {
+              ...process.env,
+              CHECKPOINT_DISABLE: '1',
+              CDKTF_OUTDIR: outdir,
+              BENCH_SOURCE_MAPS: setting,
+              BENCH_PROVIDER_MODULES: JSON.stringify(providerImports(root)),
+            },
+            timeoutMs: 120_000,
+          }),
+        );
         const match = /BENCH_PHASES=(\{.*\})/.exec(result.output);
         if (!match) throw new Error(`synth phases printed no timings:\n${result.output}`);
         if (warm) samples.get(setting)!.push(JSON.parse(match[1]) as Record<Phase, number>);
@@ -58,8 +67,15 @@ export function createPhaseSampler(root: string, outdir: string): PhaseSampler {
     results: () =>
       SOURCE_MAPS.map((setting) => {
         const runsOf = samples.get(setting)!;
-        const phasesMs = Object.fromEntries(PHASES.map((phase) => [phase, stats(runsOf.map((sample) => sample[phase]))])) as Record<Phase, Stats>;
-        return { sourceMaps: setting, phasesMs, totalMs: stats(runsOf.map((sample) => PHASES.reduce((sum, phase) => sum + sample[phase], 0))) };
+        const phasesMs = Object.fromEntries(PHASES.map((phase) => [phase, stats(runsOf.map((sample) => sample[phase]))])) as Record<
+          Phase,
+          Stats
+        >;
+        return {
+          sourceMaps: setting,
+          phasesMs,
+          totalMs: stats(runsOf.map((sample) => PHASES.reduce((sum, phase) => sum + sample[phase], 0))),
+        };
       }),
   };
 }

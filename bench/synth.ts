@@ -62,13 +62,53 @@ export function synthVariants(root: string, outRoot: string): SynthVariant[] {
   const out = (key: string) => path.join(outRoot, key);
   const floor = ['cdktf', ...providerImports(root)].map((module) => `require(${JSON.stringify(module)});`).join('');
   return [
-    { key: 'synth', label: '`node -r esbuild-register main.ts` (what `npm run synth` runs)', command: 'node', args: ['-r', 'esbuild-register', 'main.ts'], outdir: out('synth') },
-    { key: 'npmSynth', label: '`npm run synth` (the same, plus npm)', command: 'npm', args: ['run', '--silent', 'synth'], outdir: out('npmSynth') },
-    { key: 'cliApp', label: `\`cdktf synth\` (CLI, cdktf.json app \`${app}\`)`, command: 'npx', args: ['cdktf', 'synth', '--output', out('cliApp')], outdir: out('cliApp') },
-    { key: 'stock', label: 'stock: `cdktf synth -a "npx ts-node main.ts"`', command: 'npx', args: ['cdktf', 'synth', '-a', 'npx ts-node main.ts', '--output', out('stock')], outdir: out('stock') },
-    { key: 'tsNode', label: '`npx ts-node main.ts` (stock app without the CLI)', command: 'npx', args: ['ts-node', 'main.ts'], outdir: out('tsNode') },
-    { key: 'floor', label: `floor: \`require('cdktf')\` + ${providerImports(root).length} deep provider imports`, command: 'node', args: ['-e', floor] },
-    { key: 'barrel', label: "`require('cdktf')` + the `@cdktf/provider-aws` barrel", command: 'node', args: ['-e', "require('cdktf');require('@cdktf/provider-aws')"] },
+    {
+      key: 'synth',
+      label: '`node -r esbuild-register main.ts` (what `npm run synth` runs)',
+      command: 'node',
+      args: ['-r', 'esbuild-register', 'main.ts'],
+      outdir: out('synth'),
+    },
+    {
+      key: 'npmSynth',
+      label: '`npm run synth` (the same, plus npm)',
+      command: 'npm',
+      args: ['run', '--silent', 'synth'],
+      outdir: out('npmSynth'),
+    },
+    {
+      key: 'cliApp',
+      label: `\`cdktf synth\` (CLI, cdktf.json app \`${app}\`)`,
+      command: 'npx',
+      args: ['cdktf', 'synth', '--output', out('cliApp')],
+      outdir: out('cliApp'),
+    },
+    {
+      key: 'stock',
+      label: 'stock: `cdktf synth -a "npx ts-node main.ts"`',
+      command: 'npx',
+      args: ['cdktf', 'synth', '-a', 'npx ts-node main.ts', '--output', out('stock')],
+      outdir: out('stock'),
+    },
+    {
+      key: 'tsNode',
+      label: '`npx ts-node main.ts` (stock app without the CLI)',
+      command: 'npx',
+      args: ['ts-node', 'main.ts'],
+      outdir: out('tsNode'),
+    },
+    {
+      key: 'floor',
+      label: `floor: \`require('cdktf')\` + ${providerImports(root).length} deep provider imports`,
+      command: 'node',
+      args: ['-e', floor],
+    },
+    {
+      key: 'barrel',
+      label: "`require('cdktf')` + the `@cdktf/provider-aws` barrel",
+      command: 'node',
+      args: ['-e', "require('cdktf');require('@cdktf/provider-aws')"],
+    },
   ];
 }
 
@@ -87,7 +127,9 @@ function bundleStamps(root: string): string {
 function jsonSha256(outdir: string): string {
   const stacks = path.join(outdir, 'stacks');
   const [stack] = fs.readdirSync(stacks);
-  return createHash('sha256').update(fs.readFileSync(path.join(stacks, stack, 'cdk.tf.json'))).digest('hex');
+  return createHash('sha256')
+    .update(fs.readFileSync(path.join(stacks, stack, 'cdk.tf.json')))
+    .digest('hex');
 }
 
 /** `eachRound` runs once per round (warm-up included), after the variants: more samples under the same load. */
@@ -101,11 +143,14 @@ export async function benchSynth(
   const variants = synthVariants(root, outRoot);
   const env = { ...process.env, CHECKPOINT_DISABLE: '1', npm_config_update_notifier: 'false' };
   const run = async (variant: SynthVariant) => {
-    const result = checked(variant.label, await runCommand(variant.command, variant.args, {
-      cwd: root,
-      env: variant.outdir ? { ...env, CDKTF_OUTDIR: variant.outdir } : env,
-      timeoutMs: RUN_TIMEOUT_MS,
-    }));
+    const result = checked(
+      variant.label,
+      await runCommand(variant.command, variant.args, {
+        cwd: root,
+        env: variant.outdir ? { ...env, CDKTF_OUTDIR: variant.outdir } : env,
+        timeoutMs: RUN_TIMEOUT_MS,
+      }),
+    );
     return { ...result, sha256: variant.outdir ? jsonSha256(variant.outdir) : undefined };
   };
 

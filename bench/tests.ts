@@ -41,7 +41,10 @@ export async function benchSuite(root: string, script: string, runs: number, log
     report = fs.existsSync(jsonFile) ? (JSON.parse(fs.readFileSync(jsonFile, 'utf8')) as JestJson) : undefined;
   }
   fs.rmSync(jsonFile, { force: true });
-  const files = (report?.testResults ?? []).map((entry) => ({ file: path.relative(root, entry.name), ms: entry.endTime - entry.startTime }));
+  const files = (report?.testResults ?? []).map((entry) => ({
+    file: path.relative(root, entry.name),
+    ms: entry.endTime - entry.startTime,
+  }));
   return {
     script,
     wallMs: stats(times),

@@ -10,7 +10,8 @@ const USAGE = `usage: local-deploy.ts deploy [--var name=value]... | destroy
   env MOTO_PORT (default 5055), TF_PROVIDER_MIRROR (default: discovered)`;
 
 /** Terraform's per-resource progress, without the plan's thousand-line diff. */
-const PROGRESS = /(Creation|Destruction|Modifications) complete|Still (creating|destroying|modifying)|Apply complete|Destroy complete|^(Error|Warning):/;
+const PROGRESS =
+  /(Creation|Destruction|Modifications) complete|Still (creating|destroying|modifying)|Apply complete|Destroy complete|^(Error|Warning):/;
 
 function parseVars(args: readonly string[]): TerraformVars {
   const vars: Record<string, string> = {};

@@ -183,7 +183,10 @@ export class WebhookPipeline extends Construct {
     const tracing = props.tracing ?? true;
     const logRetentionDays = props.logRetentionDays ?? 30;
     const bundle = props.bundle ?? defaultBundle;
-    const sizing = (fn: FunctionName): FunctionSizing => ({ timeoutSeconds: FUNCTION_TIMEOUT_DEFAULTS[fn], ...definedOnly(props[fn] ?? {}) });
+    const sizing = (fn: FunctionName): FunctionSizing => ({
+      timeoutSeconds: FUNCTION_TIMEOUT_DEFAULTS[fn],
+      ...definedOnly(props[fn] ?? {}),
+    });
 
     // Setup queues: each visibility timeout follows its consumer's timeout.
     const visibility = (fn: FunctionName) => times(sizing(fn).timeoutSeconds!, VISIBILITY_TIMEOUT_FACTOR);
@@ -242,7 +245,9 @@ export class WebhookPipeline extends Construct {
       dispatcher: pipelineFunction('dispatcher', this.queues.deliver, {
         [HANDLER_ENV.deliveryUrl]: props.deliveryUrl ?? '',
         [HANDLER_ENV.deliverySecretParameter]: this.deliverySecretParameter,
-        [HANDLER_ENV.deliveryTimeoutMs]: numberAsString(deliveryTimeoutMs(dispatcherSizing.timeoutSeconds!, dispatcherSizing.batchSize ?? 10)),
+        [HANDLER_ENV.deliveryTimeoutMs]: numberAsString(
+          deliveryTimeoutMs(dispatcherSizing.timeoutSeconds!, dispatcherSizing.batchSize ?? 10),
+        ),
       }),
     };
 
@@ -342,11 +347,31 @@ function validateProps(props: WebhookPipelineProps): void {
   const owner = 'WebhookPipeline';
   for (const fn of FUNCTION_NAMES) validateSizing(`${owner} ${fn}`, props[fn] ?? {});
   requirePlain(owner, 'deliveryUrl', props.deliveryUrl, (url) => url === '' || HTTPS_URL.test(url), 'empty or an https:// URL');
-  requirePlain(owner, 'idempotencyTtlSeconds', props.idempotencyTtlSeconds, (n) => Number.isInteger(n) && n >= 86400, 'a whole number of at least 86400 (24 h)');
-  requirePlain(owner, 'logRetentionDays', props.logRetentionDays, (n) => (LOG_RETENTION_DAYS as readonly number[]).includes(n), `one of ${LOG_RETENTION_DAYS.join(', ')}`);
-  requirePlain(owner, 'secretsPath', props.secretsPath, (p) => /^\/[A-Za-z0-9_.\-/]*[A-Za-z0-9_.-]$/.test(p), 'an SSM path starting with / and not ending with /');
+  requirePlain(
+    owner,
+    'idempotencyTtlSeconds',
+    props.idempotencyTtlSeconds,
+    (n) => Number.isInteger(n) && n >= 86400,
+    'a whole number of at least 86400 (24 h)',
+  );
+  requirePlain(
+    owner,
+    'logRetentionDays',
+    props.logRetentionDays,
+    (n) => (LOG_RETENTION_DAYS as readonly number[]).includes(n),
+    `one of ${LOG_RETENTION_DAYS.join(', ')}`,
+  );
+  requirePlain(
+    owner,
+    'secretsPath',
+    props.secretsPath,
+    (p) => /^\/[A-Za-z0-9_.\-/]*[A-Za-z0-9_.-]$/.test(p),
+    'an SSM path starting with / and not ending with /',
+  );
   if (props.alarmTopicArn !== undefined && props.alarmEmail !== undefined) {
-    throw new Error(`${owner}: alarmEmail subscribes to the topic the pipeline creates; with alarmTopicArn ${JSON.stringify(props.alarmTopicArn)} subscribe to that topic yourself`);
+    throw new Error(
+      `${owner}: alarmEmail subscribes to the topic the pipeline creates; with alarmTopicArn ${JSON.stringify(props.alarmTopicArn)} subscribe to that topic yourself`,
+    );
   }
   for (const [key, value] of Object.entries(props.alarmThresholds ?? {})) {
     requirePlain(owner, `alarmThresholds.${key}`, value as number | undefined, (n) => n > 0, 'a positive number');
@@ -357,10 +382,14 @@ function validateProps(props: WebhookPipelineProps): void {
     if (entries.length === 0) throw new Error(`${owner}: webhookSources must name at least one source`);
     for (const [name, source] of entries) {
       if (!SOURCE_NAME.test(name)) {
-        throw new Error(`${owner}: webhookSources key ${JSON.stringify(name)} must be 1-64 lowercase letters, digits, hyphens or underscores`);
+        throw new Error(
+          `${owner}: webhookSources key ${JSON.stringify(name)} must be 1-64 lowercase letters, digits, hyphens or underscores`,
+        );
       }
       if (!SIGNATURE_SCHEMES.includes(source?.scheme)) {
-        throw new Error(`${owner}: webhookSources.${name}.scheme must be one of ${SIGNATURE_SCHEMES.join(', ')}, got ${JSON.stringify(source?.scheme)}`);
+        throw new Error(
+          `${owner}: webhookSources.${name}.scheme must be one of ${SIGNATURE_SCHEMES.join(', ')}, got ${JSON.stringify(source?.scheme)}`,
+        );
       }
     }
   }

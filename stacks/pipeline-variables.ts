@@ -22,7 +22,10 @@ export const ALARM_THRESHOLD_VARIABLE_KEYS: Readonly<Record<AlarmThresholdKey, s
 
 /** `alarm_thresholds` defaults, keyed as the variable is. */
 export const ALARM_THRESHOLD_VARIABLE_DEFAULTS: Readonly<Record<string, number>> = Object.fromEntries(
-  Object.entries(ALARM_THRESHOLD_VARIABLE_KEYS).map(([key, variableKey]) => [variableKey, ALARM_THRESHOLD_DEFAULTS[key as AlarmThresholdKey]]),
+  Object.entries(ALARM_THRESHOLD_VARIABLE_KEYS).map(([key, variableKey]) => [
+    variableKey,
+    ALARM_THRESHOLD_DEFAULTS[key as AlarmThresholdKey],
+  ]),
 );
 
 const hclList = (values: readonly (string | number)[]): string =>

@@ -30,7 +30,7 @@ const OUTPUT_DESCRIPTIONS = {
   alarm_topic_arn: 'SNS topic receiving alarm and OK notifications: subscribe your pager to it.',
   idempotency_table_name: 'DynamoDB table of processed delivery ids (de-duplication); delete an item to let a delivery through again.',
   source_secrets_path: 'SSM path prefix of the source secrets: put one SecureString per source at <this><source>.',
-  delivery_secret_parameter: "SSM SecureString the dispatcher signs deliveries with: create it before the first delivery.",
+  delivery_secret_parameter: 'SSM SecureString the dispatcher signs deliveries with: create it before the first delivery.',
   dashboard_name: 'CloudWatch dashboard of the pipeline (alarm status, traffic, queues, functions).',
 } as const;
 
@@ -103,7 +103,8 @@ export class WebhookPipelineStack extends TerraformStack {
     // Setup outputs: `cdktf deploy --outputs-file` writes these for integration tests.
     const { pipeline } = this;
     const outputs: Record<string, { value: string; description: string }> = {};
-    const output = (name: keyof typeof OUTPUT_DESCRIPTIONS, value: string) => (outputs[name] = { value, description: OUTPUT_DESCRIPTIONS[name] });
+    const output = (name: keyof typeof OUTPUT_DESCRIPTIONS, value: string) =>
+      (outputs[name] = { value, description: OUTPUT_DESCRIPTIONS[name] });
     output('webhook_base_url', pipeline.api.webhookBaseUrl);
     output('api_id', pipeline.api.api.id);
     output('api_stage', pipeline.api.stage.stageName);
@@ -120,7 +121,10 @@ export class WebhookPipelineStack extends TerraformStack {
       };
     }
     for (const fn of Object.values(pipeline.functions)) {
-      outputs[`${fn.name}_function_name`] = { value: fn.function.functionName, description: `Name of the ${fn.name} Lambda function (its logs: /aws/lambda/<name>).` };
+      outputs[`${fn.name}_function_name`] = {
+        value: fn.function.functionName,
+        description: `Name of the ${fn.name} Lambda function (its logs: /aws/lambda/<name>).`,
+      };
     }
     for (const [name, { value, description }] of Object.entries(outputs)) {
       new TerraformOutput(this, name, { value, description });

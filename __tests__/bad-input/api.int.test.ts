@@ -202,9 +202,17 @@ describe('bad input at the API, against SQS on moto', () => {
   });
 
   test.each<[string, (queue: { name: string }) => Webhook, Partial<Outcome>]>([
-    ['a body of 256 KiB + 1 byte', () => github({ body: JSON.stringify({ pad: 'x'.repeat(DEPLOYED_MAX_MESSAGE_SIZE - 10 + 1) }) }), { status: 400, sqsStatus: 400 }],
+    [
+      'a body of 256 KiB + 1 byte',
+      () => github({ body: JSON.stringify({ pad: 'x'.repeat(DEPLOYED_MAX_MESSAGE_SIZE - 10 + 1) }) }),
+      { status: 400, sqsStatus: 400 },
+    ],
     ['a wrong content type (text/plain)', () => github({ headers: { 'Content-Type': 'text/plain' } }), { status: 415 }],
-    ['a form-encoded body (GitHub’s default content type)', () => github({ headers: { 'Content-Type': 'application/x-www-form-urlencoded' } }), { status: 415 }],
+    [
+      'a form-encoded body (GitHub’s default content type)',
+      () => github({ headers: { 'Content-Type': 'application/x-www-form-urlencoded' } }),
+      { status: 415 },
+    ],
     ['a missing {source} (POST /webhooks/)', () => github({ path: '/webhooks/' }), { status: 403 }],
     ['a missing {source} (POST /webhooks)', () => github({ path: '/webhooks' }), { status: 403 }],
   ])('%s is refused with a 4xx and not stored', async (_name, webhook, expected) => {

@@ -28,7 +28,11 @@ function synth(settings: Record<string, string>): Promise<SynthRun> {
   const env: NodeJS.ProcessEnv = { ...process.env, CDKTF_OUTDIR: outdir, ...settings };
   for (const name of Object.values(SETTING)) if (!(name in settings)) delete env[name];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-r', 'esbuild-register', 'main.ts'], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, ['-r', 'esbuild-register', 'main.ts'], {
+      cwd: PROJECT_ROOT,
+      env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
     child.once('error', reject);

@@ -9,8 +9,20 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
-import { CreateEventSourceMappingCommand, CreateFunctionCommand, GetEventSourceMappingCommand, GetFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  CreateEventSourceMappingCommand,
+  CreateFunctionCommand,
+  GetEventSourceMappingCommand,
+  GetFunctionCommand,
+  LambdaClient,
+} from '@aws-sdk/client-lambda';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import { strToU8, zipSync } from 'fflate';
 import { EsmRunner } from '../../scripts/lib/esm-runner';
 import { localClientConfig } from '../../scripts/lib/local-resources';
@@ -54,13 +66,17 @@ const seen = () =>
     .map((line) => line as { seen: string; receive: number; remainingMs: number; greeting: string; endpoint: string; taskRoot: string });
 
 async function send(...bodies: string[]): Promise<void> {
-  await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: bodies.map((body, i) => ({ Id: String(i), MessageBody: body })) }));
+  await sqs.send(
+    new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: bodies.map((body, i) => ({ Id: String(i), MessageBody: body })) }),
+  );
 }
 
 async function deadLetters(): Promise<string[]> {
   const bodies: string[] = [];
   for (let i = 0; i < 5; i += 1) {
-    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: dlqUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 300 }));
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: dlqUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 300 }),
+    );
     if (Messages.length === 0) break;
     bodies.push(...Messages.map((m) => m.Body!));
   }
@@ -92,7 +108,10 @@ beforeAll(async () => {
   const queue = await sqs.send(
     new CreateQueueCommand({
       QueueName: 'probe',
-      Attributes: { VisibilityTimeout: '2', RedrivePolicy: JSON.stringify({ deadLetterTargetArn: Attributes!.QueueArn, maxReceiveCount: 2 }) },
+      Attributes: {
+        VisibilityTimeout: '2',
+        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: Attributes!.QueueArn, maxReceiveCount: 2 }),
+      },
     }),
   );
   queueUrl = queue.QueueUrl!;
@@ -138,9 +157,9 @@ afterAll(async () => {
 test('refuses a package that is not the deployed one', async () => {
   const other = path.join(workDir, 'other.zip');
   fs.writeFileSync(other, zipSync({ 'index.js': strToU8('exports.handler = async () => ({})') }));
-  await expect(EsmRunner.start({ endpoint: moto.endpoint, functionNames: [FUNCTION], codeFiles: { [FUNCTION]: other }, workDir })).rejects.toThrow(
-    /is not the package deployed as esm-runner-probe/,
-  );
+  await expect(
+    EsmRunner.start({ endpoint: moto.endpoint, functionNames: [FUNCTION], codeFiles: { [FUNCTION]: other }, workDir }),
+  ).rejects.toThrow(/is not the package deployed as esm-runner-probe/);
 });
 
 test('takes the mapping over: disabled on the endpoint while the runner polls', async () => {
@@ -158,7 +177,12 @@ test('a partial batch failure deletes the rest; the failed record is retried, th
   await send('ok:1', 'fail:1', 'ok:2');
   await drained();
   const records = seen();
-  expect(records.filter((r) => r.seen.startsWith('ok:')).map((r) => r.seen).sort()).toEqual(['ok:1', 'ok:2']);
+  expect(
+    records
+      .filter((r) => r.seen.startsWith('ok:'))
+      .map((r) => r.seen)
+      .sort(),
+  ).toEqual(['ok:1', 'ok:2']);
   expect(records.filter((r) => r.seen === 'fail:1').map((r) => r.receive)).toEqual([1, 2]);
   expect(await deadLetters()).toEqual(['fail:1']);
   // The function ran with its deployed environment, from the unzipped package, against moto.
@@ -173,7 +197,10 @@ test('a throw, or a response naming a record not in the batch, fails the whole b
   await drained();
   await send('ok:4', 'bogus:1');
   await drained();
-  const receives = (body: string) => seen().filter((r) => r.seen === body).map((r) => r.receive);
+  const receives = (body: string) =>
+    seen()
+      .filter((r) => r.seen === body)
+      .map((r) => r.receive);
   expect(Object.fromEntries(['ok:3', 'crash:1', 'ok:4', 'bogus:1'].map((body) => [body, receives(body)]))).toEqual({
     'ok:3': [1, 2],
     'crash:1': [1, 2],
@@ -194,7 +221,11 @@ test('an invocation past the function timeout fails, and its environment is repl
   const coldStartsBefore = runner!.stats[FUNCTION].coldStarts;
   await send('hang:1');
   await drained();
-  expect(seen().filter((r) => r.seen === 'hang:1').map((r) => r.receive)).toEqual([1, 2]);
+  expect(
+    seen()
+      .filter((r) => r.seen === 'hang:1')
+      .map((r) => r.receive),
+  ).toEqual([1, 2]);
   expect(await deadLetters()).toEqual(['hang:1']);
   const timeouts = runner!.invocations.filter((i) => i.outcome === 'timeout');
   expect(timeouts).toHaveLength(2);
@@ -215,9 +246,18 @@ test('a package that fails at init fails the invocation, and its records stay on
   const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'broken', Attributes: { VisibilityTimeout: '30' } }));
   const { Configuration } = await lambda.send(new GetFunctionCommand({ FunctionName: FUNCTION }));
   await lambda.send(
-    new CreateFunctionCommand({ FunctionName: name, Runtime: 'nodejs22.x', Role: Configuration!.Role, Handler: 'index.handler', Code: { ZipFile: broken }, Timeout: 1 }),
+    new CreateFunctionCommand({
+      FunctionName: name,
+      Runtime: 'nodejs22.x',
+      Role: Configuration!.Role,
+      Handler: 'index.handler',
+      Code: { ZipFile: broken },
+      Timeout: 1,
+    }),
   );
-  await lambda.send(new CreateEventSourceMappingCommand({ FunctionName: name, EventSourceArn: 'arn:aws:sqs:us-east-1:123456789012:broken', BatchSize: 10 }));
+  await lambda.send(
+    new CreateEventSourceMappingCommand({ FunctionName: name, EventSourceArn: 'arn:aws:sqs:us-east-1:123456789012:broken', BatchSize: 10 }),
+  );
   const brokenRunner = await EsmRunner.start({ endpoint: moto.endpoint, functionNames: [name], codeFiles: { [name]: brokenZip }, workDir });
   try {
     await sqs.send(new SendMessageBatchCommand({ QueueUrl, Entries: [{ Id: '1', MessageBody: 'never handled' }] }));
@@ -228,7 +268,9 @@ test('a package that fails at init fails the invocation, and its records stay on
   }
   expect(brokenRunner.invocations[0]).toMatchObject({ outcome: 'init-error', notDeleted: [expect.any(String)] });
   expect(brokenRunner.invocations[0].error).toMatch(/boom at init/);
-  const { Attributes = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['ApproximateNumberOfMessagesNotVisible'] }));
+  const { Attributes = {} } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['ApproximateNumberOfMessagesNotVisible'] }),
+  );
   expect(Attributes.ApproximateNumberOfMessagesNotVisible).toBe('1');
 });
 

@@ -32,7 +32,12 @@ describe('toSqsRecord: the SQS event record an event source mapping builds', () 
         ReceiptHandle: 'rh',
         Body: '{"a":1}',
         MD5OfBody: 'md5',
-        Attributes: { ApproximateReceiveCount: '2', SentTimestamp: '1700000000000', SenderId: 'AID', ApproximateFirstReceiveTimestamp: '1700000000001' },
+        Attributes: {
+          ApproximateReceiveCount: '2',
+          SentTimestamp: '1700000000000',
+          SenderId: 'AID',
+          ApproximateFirstReceiveTimestamp: '1700000000001',
+        },
         MessageAttributes: {
           source: { DataType: 'String', StringValue: 'github' },
           blob: { DataType: 'Binary', BinaryValue: Buffer.from('hi') },
@@ -45,7 +50,12 @@ describe('toSqsRecord: the SQS event record an event source mapping builds', () 
       messageId: 'm-1',
       receiptHandle: 'rh',
       body: '{"a":1}',
-      attributes: { ApproximateReceiveCount: '2', SentTimestamp: '1700000000000', SenderId: 'AID', ApproximateFirstReceiveTimestamp: '1700000000001' },
+      attributes: {
+        ApproximateReceiveCount: '2',
+        SentTimestamp: '1700000000000',
+        SenderId: 'AID',
+        ApproximateFirstReceiveTimestamp: '1700000000001',
+      },
       messageAttributes: {
         source: { stringValue: 'github', stringListValues: [], binaryListValues: [], dataType: 'String' },
         blob: { binaryValue: Buffer.from('hi').toString('base64'), stringListValues: [], binaryListValues: [], dataType: 'Binary' },

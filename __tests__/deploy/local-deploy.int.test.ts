@@ -25,10 +25,21 @@ import {
 } from '@aws-sdk/client-api-gateway';
 import { CloudWatchClient, DescribeAlarmsCommand, type MetricAlarm } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { DescribeContinuousBackupsCommand, DescribeTableCommand, DescribeTimeToLiveCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DescribeContinuousBackupsCommand,
+  DescribeTableCommand,
+  DescribeTimeToLiveCommand,
+  DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
 import { GetFunctionCommand, LambdaClient, ListEventSourceMappingsCommand } from '@aws-sdk/client-lambda';
 import { GetTopicAttributesCommand, ListSubscriptionsByTopicCommand, SNSClient } from '@aws-sdk/client-sns';
-import { GetQueueAttributesCommand, type QueueAttributeName, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  GetQueueAttributesCommand,
+  type QueueAttributeName,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { EsmRunner } from '../../scripts/lib/esm-runner';
 import {
@@ -122,7 +133,9 @@ describeIfTerraform('local deploy round trip and end to end on moto', () => {
       return failFirst.has(id) && attempt === 1 ? 503 : 200;
     });
     const motoPort = await freeLoopbackPort();
-    deployment = await timed('apply', () => deployLocal({ workDir, motoPort, vars: vars(), terraformTimeoutMs: TERRAFORM_TIMEOUT_MS, motoLifetime: 'process' }));
+    deployment = await timed('apply', () =>
+      deployLocal({ workDir, motoPort, vars: vars(), terraformTimeoutMs: TERRAFORM_TIMEOUT_MS, motoLifetime: 'process' }),
+    );
     outputs = deployment.outputs as Record<string, string>;
     const config = localClientConfig(deployment.endpoint);
     clients = {
@@ -140,7 +153,8 @@ describeIfTerraform('local deploy round trip and end to end on moto', () => {
   afterAll(async () => {
     await runner?.stop();
     if (clients) Object.values(clients).forEach((client) => client.destroy());
-    if (workDir && !destroyed && readSession(workDir)) await destroyLocal({ workDir, terraformTimeoutMs: 3 * 60_000 }).catch(() => undefined);
+    if (workDir && !destroyed && readSession(workDir))
+      await destroyLocal({ workDir, terraformTimeoutMs: 3 * 60_000 }).catch(() => undefined);
     if (workDir) await stopMoto(workDir);
     await target?.close();
     // Kept for inspection (state, logs, the functions' output) unless the round trip completed.
@@ -150,7 +164,8 @@ describeIfTerraform('local deploy round trip and end to end on moto', () => {
   });
 
   const queueAttributes = async (url: string) =>
-    (await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['All' as QueueAttributeName] }))).Attributes ?? {};
+    (await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['All' as QueueAttributeName] }))).Attributes ??
+    {};
   const arnOf = (queueUrl: string) => `arn:aws:sqs:us-east-1:${MOTO_ACCOUNT_ID}:${queueUrl.split('/').pop()}`;
 
   describe('deploy', () => {
@@ -171,7 +186,9 @@ describeIfTerraform('local deploy round trip and end to end on moto', () => {
         source_secrets_path: '/webhook-pipeline/dev/sources/',
         delivery_secret_parameter: '/webhook-pipeline/dev/delivery/signing-secret',
       });
-      expect(file.webhook_base_url).toMatch(new RegExp(`^https://${file.api_id}\\.execute-api\\.us-east-1\\.amazonaws\\.com/v1/webhooks/$`));
+      expect(file.webhook_base_url).toMatch(
+        new RegExp(`^https://${file.api_id}\\.execute-api\\.us-east-1\\.amazonaws\\.com/v1/webhooks/$`),
+      );
     });
 
     test('the product JSON is untouched: local settings live only in local_override.tf.json', () => {
@@ -184,43 +201,59 @@ describeIfTerraform('local deploy round trip and end to end on moto', () => {
     });
 
     test('a plan right after the apply shows no changes: the resources read back as configured', async () => {
-      const plan = await terraformLocal(['plan', '-detailed-exitcode', '-input=false', '-no-color', '-lock=false'], { workDir, terraformTimeoutMs: TERRAFORM_TIMEOUT_MS });
+      const plan = await terraformLocal(['plan', '-detailed-exitcode', '-input=false', '-no-color', '-lock=false'], {
+        workDir,
+        terraformTimeoutMs: TERRAFORM_TIMEOUT_MS,
+      });
       expect({ code: plan.code, stderr: plan.stderr }).toEqual({ code: 0, stderr: '' });
       expect(plan.stdout).toContain('No changes.');
     });
   });
 
   describe('deployed resources, read back through the AWS SDK', () => {
-    test.each(['ingest', 'process', 'deliver'] as const)('%s queue: redrive to its own DLQ after 5 receives, SSE, TLS only', async (name) => {
-      const queueUrl = outputs[`${name}_queue_url`];
-      const dlqUrl = outputs[`${name}_dlq_url`];
-      const consumer = { ingest: 'validator', process: 'processor', deliver: 'dispatcher' } as const;
-      const main = await queueAttributes(queueUrl);
-      const dlq = await queueAttributes(dlqUrl);
-      expect(JSON.parse(main.RedrivePolicy!)).toEqual({ deadLetterTargetArn: dlq.QueueArn, maxReceiveCount: MAX_RECEIVE_COUNT });
-      expect(main.VisibilityTimeout).toBe(String(6 * FUNCTION_TIMEOUTS[consumer[name]]));
-      expect(main).toMatchObject({ SqsManagedSseEnabled: 'true', MessageRetentionPeriod: '345600', ReceiveMessageWaitTimeSeconds: '20', MaximumMessageSize: '262144' });
-      expect(dlq).toMatchObject({ SqsManagedSseEnabled: 'true', MessageRetentionPeriod: '1209600', MaximumMessageSize: '262144' });
-      expect(dlq.RedrivePolicy).toBeUndefined();
-      for (const [url, attributes] of [[queueUrl, main], [dlqUrl, dlq]] as const) {
-        expect(JSON.parse(attributes.Policy!).Statement).toEqual([
-          {
-            Sid: 'DenyInsecureTransport',
-            Effect: 'Deny',
-            Principal: '*',
-            Action: 'sqs:*',
-            Resource: arnOf(url),
-            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-          },
-        ]);
-      }
-      // Moto does not model RedriveAllowPolicy (GetQueueAttributes never returns it), so the local
-      // override skips that resource; the product JSON keeps it, byQueue, from the main queue.
-      expect(main.RedriveAllowPolicy ?? dlq.RedriveAllowPolicy).toBeUndefined();
-      const product = JSON.parse(fs.readFileSync(path.join(deployment.stackDir, 'cdk.tf.json'), 'utf8'));
-      const allow = Object.entries<any>(product.resource.aws_sqs_queue_redrive_allow_policy).find(([id]) => id.startsWith(`${name}_`))![1];
-      expect(JSON.parse(allow.redrive_allow_policy)).toMatchObject({ redrivePermission: 'byQueue' });
-    });
+    test.each(['ingest', 'process', 'deliver'] as const)(
+      '%s queue: redrive to its own DLQ after 5 receives, SSE, TLS only',
+      async (name) => {
+        const queueUrl = outputs[`${name}_queue_url`];
+        const dlqUrl = outputs[`${name}_dlq_url`];
+        const consumer = { ingest: 'validator', process: 'processor', deliver: 'dispatcher' } as const;
+        const main = await queueAttributes(queueUrl);
+        const dlq = await queueAttributes(dlqUrl);
+        expect(JSON.parse(main.RedrivePolicy!)).toEqual({ deadLetterTargetArn: dlq.QueueArn, maxReceiveCount: MAX_RECEIVE_COUNT });
+        expect(main.VisibilityTimeout).toBe(String(6 * FUNCTION_TIMEOUTS[consumer[name]]));
+        expect(main).toMatchObject({
+          SqsManagedSseEnabled: 'true',
+          MessageRetentionPeriod: '345600',
+          ReceiveMessageWaitTimeSeconds: '20',
+          MaximumMessageSize: '262144',
+        });
+        expect(dlq).toMatchObject({ SqsManagedSseEnabled: 'true', MessageRetentionPeriod: '1209600', MaximumMessageSize: '262144' });
+        expect(dlq.RedrivePolicy).toBeUndefined();
+        for (const [url, attributes] of [
+          [queueUrl, main],
+          [dlqUrl, dlq],
+        ] as const) {
+          expect(JSON.parse(attributes.Policy!).Statement).toEqual([
+            {
+              Sid: 'DenyInsecureTransport',
+              Effect: 'Deny',
+              Principal: '*',
+              Action: 'sqs:*',
+              Resource: arnOf(url),
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            },
+          ]);
+        }
+        // Moto does not model RedriveAllowPolicy (GetQueueAttributes never returns it), so the local
+        // override skips that resource; the product JSON keeps it, byQueue, from the main queue.
+        expect(main.RedriveAllowPolicy ?? dlq.RedriveAllowPolicy).toBeUndefined();
+        const product = JSON.parse(fs.readFileSync(path.join(deployment.stackDir, 'cdk.tf.json'), 'utf8'));
+        const allow = Object.entries<any>(product.resource.aws_sqs_queue_redrive_allow_policy).find(([id]) =>
+          id.startsWith(`${name}_`),
+        )![1];
+        expect(JSON.parse(allow.redrive_allow_policy)).toMatchObject({ redrivePermission: 'byQueue' });
+      },
+    );
 
     const expectedEnvironment = () => ({
       validator: {
@@ -265,7 +298,8 @@ describeIfTerraform('local deploy round trip and end to end on moto', () => {
           POWERTOOLS_METRICS_NAMESPACE: 'WebhookPipeline',
           POWERTOOLS_TRACE_ENABLED: 'true',
         });
-        if (name === 'validator') expect(JSON.parse(environment.WEBHOOK_SOURCES)).toEqual(Object.fromEntries(SOURCE_NAMES.map((s) => [s, { scheme: SOURCES[s] }])));
+        if (name === 'validator')
+          expect(JSON.parse(environment.WEBHOOK_SOURCES)).toEqual(Object.fromEntries(SOURCE_NAMES.map((s) => [s, { scheme: SOURCES[s] }])));
         // The package Terraform deployed is the zip the state names, byte for byte.
         const zip = fs.readFileSync(deployedCodeFiles(workDir)[functionName]);
         expect(Configuration!.CodeSha256).toBe(createHash('sha256').update(zip).digest('base64'));
@@ -278,28 +312,40 @@ describeIfTerraform('local deploy round trip and end to end on moto', () => {
       ['validator', 'ingest'],
       ['processor', 'process'],
       ['dispatcher', 'deliver'],
-    ] as const)('%s event source mapping: its queue, batch 10 in 1 s, ReportBatchItemFailures, maximum concurrency 100', async (name, queue) => {
-      const { Configuration } = await clients.lambda.send(new GetFunctionCommand({ FunctionName: outputs[`${name}_function_name`] }));
-      const { EventSourceMappings = [] } = await clients.lambda.send(new ListEventSourceMappingsCommand({ FunctionName: Configuration!.FunctionArn }));
-      expect(EventSourceMappings).toHaveLength(1);
-      expect(EventSourceMappings[0]).toMatchObject({
-        EventSourceArn: arnOf(outputs[`${queue}_queue_url`]),
-        FunctionArn: Configuration!.FunctionArn,
-        BatchSize: 10,
-        MaximumBatchingWindowInSeconds: 1,
-        FunctionResponseTypes: ['ReportBatchItemFailures'],
-        ScalingConfig: { MaximumConcurrency: 100 },
-        State: 'Enabled',
-      });
-    });
+    ] as const)(
+      '%s event source mapping: its queue, batch 10 in 1 s, ReportBatchItemFailures, maximum concurrency 100',
+      async (name, queue) => {
+        const { Configuration } = await clients.lambda.send(new GetFunctionCommand({ FunctionName: outputs[`${name}_function_name`] }));
+        const { EventSourceMappings = [] } = await clients.lambda.send(
+          new ListEventSourceMappingsCommand({ FunctionName: Configuration!.FunctionArn }),
+        );
+        expect(EventSourceMappings).toHaveLength(1);
+        expect(EventSourceMappings[0]).toMatchObject({
+          EventSourceArn: arnOf(outputs[`${queue}_queue_url`]),
+          FunctionArn: Configuration!.FunctionArn,
+          BatchSize: 10,
+          MaximumBatchingWindowInSeconds: 1,
+          FunctionResponseTypes: ['ReportBatchItemFailures'],
+          ScalingConfig: { MaximumConcurrency: 100 },
+          State: 'Enabled',
+        });
+      },
+    );
 
     test('REST API: stage v1 with X-Ray, access log, throttling and metrics; POST /webhooks/{source} stores into the ingest queue', async () => {
       const restApiId = outputs.api_id;
       const stage = await clients.apigateway.send(new GetStageCommand({ restApiId, stageName: 'v1' }));
       expect(stage.tracingEnabled).toBe(true);
-      expect(stage.accessLogSettings?.destinationArn).toBe(`arn:aws:logs:us-east-1:${MOTO_ACCOUNT_ID}:log-group:/aws/apigateway/webhook-api-dev`);
+      expect(stage.accessLogSettings?.destinationArn).toBe(
+        `arn:aws:logs:us-east-1:${MOTO_ACCOUNT_ID}:log-group:/aws/apigateway/webhook-api-dev`,
+      );
       expect(JSON.parse(stage.accessLogSettings!.format!)).toMatchObject({ requestId: '$context.requestId', status: '$context.status' });
-      expect(stage.methodSettings?.['*/*']).toMatchObject({ metricsEnabled: true, throttlingRateLimit: 100, throttlingBurstLimit: 200, loggingLevel: 'ERROR' });
+      expect(stage.methodSettings?.['*/*']).toMatchObject({
+        metricsEnabled: true,
+        throttlingRateLimit: 100,
+        throttlingBurstLimit: 200,
+        loggingLevel: 'ERROR',
+      });
 
       const { items = [] } = await clients.apigateway.send(new GetResourcesCommand({ restApiId }));
       const resource = items.find((item) => item.path === '/webhooks/{source}')!;
@@ -307,7 +353,9 @@ describeIfTerraform('local deploy round trip and end to end on moto', () => {
       expect(method.authorizationType).toBe('NONE');
       expect(method.requestParameters).toEqual({ 'method.request.path.source': true });
       expect(method.requestValidatorId).toBeTruthy();
-      const integration = await clients.apigateway.send(new GetIntegrationCommand({ restApiId, resourceId: resource.id, httpMethod: 'POST' }));
+      const integration = await clients.apigateway.send(
+        new GetIntegrationCommand({ restApiId, resourceId: resource.id, httpMethod: 'POST' }),
+      );
       expect(integration).toMatchObject({
         type: 'AWS',
         httpMethod: 'POST',
@@ -324,9 +372,15 @@ describeIfTerraform('local deploy round trip and end to end on moto', () => {
     });
 
     test('24 alarms with their thresholds, notifying the alarm topic on ALARM and OK', async () => {
-      const { MetricAlarms = [] } = await clients.cloudwatch.send(new DescribeAlarmsCommand({ AlarmNamePrefix: 'webhook-', MaxRecords: 100 }));
+      const { MetricAlarms = [] } = await clients.cloudwatch.send(
+        new DescribeAlarmsCommand({ AlarmNamePrefix: 'webhook-', MaxRecords: 100 }),
+      );
       const byName = new Map<string, MetricAlarm>(MetricAlarms.map((alarm) => [alarm.AlarmName!, alarm]));
-      const expected: Record<string, number> = { 'webhook-api-4xx-rate-dev': 0.1, 'webhook-api-5xx-rate-dev': 0.01, 'webhook-api-latency-dev': 1000 };
+      const expected: Record<string, number> = {
+        'webhook-api-4xx-rate-dev': 0.1,
+        'webhook-api-5xx-rate-dev': 0.01,
+        'webhook-api-latency-dev': 1000,
+      };
       for (const fn of ['validator', 'processor', 'dispatcher'] as const) {
         Object.assign(expected, {
           [`webhook-${fn}-error-rate-dev`]: 5,
@@ -337,12 +391,22 @@ describeIfTerraform('local deploy round trip and end to end on moto', () => {
         });
       }
       for (const queue of ['ingest', 'process', 'deliver']) {
-        Object.assign(expected, { [`webhook-${queue}-age-dev`]: 300, [`webhook-${queue}-depth-dev`]: 100, [`webhook-${queue}-dlq-messages-dev`]: 0 });
+        Object.assign(expected, {
+          [`webhook-${queue}-age-dev`]: 300,
+          [`webhook-${queue}-depth-dev`]: 100,
+          [`webhook-${queue}-dlq-messages-dev`]: 0,
+        });
       }
       expect(Object.keys(expected)).toHaveLength(24);
       expect(Object.fromEntries([...byName].map(([name, alarm]) => [name, alarm.Threshold]))).toEqual(expected);
       for (const alarm of MetricAlarms) {
-        expect({ name: alarm.AlarmName, actions: alarm.AlarmActions, ok: alarm.OKActions, missing: alarm.TreatMissingData, operator: alarm.ComparisonOperator }).toEqual({
+        expect({
+          name: alarm.AlarmName,
+          actions: alarm.AlarmActions,
+          ok: alarm.OKActions,
+          missing: alarm.TreatMissingData,
+          operator: alarm.ComparisonOperator,
+        }).toEqual({
           name: alarm.AlarmName,
           actions: [outputs.alarm_topic_arn],
           ok: [outputs.alarm_topic_arn],
@@ -360,13 +424,18 @@ describeIfTerraform('local deploy round trip and end to end on moto', () => {
       const statements = JSON.parse(Attributes.Policy!).Statement as { Sid: string; Principal: unknown }[];
       expect(statements.find((s) => s.Sid === 'CloudWatchAlarmsPublish')?.Principal).toEqual({ Service: 'cloudwatch.amazonaws.com' });
       const { Subscriptions = [] } = await clients.sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: outputs.alarm_topic_arn }));
-      expect(Subscriptions.map((s) => ({ Protocol: s.Protocol, Endpoint: s.Endpoint }))).toEqual([{ Protocol: 'email', Endpoint: ALARM_EMAIL }]);
+      expect(Subscriptions.map((s) => ({ Protocol: s.Protocol, Endpoint: s.Endpoint }))).toEqual([
+        { Protocol: 'email', Endpoint: ALARM_EMAIL },
+      ]);
     });
 
     test('idempotency table and log groups', async () => {
       const TableName = outputs.idempotency_table_name;
       const { Table } = await clients.dynamodb.send(new DescribeTableCommand({ TableName }));
-      expect(Table).toMatchObject({ KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }], BillingModeSummary: { BillingMode: 'PAY_PER_REQUEST' } });
+      expect(Table).toMatchObject({
+        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        BillingModeSummary: { BillingMode: 'PAY_PER_REQUEST' },
+      });
       const ttl = await clients.dynamodb.send(new DescribeTimeToLiveCommand({ TableName }));
       expect(ttl.TimeToLiveDescription).toMatchObject({ AttributeName: 'expiration', TimeToLiveStatus: 'ENABLED' });
       const backups = await clients.dynamodb.send(new DescribeContinuousBackupsCommand({ TableName }));
@@ -404,7 +473,12 @@ describeIfTerraform('local deploy round trip and end to end on moto', () => {
           return {
             source,
             body,
-            headers: { ...common, 'X-Hub-Signature-256': `sha256=${hex(secret, body)}`, 'X-GitHub-Delivery': id, 'X-GitHub-Event': 'issues' },
+            headers: {
+              ...common,
+              'X-Hub-Signature-256': `sha256=${hex(secret, body)}`,
+              'X-GitHub-Delivery': id,
+              'X-GitHub-Event': 'issues',
+            },
             deliveryId: id,
             eventType: 'issues',
           };
@@ -412,7 +486,13 @@ describeIfTerraform('local deploy round trip and end to end on moto', () => {
         case 'stripe': {
           const body = JSON.stringify({ id: `evt_${id}`, type: 'payment_intent.succeeded', data: { object: { amount: n } } });
           const signature = `t=${stripeTimestamp},v1=${hex(secret, `${stripeTimestamp}.${body}`)}`;
-          return { source, body, headers: { ...common, 'Stripe-Signature': signature }, deliveryId: `evt_${id}`, eventType: 'payment_intent.succeeded' };
+          return {
+            source,
+            body,
+            headers: { ...common, 'Stripe-Signature': signature },
+            deliveryId: `evt_${id}`,
+            eventType: 'payment_intent.succeeded',
+          };
         }
         case 'shopify': {
           const body = JSON.stringify({ id: n, email: `buyer${n}@example.com`, total_price: '10.00' });
@@ -430,7 +510,12 @@ describeIfTerraform('local deploy round trip and end to end on moto', () => {
           return {
             source,
             body,
-            headers: { ...common, 'X-Signature-256': `sha256=${hex(secret, body)}`, 'X-Webhook-Id': id, 'X-Webhook-Event': 'build.finished' },
+            headers: {
+              ...common,
+              'X-Signature-256': `sha256=${hex(secret, body)}`,
+              'X-Webhook-Id': id,
+              'X-Webhook-Event': 'build.finished',
+            },
             deliveryId: id,
             eventType: 'build.finished',
           };
@@ -440,7 +525,14 @@ describeIfTerraform('local deploy round trip and end to end on moto', () => {
 
     let deployedTemplate: string;
     const toForm = (request: WebhookRequest, requestId: string = randomUUID()): SendMessageForm =>
-      parseSendMessageForm(renderMappingTemplate(deployedTemplate, { body: request.body, pathParameters: { source: request.source }, headers: request.headers, requestId }));
+      parseSendMessageForm(
+        renderMappingTemplate(deployedTemplate, {
+          body: request.body,
+          pathParameters: { source: request.source },
+          headers: request.headers,
+          requestId,
+        }),
+      );
 
     /** Sends the form API Gateway would send: body and message attributes as the template produced them. */
     async function sendForm(form: SendMessageForm): Promise<string> {
@@ -484,9 +576,18 @@ describeIfTerraform('local deploy round trip and end to end on moto', () => {
       const started = Date.now();
       // Secrets in SSM where the deployed stack reads them.
       for (const source of SOURCE_NAMES) {
-        await clients.ssm.send(new PutParameterCommand({ Name: `${outputs.source_secrets_path}${source}`, Value: secretOf(source), Type: 'SecureString', Overwrite: true }));
+        await clients.ssm.send(
+          new PutParameterCommand({
+            Name: `${outputs.source_secrets_path}${source}`,
+            Value: secretOf(source),
+            Type: 'SecureString',
+            Overwrite: true,
+          }),
+        );
       }
-      await clients.ssm.send(new PutParameterCommand({ Name: outputs.delivery_secret_parameter, Value: DELIVERY_SECRET, Type: 'SecureString', Overwrite: true }));
+      await clients.ssm.send(
+        new PutParameterCommand({ Name: outputs.delivery_secret_parameter, Value: DELIVERY_SECRET, Type: 'SecureString', Overwrite: true }),
+      );
 
       const runnerLog: string[] = [];
       runner = await EsmRunner.start({
@@ -506,9 +607,14 @@ describeIfTerraform('local deploy round trip and end to end on moto', () => {
       const processPoison = ['not json at all', '{"version":1,"source":"github"}', JSON.stringify({ version: 99, payload: {} })];
       const deliverPoison = ['{"id":"poison-1"}', '[1,2,3]'];
       const poisonIds = new Map<string, string>();
-      for (const [queue, bodies] of [['process', processPoison], ['deliver', deliverPoison]] as const) {
+      for (const [queue, bodies] of [
+        ['process', processPoison],
+        ['deliver', deliverPoison],
+      ] as const) {
         for (const body of bodies) {
-          const { MessageId } = await clients.sqs.send(new SendMessageCommand({ QueueUrl: outputs[`${queue}_queue_url`], MessageBody: body }));
+          const { MessageId } = await clients.sqs.send(
+            new SendMessageCommand({ QueueUrl: outputs[`${queue}_queue_url`], MessageBody: body }),
+          );
           poisonIds.set(MessageId!, queue);
         }
       }
@@ -519,11 +625,19 @@ describeIfTerraform('local deploy round trip and end to end on moto', () => {
       const forged = Array.from({ length: SCENARIO.forged }, (_, n) => webhook(SOURCE_NAMES[n % 4], 1000 + n, 'not-the-secret'));
       // Providers retry with the same delivery id and body (Stripe signs again, with a new timestamp).
       const retriedAt = Math.floor(Date.now() / 1000) + 1;
-      const redeliveries = signed.slice(0, SCENARIO.duplicates).map((request) =>
-        request.source === 'stripe'
-          ? { ...request, headers: { ...request.headers, 'Stripe-Signature': `t=${retriedAt},v1=${hex(secretOf('stripe'), `${retriedAt}.${request.body}`)}` } }
-          : request,
-      );
+      const redeliveries = signed
+        .slice(0, SCENARIO.duplicates)
+        .map((request) =>
+          request.source === 'stripe'
+            ? {
+                ...request,
+                headers: {
+                  ...request.headers,
+                  'Stripe-Signature': `t=${retriedAt},v1=${hex(secretOf('stripe'), `${retriedAt}.${request.body}`)}`,
+                },
+              }
+            : request,
+        );
       for (const request of [...signed, ...forged]) await sendForm(toForm(request));
       for (const request of redeliveries) await sendForm(toForm(request));
 
@@ -532,7 +646,11 @@ describeIfTerraform('local deploy round trip and end to end on moto', () => {
       // Wait (bounded) until everything has settled.
       const depth = async (url: string) => {
         const a = await queueAttributes(url);
-        return Number(a.ApproximateNumberOfMessages) + Number(a.ApproximateNumberOfMessagesNotVisible) + Number(a.ApproximateNumberOfMessagesDelayed);
+        return (
+          Number(a.ApproximateNumberOfMessages) +
+          Number(a.ApproximateNumberOfMessagesNotVisible) +
+          Number(a.ApproximateNumberOfMessagesDelayed)
+        );
       };
       const delivered = () => new Set(target.requests.filter((r) => r.status === 200).map((r) => String(r.headers['x-webhook-id'])));
       const state = async () => ({
@@ -544,7 +662,15 @@ describeIfTerraform('local deploy round trip and end to end on moto', () => {
         processDlq: await depth(outputs.process_dlq_url),
         deliverDlq: await depth(outputs.deliver_dlq_url),
       });
-      const settled = { delivered: SCENARIO.signed, ingest: 0, process: 0, deliver: 0, ingestDlq: 0, processDlq: SCENARIO.processPoison, deliverDlq: SCENARIO.deliverPoison };
+      const settled = {
+        delivered: SCENARIO.signed,
+        ingest: 0,
+        process: 0,
+        deliver: 0,
+        ingestDlq: 0,
+        processDlq: SCENARIO.processPoison,
+        deliverDlq: SCENARIO.deliverPoison,
+      };
       const deadline = Date.now() + SCENARIO_TIMEOUT_MS;
       let last = await state();
       while (JSON.stringify(last) !== JSON.stringify(settled) && Date.now() < deadline) {
@@ -558,7 +684,10 @@ describeIfTerraform('local deploy round trip and end to end on moto', () => {
       const finished = runner;
       runner = undefined;
       await finished.stop();
-      expect({ state: last, runnerLog: runnerLog.filter((line) => !/polling|run locally/.test(line)) }).toEqual({ state: settled, runnerLog: [] });
+      expect({ state: last, runnerLog: runnerLog.filter((line) => !/polling|run locally/.test(line)) }).toEqual({
+        state: settled,
+        runnerLog: [],
+      });
 
       // Every valid event reached the target exactly once, signed, with its payload.
       const ok = target.requests.filter((r) => r.status === 200);
@@ -576,7 +705,12 @@ describeIfTerraform('local deploy round trip and end to end on moto', () => {
       }
       // The target failed the first attempt of 20 events; SQS redelivered each once more.
       expect(failFirst.size).toBe(20);
-      expect(target.requests.filter((r) => r.status === 503).map((r) => String(r.headers['x-webhook-id'])).sort()).toEqual([...failFirst].sort());
+      expect(
+        target.requests
+          .filter((r) => r.status === 503)
+          .map((r) => String(r.headers['x-webhook-id']))
+          .sort(),
+      ).toEqual([...failFirst].sort());
       expect(target.requests.filter((r) => r.status === 401)).toHaveLength(0);
       expect(target.requests).toHaveLength(SCENARIO.signed + failFirst.size);
 
@@ -606,7 +740,9 @@ describeIfTerraform('local deploy round trip and end to end on moto', () => {
       // Poison sits in the DLQ of the stage that could not process it, after exactly
       // maxReceiveCount receives (each a failed record of an invocation).
       const drain = async (url: string) => {
-        const { Messages = [] } = await clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+        const { Messages = [] } = await clients.sqs.send(
+          new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+        );
         return Messages;
       };
       const processDlq = await drain(outputs.process_dlq_url);
@@ -642,8 +778,17 @@ describeIfTerraform('local deploy round trip and end to end on moto', () => {
     test('removes the 24 alarms and changes nothing else but the dashboard that lists them', async () => {
       const before = await listLocalResources(deployment.endpoint);
       expect(before.alarms).toHaveLength(24);
-      expect([before.queues.length, before.functions.length, before.eventSourceMappings.length, before.restApis.length]).toEqual([6, 3, 3, 1]);
-      await timed('reapply', () => deployLocal({ workDir, motoPort: deployment.motoPort, vars: vars({ enable_alarms: false }), terraformTimeoutMs: TERRAFORM_TIMEOUT_MS }));
+      expect([before.queues.length, before.functions.length, before.eventSourceMappings.length, before.restApis.length]).toEqual([
+        6, 3, 3, 1,
+      ]);
+      await timed('reapply', () =>
+        deployLocal({
+          workDir,
+          motoPort: deployment.motoPort,
+          vars: vars({ enable_alarms: false }),
+          terraformTimeoutMs: TERRAFORM_TIMEOUT_MS,
+        }),
+      );
       const log = fs.readFileSync(path.join(workDir, 'logs', 'apply.log'), 'utf8');
       expect(log).toMatch(/Apply complete! Resources: 0 added, \d+ changed, 24 destroyed\./);
       const destroyedTypes = [...log.matchAll(/^(\w+)\.\S+: Destruction complete/gm)].map((m) => m[1]);

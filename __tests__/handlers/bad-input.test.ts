@@ -41,16 +41,56 @@ const ROWS: ReadonlyArray<[string, IngestWebhook, string]> = [
   ['a truncated body signed as sent', genericWebhook({ source: 'ci', secret: SECRETS.ci, body: BODY.slice(0, -7) }), 'invalid-json'],
   ['an empty body', githubWebhook({ source: 'gh', secret: SECRETS.gh, body: '' }), 'invalid-json'],
   ['a Shopify body that is not JSON', shopifyWebhook({ source: 'shop', secret: SECRETS.shop, body: 'id=1&email=x' }), 'invalid-json'],
-  ['a Stripe body over the size limit', stripeWebhook({ source: 'billing', secret: SECRETS.billing, body: oversized, timestamp: nowSeconds }), 'body-too-large'],
-  ['a Stripe webhook without Stripe-Signature', withAttributes(stripeWebhook({ source: 'billing', secret: SECRETS.billing, body: BODY }), { 'stripe-signature': undefined }), 'missing-signature'],
-  ['a Shopify webhook without X-Shopify-Hmac-Sha256', withAttributes(shopifyWebhook({ source: 'shop', secret: SECRETS.shop, body: BODY }), { 'x-shopify-hmac-sha256': undefined }), 'missing-signature'],
-  ['a generic webhook without X-Signature-256', withAttributes(genericWebhook({ source: 'ci', secret: SECRETS.ci, body: BODY }), { 'x-signature-256': undefined }), 'missing-signature'],
+  [
+    'a Stripe body over the size limit',
+    stripeWebhook({ source: 'billing', secret: SECRETS.billing, body: oversized, timestamp: nowSeconds }),
+    'body-too-large',
+  ],
+  [
+    'a Stripe webhook without Stripe-Signature',
+    withAttributes(stripeWebhook({ source: 'billing', secret: SECRETS.billing, body: BODY }), { 'stripe-signature': undefined }),
+    'missing-signature',
+  ],
+  [
+    'a Shopify webhook without X-Shopify-Hmac-Sha256',
+    withAttributes(shopifyWebhook({ source: 'shop', secret: SECRETS.shop, body: BODY }), { 'x-shopify-hmac-sha256': undefined }),
+    'missing-signature',
+  ],
+  [
+    'a generic webhook without X-Signature-256',
+    withAttributes(genericWebhook({ source: 'ci', secret: SECRETS.ci, body: BODY }), { 'x-signature-256': undefined }),
+    'missing-signature',
+  ],
   ['a Shopify signature made with another secret', shopifyWebhook({ source: 'shop', secret: 'guessed', body: BODY }), 'bad-signature'],
-  ['a genuine Stripe webhook replayed 10 minutes later', stripeWebhook({ source: 'billing', secret: SECRETS.billing, body: BODY, timestamp: nowSeconds - 600 }), 'stale-timestamp'],
-  ['a Stripe timestamp 10 minutes in the future', stripeWebhook({ source: 'billing', secret: SECRETS.billing, body: BODY, timestamp: nowSeconds + 600 }), 'stale-timestamp'],
-  ['a Stripe header with only a test-mode v0 digest', withAttributes(stripeWebhook({ source: 'billing', secret: SECRETS.billing, body: BODY }), { 'stripe-signature': `t=${nowSeconds},v0=${'a'.repeat(64)}` }), 'malformed-signature'],
-  ['a Stripe header without timestamp', withAttributes(stripeWebhook({ source: 'billing', secret: SECRETS.billing, body: BODY }), { 'stripe-signature': `v1=${'a'.repeat(64)}` }), 'malformed-signature'],
-  ['a source name in another case', withAttributes(githubWebhook({ source: 'gh', secret: SECRETS.gh, body: BODY }), { source: 'GH' }), 'unknown-source'],
+  [
+    'a genuine Stripe webhook replayed 10 minutes later',
+    stripeWebhook({ source: 'billing', secret: SECRETS.billing, body: BODY, timestamp: nowSeconds - 600 }),
+    'stale-timestamp',
+  ],
+  [
+    'a Stripe timestamp 10 minutes in the future',
+    stripeWebhook({ source: 'billing', secret: SECRETS.billing, body: BODY, timestamp: nowSeconds + 600 }),
+    'stale-timestamp',
+  ],
+  [
+    'a Stripe header with only a test-mode v0 digest',
+    withAttributes(stripeWebhook({ source: 'billing', secret: SECRETS.billing, body: BODY }), {
+      'stripe-signature': `t=${nowSeconds},v0=${'a'.repeat(64)}`,
+    }),
+    'malformed-signature',
+  ],
+  [
+    'a Stripe header without timestamp',
+    withAttributes(stripeWebhook({ source: 'billing', secret: SECRETS.billing, body: BODY }), {
+      'stripe-signature': `v1=${'a'.repeat(64)}`,
+    }),
+    'malformed-signature',
+  ],
+  [
+    'a source name in another case',
+    withAttributes(githubWebhook({ source: 'gh', secret: SECRETS.gh, body: BODY }), { source: 'GH' }),
+    'unknown-source',
+  ],
 ];
 
 describe('bad webhooks are rejected with a reason, completed, and logged without secrets', () => {

@@ -116,9 +116,7 @@ describe('the pipeline over moto', () => {
     expect(target.requests).toHaveLength(1);
     const [delivery] = target.requests;
     expect(delivery.headers['x-webhook-id']).toBe('e2e-1');
-    expect(delivery.headers['x-signature-256']).toBe(
-      `sha256=${createHmac('sha256', DELIVERY_SECRET).update(delivery.body).digest('hex')}`,
-    );
+    expect(delivery.headers['x-signature-256']).toBe(`sha256=${createHmac('sha256', DELIVERY_SECRET).update(delivery.body).digest('hex')}`);
     expect(JSON.parse(delivery.body)).toMatchObject({ id: 'e2e-1', source: 'gh', type: 'issues', data: JSON.parse(genuine.body) });
     expect(output.metricValues('Rejected').map((entry) => entry.dimensions.reason)).toEqual(['bad-signature', 'bad-signature']);
     expect(output.metricValues('Duplicate')).toHaveLength(1);

@@ -19,7 +19,8 @@ const build = (props: WebhookPipelineProps = {}) => {
   const pipeline = new WebhookPipeline(stack, 'hooks', { bundle, ...props });
   return { stack, pipeline, json: JSON.parse(Testing.synth(stack)) };
 };
-const byName = (json: any, type: string, name: string) => resourcesOfType(json, type).find((r) => r.name === name || r.function_name === name || r.alarm_name === name);
+const byName = (json: any, type: string, name: string) =>
+  resourcesOfType(json, type).find((r) => r.name === name || r.function_name === name || r.alarm_name === name);
 
 describe('WebhookPipeline with no props', () => {
   const { json, pipeline } = build();
@@ -28,9 +29,11 @@ describe('WebhookPipeline with no props', () => {
     const count = Object.values<object>(json.resource).reduce((n, byId) => n + Object.keys(byId).length, 0);
     expect(count).toBe(86);
     expect(resourcesOfType(json, 'aws_cloudwatch_metric_alarm')).toHaveLength(24);
-    expect(resourcesOfType(json, 'aws_sqs_queue').map((q) => q.name).sort()).toEqual(
-      ['deliver', 'deliver-dlq', 'ingest', 'ingest-dlq', 'process', 'process-dlq'].map((n) => `webhook-${n}-dev`),
-    );
+    expect(
+      resourcesOfType(json, 'aws_sqs_queue')
+        .map((q) => q.name)
+        .sort(),
+    ).toEqual(['deliver', 'deliver-dlq', 'ingest', 'ingest-dlq', 'process', 'process-dlq'].map((n) => `webhook-${n}-dev`));
     expect(json.resource.aws_sns_topic_subscription).toBeUndefined();
   });
 
@@ -45,7 +48,11 @@ describe('WebhookPipeline with no props', () => {
     expect(byName(json, 'aws_cloudwatch_metric_alarm', 'webhook-processor-duration-dev').threshold).toBe(12000);
     expect(byName(json, 'aws_cloudwatch_metric_alarm', 'webhook-api-5xx-rate-dev').threshold).toBe(0.01);
     const dispatcher = byName(json, 'aws_lambda_function', 'webhook-dispatcher-dev');
-    expect(dispatcher.environment.variables).toMatchObject({ DELIVERY_TIMEOUT_MS: '4800', DELIVERY_URL: '', POWERTOOLS_TRACE_ENABLED: 'true' });
+    expect(dispatcher.environment.variables).toMatchObject({
+      DELIVERY_TIMEOUT_MS: '4800',
+      DELIVERY_URL: '',
+      POWERTOOLS_TRACE_ENABLED: 'true',
+    });
     const validator = byName(json, 'aws_lambda_function', 'webhook-validator-dev');
     expect(JSON.parse(validator.environment.variables.WEBHOOK_SOURCES)).toEqual({
       github: { scheme: 'github' },
@@ -83,7 +90,10 @@ describe('WebhookPipeline with props', () => {
     });
     const validator = byName(json, 'aws_lambda_function', 'acme-validator-prod');
     expect(validator).toMatchObject({ memory_size: 512, reserved_concurrent_executions: 20, timeout: 10 });
-    expect(JSON.parse(validator.environment.variables.WEBHOOK_SOURCES)).toEqual({ github: { scheme: 'github' }, billing: { scheme: 'stripe' } });
+    expect(JSON.parse(validator.environment.variables.WEBHOOK_SOURCES)).toEqual({
+      github: { scheme: 'github' },
+      billing: { scheme: 'stripe' },
+    });
     const dispatcher = byName(json, 'aws_lambda_function', 'acme-dispatcher-prod');
     expect(dispatcher).toMatchObject({ timeout: 30, architectures: ['x86_64'] });
     expect(dispatcher.environment.variables).toMatchObject({ DELIVERY_URL: 'https://example.com/hooks', DELIVERY_TIMEOUT_MS: '4800' });
@@ -110,12 +120,18 @@ describe('WebhookPipeline with props', () => {
     expect(json.resource.aws_sns_topic).toBeUndefined();
     expect(json.resource.aws_kms_key).toBeUndefined();
     expect(pipeline.alarmTopic).toBeUndefined();
-    expect(resourcesOfType(json, 'aws_cloudwatch_metric_alarm').every((a) => a.alarm_actions[0] === topicArn && a.ok_actions[0] === topicArn)).toBe(true);
+    expect(
+      resourcesOfType(json, 'aws_cloudwatch_metric_alarm').every((a) => a.alarm_actions[0] === topicArn && a.ok_actions[0] === topicArn),
+    ).toBe(true);
   });
 
   test('tracing off: PassThrough everywhere, and the policy check lists why the tracing rules do not apply', () => {
     const { json, stack, pipeline } = build({ tracing: false });
-    expect(resourcesOfType(json, 'aws_lambda_function').map((f) => f.tracing_config.mode)).toEqual(['PassThrough', 'PassThrough', 'PassThrough']);
+    expect(resourcesOfType(json, 'aws_lambda_function').map((f) => f.tracing_config.mode)).toEqual([
+      'PassThrough',
+      'PassThrough',
+      'PassThrough',
+    ]);
     expect(resourcesOfType(json, 'aws_api_gateway_stage')[0].xray_tracing_enabled).toBe(false);
     const warnings = pipeline.node.metadata.filter((m) => m.type === AnnotationMetadataEntryType.WARN).map((m) => String(m.data));
     expect(warnings.join('\n')).toMatch(/lambda-tracing[\s\S]*tracing: false was set/);
@@ -132,8 +148,14 @@ describe('WebhookPipeline with props', () => {
     new WebhookPipeline(stack, 'hooks', { bundle, alarmsEnabled: on.booleanValue, processor: { timeoutSeconds: timeout.numberValue } });
     const synthesized = Testing.synth(stack);
     expect(synthesized).toHaveResourceWithProperties(CloudwatchMetricAlarm, { count: '${var.alerts_on ? 1 : 0}' });
-    expect(synthesized).toHaveResourceWithProperties(LambdaFunction, { function_name: 'webhook-processor-dev', timeout: '${var.worker_timeout}' });
-    expect(synthesized).toHaveResourceWithProperties(SqsQueue, { name: 'webhook-process-dev', visibility_timeout_seconds: '${(var.worker_timeout * 6)}' });
+    expect(synthesized).toHaveResourceWithProperties(LambdaFunction, {
+      function_name: 'webhook-processor-dev',
+      timeout: '${var.worker_timeout}',
+    });
+    expect(synthesized).toHaveResourceWithProperties(SqsQueue, {
+      name: 'webhook-process-dev',
+      visibility_timeout_seconds: '${(var.worker_timeout * 6)}',
+    });
   });
 
   test("a user's own function can be granted access to the pipeline's queues", () => {
@@ -147,17 +169,41 @@ describe('WebhookPipeline with props', () => {
 
 describe('WebhookPipeline rejects bad props, naming the prop, before building anything', () => {
   test.each<[string, WebhookPipelineProps, RegExp]>([
-    ['an http delivery URL', { deliveryUrl: 'http://example.com' }, /WebhookPipeline: deliveryUrl must be empty or an https:\/\/ URL, got "http:\/\/example.com"/],
-    ['an unknown scheme', { webhookSources: { shop: { scheme: 'md5' as never } } }, /webhookSources\.shop\.scheme must be one of github, stripe, shopify, hmac-sha256, got "md5"/],
+    [
+      'an http delivery URL',
+      { deliveryUrl: 'http://example.com' },
+      /WebhookPipeline: deliveryUrl must be empty or an https:\/\/ URL, got "http:\/\/example.com"/,
+    ],
+    [
+      'an unknown scheme',
+      { webhookSources: { shop: { scheme: 'md5' as never } } },
+      /webhookSources\.shop\.scheme must be one of github, stripe, shopify, hmac-sha256, got "md5"/,
+    ],
     ['a source name with a capital', { webhookSources: { Shop: { scheme: 'shopify' } } }, /webhookSources key "Shop"/],
     ['no source', { webhookSources: {} }, /webhookSources must name at least one source/],
     ['a 10-day retention', { logRetentionDays: 10 }, /logRetentionDays must be one of 1, 3, 5, 7, 14, 30, .* got 10/],
-    ['a 1-hour idempotency TTL', { idempotencyTtlSeconds: 3600 }, /idempotencyTtlSeconds must be a whole number of at least 86400 \(24 h\), got 3600/],
-    ['an e-mail with an existing topic', { alarmTopicArn: 'arn:aws:sns:eu-west-1:1:t', alarmEmail: 'a@b.co' }, /alarmEmail subscribes to the topic the pipeline creates/],
+    [
+      'a 1-hour idempotency TTL',
+      { idempotencyTtlSeconds: 3600 },
+      /idempotencyTtlSeconds must be a whole number of at least 86400 \(24 h\), got 3600/,
+    ],
+    [
+      'an e-mail with an existing topic',
+      { alarmTopicArn: 'arn:aws:sns:eu-west-1:1:t', alarmEmail: 'a@b.co' },
+      /alarmEmail subscribes to the topic the pipeline creates/,
+    ],
     ['a negative threshold', { alarmThresholds: { queueDepth: -1 } }, /alarmThresholds\.queueDepth must be a positive number, got -1/],
-    ['a dispatcher concurrency above its reserve', { dispatcher: { reservedConcurrency: 5, maximumConcurrency: 10 } }, /WebhookPipeline dispatcher: maximumConcurrency \(10\) must not exceed reservedConcurrency \(5\)/],
+    [
+      'a dispatcher concurrency above its reserve',
+      { dispatcher: { reservedConcurrency: 5, maximumConcurrency: 10 } },
+      /WebhookPipeline dispatcher: maximumConcurrency \(10\) must not exceed reservedConcurrency \(5\)/,
+    ],
     ['an upper-case suffix', { environmentSuffix: 'Prod' }, /environmentSuffix must be .* got "Prod"/],
-    ['a secrets path ending in /', { secretsPath: '/hooks/' }, /secretsPath must be an SSM path starting with \/ and not ending with \/, got "\/hooks\/"/],
+    [
+      'a secrets path ending in /',
+      { secretsPath: '/hooks/' },
+      /secretsPath must be an SSM path starting with \/ and not ending with \/, got "\/hooks\/"/,
+    ],
   ])('%s', (_case, props, message) => {
     const stack = bareStack();
     expect(() => new WebhookPipeline(stack, 'hooks', { bundle, ...props })).toThrow(message);

@@ -238,16 +238,12 @@ describe('WebhookPipelineStack', () => {
       expect(topic.kms_master_key_id).toMatch(/aws_kms_key\.\S+\.arn/);
       const [key] = values('aws_kms_key');
       expect(key.enable_key_rotation).toBe(true);
-      expect(policyOf(key).Statement).toContainEqual(
-        expect.objectContaining({ Principal: { Service: 'cloudwatch.amazonaws.com' } }),
-      );
+      expect(policyOf(key).Statement).toContainEqual(expect.objectContaining({ Principal: { Service: 'cloudwatch.amazonaws.com' } }));
     });
 
     test('lets CloudWatch publish', () => {
       const [policy] = values('aws_sns_topic_policy');
-      expect(policyOf(policy).Statement).toContainEqual(
-        expect.objectContaining({ Sid: 'CloudWatchAlarmsPublish', Action: 'sns:Publish' }),
-      );
+      expect(policyOf(policy).Statement).toContainEqual(expect.objectContaining({ Sid: 'CloudWatchAlarmsPublish', Action: 'sns:Publish' }));
     });
 
     test('e-mail subscription exists only when alarm_email is set', () => {
@@ -268,7 +264,9 @@ describe('WebhookPipelineStack', () => {
       expect(alarm.ok_actions).toEqual(alarm.alarm_actions);
       expect(alarm.treat_missing_data).toBe('notBreaching');
     }
-    expect(raw).toHaveResourceWithProperties(CloudwatchMetricAlarm, { alarm_name: 'webhook-validator-error-rate-${var.environment_suffix}' });
+    expect(raw).toHaveResourceWithProperties(CloudwatchMetricAlarm, {
+      alarm_name: 'webhook-validator-error-rate-${var.environment_suffix}',
+    });
   });
 
   test('the dashboard is named after the environment, lists the alarms only while they exist, and is an output', () => {
@@ -340,7 +338,9 @@ describe('WebhookPipelineStack', () => {
   test('keeps every address of the 0.1.0 JSON, so an existing deployment plans no moves or replacements', () => {
     const before = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'addresses-0.1.0.json'), 'utf8'));
     const list = (blocks: Record<string, Record<string, unknown>> | undefined, prefix = '') =>
-      Object.entries(blocks ?? {}).flatMap(([type, byName]) => Object.keys(byName).map((name) => `${prefix}${type}.${name}`)).sort();
+      Object.entries(blocks ?? {})
+        .flatMap(([type, byName]) => Object.keys(byName).map((name) => `${prefix}${type}.${name}`))
+        .sort();
     expect(list(json.resource)).toEqual(before.resources);
     expect(list(json.data, 'data.')).toEqual(expect.arrayContaining(before.data));
     expect(Object.keys(json.variable).sort()).toEqual(before.variables);
@@ -349,7 +349,9 @@ describe('WebhookPipelineStack', () => {
   });
 
   test('every output and variable has a description', () => {
-    for (const [name, output] of Object.entries<any>(json.output)) expect([name, output.description]).toEqual([name, expect.stringMatching(/\S{3,}/)]);
-    for (const [name, variable] of Object.entries<any>(json.variable)) expect([name, variable.description]).toEqual([name, expect.stringMatching(/\S{3,}/)]);
+    for (const [name, output] of Object.entries<any>(json.output))
+      expect([name, output.description]).toEqual([name, expect.stringMatching(/\S{3,}/)]);
+    for (const [name, variable] of Object.entries<any>(json.variable))
+      expect([name, variable.description]).toEqual([name, expect.stringMatching(/\S{3,}/)]);
   });
 });

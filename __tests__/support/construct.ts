@@ -10,7 +10,10 @@ import { describeZip, HandlerBundle } from '../../src/bundling/handler-bundle';
 export function tinyBundle(name = 'test'): HandlerBundle {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'webhook-bundle-'));
   const zipPath = path.join(dir, `${name}.zip`);
-  fs.writeFileSync(zipPath, zipSync({ 'index.js': new TextEncoder().encode('exports.handler = async () => ({ batchItemFailures: [] });') }));
+  fs.writeFileSync(
+    zipPath,
+    zipSync({ 'index.js': new TextEncoder().encode('exports.handler = async () => ({ batchItemFailures: [] });') }),
+  );
   return describeZip(name, zipPath, false);
 }
 

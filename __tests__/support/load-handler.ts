@@ -24,6 +24,7 @@ export function loadHandler(name: FunctionName, env: Readonly<Record<string, str
   }
   let handler: LoadedHandler | undefined;
   jest.isolateModules(() => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a fresh module registry per load (jest.isolateModules)
     handler = (require(join(__dirname, '..', '..', 'src', 'handlers', name)) as { handler: LoadedHandler }).handler;
   });
   if (!handler) throw new Error(`src/handlers/${name} exports no handler`);

@@ -38,8 +38,7 @@ export function stripeWebhook(
   options: Common & { eventId?: string; type?: string; timestamp?: number; extraV1?: readonly string[] },
 ): IngestWebhook {
   const body =
-    options.body ??
-    JSON.stringify({ id: options.eventId ?? `evt_${randomUUID()}`, type: options.type ?? 'payment_intent.succeeded' });
+    options.body ?? JSON.stringify({ id: options.eventId ?? `evt_${randomUUID()}`, type: options.type ?? 'payment_intent.succeeded' });
   const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
   const v1 = [...(options.extraV1 ?? []), hex(options.secret, `${timestamp}.${body}`)].map((value) => `v1=${value}`);
   return ingest(options.source, body, options.requestId, {

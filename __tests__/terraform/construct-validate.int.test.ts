@@ -28,18 +28,43 @@ jest.setTimeout(300_000);
 
 const BUILDING_BLOCKS: ReadonlyArray<[string, (scope: Construct) => void]> = [
   ['QueueWithDlq', (scope) => new QueueWithDlq(scope, 'ingest', { name: 'ingest' })],
-  ['PipelineFunction', (scope) => new PipelineFunction(scope, 'fn', { name: 'fn', bundle: tinyBundle(), source: new QueueWithDlq(scope, 'q', { name: 'q' }) })],
+  [
+    'PipelineFunction',
+    (scope) => new PipelineFunction(scope, 'fn', { name: 'fn', bundle: tinyBundle(), source: new QueueWithDlq(scope, 'q', { name: 'q' }) }),
+  ],
   ['IdempotencyTable', (scope) => new IdempotencyTable(scope, 'table')],
   ['AlarmTopic', (scope) => new AlarmTopic(scope, 'topic', { accountId: '123456789012', partition: 'aws', alarmEmail: 'ops@example.com' })],
-  ['WebhookApi', (scope) => {
-    const queue = new SqsQueue(scope, 'ingest', { name: 'ingest' });
-    new WebhookApi(scope, 'api', { ingestQueue: queue, accountId: '123456789012', region: 'eu-west-1', partition: 'aws' });
-  }],
-  ['AlarmFactory', (scope) => new AlarmFactory(scope, 'alarms', { topicArn: 'arn:aws:sns:eu-west-1:123456789012:t', definitions: buildAlarmDefinitions(alarmTargets()) })],
-  ['PipelineDashboard', (scope) => new PipelineDashboard(scope, 'dashboard', {
-    dashboardName: 'd', region: 'eu-west-1', alarmArns: ['arn:aws:cloudwatch:eu-west-1:123456789012:alarm:a'],
-    functions: [], queues: alarmTargets().queues, api: { ...alarmTargets().api, metricCount: () => alarmTargets().api.metricLatency(), metricIntegrationLatency: () => alarmTargets().api.metricLatency() },
-  })],
+  [
+    'WebhookApi',
+    (scope) => {
+      const queue = new SqsQueue(scope, 'ingest', { name: 'ingest' });
+      new WebhookApi(scope, 'api', { ingestQueue: queue, accountId: '123456789012', region: 'eu-west-1', partition: 'aws' });
+    },
+  ],
+  [
+    'AlarmFactory',
+    (scope) =>
+      new AlarmFactory(scope, 'alarms', {
+        topicArn: 'arn:aws:sns:eu-west-1:123456789012:t',
+        definitions: buildAlarmDefinitions(alarmTargets()),
+      }),
+  ],
+  [
+    'PipelineDashboard',
+    (scope) =>
+      new PipelineDashboard(scope, 'dashboard', {
+        dashboardName: 'd',
+        region: 'eu-west-1',
+        alarmArns: ['arn:aws:cloudwatch:eu-west-1:123456789012:alarm:a'],
+        functions: [],
+        queues: alarmTargets().queues,
+        api: {
+          ...alarmTargets().api,
+          metricCount: () => alarmTargets().api.metricLatency(),
+          metricIntegrationLatency: () => alarmTargets().api.metricLatency(),
+        },
+      }),
+  ],
 ];
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'webhook-validate-'));
@@ -51,7 +76,10 @@ function initOnce(mirror: string) {
   shared ??= (async () => {
     const dir = path.join(root, 'init');
     fs.mkdirSync(dir);
-    fs.writeFileSync(path.join(dir, 'main.tf.json'), JSON.stringify({ terraform: { required_providers: { aws: { source: 'hashicorp/aws' } } } }));
+    fs.writeFileSync(
+      path.join(dir, 'main.tf.json'),
+      JSON.stringify({ terraform: { required_providers: { aws: { source: 'hashicorp/aws' } } } }),
+    );
     const cliConfig = writeCliConfig(dir, mirror);
     await new TerraformRunner(dir, cliConfig).runOrThrow(['init', '-backend=false', '-input=false', '-no-color']);
     return { dataDir: path.join(dir, '.terraform'), lockFile: path.join(dir, '.terraform.lock.hcl'), cliConfig };
@@ -90,7 +118,9 @@ describeIfTerraform('the construct contract (terraform validate)', (mirror) => {
   });
 
   test('a reference to an undeclared variable does fail validate (the check can fail)', async () => {
-    const json = Testing.synthScope((scope) => new QueueWithDlq(scope, 'q', { name: 'q', visibilityTimeoutSeconds: Token.asNumber('${var.nope}') }));
+    const json = Testing.synthScope(
+      (scope) => new QueueWithDlq(scope, 'q', { name: 'q', visibilityTimeoutSeconds: Token.asNumber('${var.nope}') }),
+    );
     const result = await validate(mirror, json);
     expect(result.valid).toBe(false);
     expect(JSON.stringify(result.diagnostics)).toContain('Reference to undeclared input variable');

@@ -43,10 +43,7 @@ describeIfTerraform('CloudWatch dashboard (offline plan)', (mirror) => {
     fs.writeFileSync(path.join(dir, 'account_override.tf.json'), JSON.stringify({ locals: { account_id: ACCOUNT_ID } }));
     const tf = new TerraformRunner(dir, writeCliConfig(dir, mirror));
     await tf.init();
-    [plans.on, plans.off] = await Promise.all([
-      tf.plan({}, 'on.tfplan'),
-      tf.plan({ enable_alarms: 'false' }, 'off.tfplan'),
-    ]);
+    [plans.on, plans.off] = await Promise.all([tf.plan({}, 'on.tfplan'), tf.plan({ enable_alarms: 'false' }, 'off.tfplan')]);
   });
 
   const dashboardOf = (plan: PlanJson) => {
@@ -89,8 +86,19 @@ describeIfTerraform('CloudWatch dashboard (offline plan)', (mirror) => {
     expect(dimension('Lambda duration p99 (ms)', 3)).toEqual(FUNCTION_NAMES.map((fn) => `webhook-${fn}-dev`));
     expect(dimension('Queue depth (visible messages)', 3)).toEqual(['webhook-ingest-dev', 'webhook-process-dev', 'webhook-deliver-dev']);
     expect(dimension('Oldest message age (s)', 3)).toEqual(['webhook-ingest-dev', 'webhook-process-dev', 'webhook-deliver-dev']);
-    expect(dimension('Dead-letter queue depth', 3)).toEqual(['webhook-ingest-dlq-dev', 'webhook-process-dlq-dev', 'webhook-deliver-dlq-dev']);
-    expect(titled(widgets, 'API requests').properties.metrics[0].slice(0, 6)).toEqual(['AWS/ApiGateway', 'Count', 'ApiName', 'webhook-api-dev', 'Stage', 'v1']);
+    expect(dimension('Dead-letter queue depth', 3)).toEqual([
+      'webhook-ingest-dlq-dev',
+      'webhook-process-dlq-dev',
+      'webhook-deliver-dlq-dev',
+    ]);
+    expect(titled(widgets, 'API requests').properties.metrics[0].slice(0, 6)).toEqual([
+      'AWS/ApiGateway',
+      'Count',
+      'ApiName',
+      'webhook-api-dev',
+      'Stage',
+      'v1',
+    ]);
   });
 
   test("the handlers' metrics: rejected by reason, with the service dimension of the validator", () => {

@@ -29,7 +29,8 @@ function synthHcl(outdir: string): Promise<string> {
       'npm',
       ['run', 'synth:hcl', '--', '--output', outdir],
       { cwd: path.resolve(__dirname, '..', '..'), env: { ...process.env, CI: 'true' }, timeout: 300_000, maxBuffer: 64 * 1024 * 1024 },
-      (error, stdout, stderr) => (error ? reject(new Error(`npm run synth:hcl failed: ${error.message}\n${stderr}\n${stdout}`)) : resolve(stdout)),
+      (error, stdout, stderr) =>
+        error ? reject(new Error(`npm run synth:hcl failed: ${error.message}\n${stderr}\n${stdout}`)) : resolve(stdout),
     );
   });
 }
@@ -78,8 +79,7 @@ describeIfTerraform('HCL synth (terraform validate and plan)', (mirror) => {
       writeOfflineOverride(runner.dir);
       await runner.init();
     }
-    const resources = (plan: PlanJson) =>
-      Object.fromEntries(plannedResources(plan).map((r) => [r.address, r.values]));
+    const resources = (plan: PlanJson) => Object.fromEntries(plannedResources(plan).map((r) => [r.address, r.values]));
     const scenarios: Record<string, string>[] = [{}, { enable_alarms: 'false', enable_xray: 'false', alarm_email: 'ops@example.com' }];
     for (const vars of scenarios) {
       const [fromHcl, fromJson] = await Promise.all([hcl.plan(vars), json.plan(vars)]);

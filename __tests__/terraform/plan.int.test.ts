@@ -53,8 +53,7 @@ describeIfTerraform('terraform validate and plan (offline)', (mirror) => {
   });
 
   const count = (plan: PlanJson, type: string) => plannedResources(plan, type).length;
-  const tracingModes = (plan: PlanJson) =>
-    plannedResources(plan, 'aws_lambda_function').map((f) => f.values.tracing_config[0].mode);
+  const tracingModes = (plan: PlanJson) => plannedResources(plan, 'aws_lambda_function').map((f) => f.values.tracing_config[0].mode);
   const stageXray = (plan: PlanJson) => plannedResources(plan, 'aws_api_gateway_stage')[0].values.xray_tracing_enabled;
 
   test('defaults: 24 alarms, no subscription, tracing Active, stage X-Ray on', () => {

@@ -146,8 +146,7 @@ export const FUNCTION_ALARMS: readonly CatalogueEntry<AlarmedFunction>[] = [
     kind: 'function-throttles',
     idSuffix: 'throttles',
     cadence: IMMEDIATE,
-    describe: (fn) =>
-      `${fn.name} was throttled. First step: compare ConcurrentExecutions with its reserved concurrency.`,
+    describe: (fn) => `${fn.name} was throttled. First step: compare ConcurrentExecutions with its reserved concurrency.`,
     metric: (fn) => fn.metricThrottles(),
     threshold: () => 0,
   },
@@ -164,8 +163,7 @@ export const FUNCTION_ALARMS: readonly CatalogueEntry<AlarmedFunction>[] = [
     kind: 'function-concurrency',
     idSuffix: 'concurrency',
     cadence: SUSTAINED,
-    describe: (fn) =>
-      `${fn.name} is close to its reserved concurrency. First step: check the depth and age of its source queue.`,
+    describe: (fn) => `${fn.name} is close to its reserved concurrency. First step: check the depth and age of its source queue.`,
     metric: (fn) => fn.metricConcurrentExecutions(),
     threshold: (_fn, t) => t.lambdaConcurrency,
   },
@@ -228,8 +226,7 @@ export const API_ALARMS: readonly CatalogueEntry<AlarmedApi>[] = [
     kind: 'api-latency',
     idSuffix: 'latency',
     cadence: SUSTAINED,
-    describe: () =>
-      'API p99 latency is above the threshold. First step: check the SendMessage integration latency in the access log.',
+    describe: () => 'API p99 latency is above the threshold. First step: check the SendMessage integration latency in the access log.',
     metric: (api) => api.metricLatency('p99'),
     threshold: (_api, t) => t.apiLatencyP99Ms,
   },

@@ -42,8 +42,7 @@ export const ACCEPTED_RESPONSE_TEMPLATE =
 export const REJECTED_RESPONSE_TEMPLATE =
   '{"message":"The queue rejected the webhook (too large, empty or malformed).","requestId":"$context.requestId"}';
 
-export const UNAVAILABLE_RESPONSE_TEMPLATE =
-  '{"message":"The webhook was not stored; retry later.","requestId":"$context.requestId"}';
+export const UNAVAILABLE_RESPONSE_TEMPLATE = '{"message":"The webhook was not stored; retry later.","requestId":"$context.requestId"}';
 
 /** One JSON line per request in the access log. */
 export const ACCESS_LOG_FORMAT = JSON.stringify({

@@ -40,8 +40,7 @@ interface CacheManifest {
 
 const sha256 = (data: Uint8Array | string) => createHash('sha256').update(data);
 
-const optionsKey = (entry: string) =>
-  sha256(JSON.stringify({ esbuildVersion, entry, BUILD_OPTIONS, ZIP_ENTRY })).digest('hex');
+const optionsKey = (entry: string) => sha256(JSON.stringify({ esbuildVersion, entry, BUILD_OPTIONS, ZIP_ENTRY })).digest('hex');
 
 function hashInputs(root: string, inputs: Iterable<string>): Record<string, string> | undefined {
   const hashes: Record<string, string> = {};

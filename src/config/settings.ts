@@ -50,13 +50,22 @@ export function readSynthSettings(env: NodeJS.ProcessEnv = process.env): SynthSe
 
   if (organization || workspace) {
     if (!organization) {
-      throw new SettingError(SETTING.cloudOrganization, `must be set together with ${SETTING.cloudWorkspace} for a Terraform Cloud backend`);
+      throw new SettingError(
+        SETTING.cloudOrganization,
+        `must be set together with ${SETTING.cloudWorkspace} for a Terraform Cloud backend`,
+      );
     }
     if (!workspace) {
-      throw new SettingError(SETTING.cloudWorkspace, `must be set together with ${SETTING.cloudOrganization} for a Terraform Cloud backend`);
+      throw new SettingError(
+        SETTING.cloudWorkspace,
+        `must be set together with ${SETTING.cloudOrganization} for a Terraform Cloud backend`,
+      );
     }
     if (!NAME.test(organization)) {
-      throw new SettingError(SETTING.cloudOrganization, `"${organization}" is not a Terraform Cloud organization name (letters, digits, _ . -)`);
+      throw new SettingError(
+        SETTING.cloudOrganization,
+        `"${organization}" is not a Terraform Cloud organization name (letters, digits, _ . -)`,
+      );
     }
     if (!NAME.test(workspace)) {
       throw new SettingError(SETTING.cloudWorkspace, `"${workspace}" is not a workspace name (letters, digits, _ . -, at most 90)`);

@@ -118,7 +118,10 @@ type HandlerMetric = (typeof HANDLER_METRICS)[keyof typeof HANDLER_METRICS];
 const HANDLER_OUTCOMES: Record<FunctionName, { readonly title: string; readonly metrics: readonly HandlerMetric[] }> = {
   validator: { title: 'Validator: accepted webhooks', metrics: [HANDLER_METRICS.accepted] },
   processor: { title: 'Processor: forwarded and duplicates', metrics: [HANDLER_METRICS.forwarded, HANDLER_METRICS.duplicate] },
-  dispatcher: { title: 'Dispatcher: delivered and failed deliveries', metrics: [HANDLER_METRICS.delivered, HANDLER_METRICS.deliveryFailed] },
+  dispatcher: {
+    title: 'Dispatcher: delivered and failed deliveries',
+    metrics: [HANDLER_METRICS.delivered, HANDLER_METRICS.deliveryFailed],
+  },
 };
 
 /**
@@ -142,7 +145,10 @@ export function dashboardLayout(props: Omit<PipelineDashboardProps, 'dashboardNa
   // Rejected carries a reason dimension; one line per reason, stacked, shows the total too.
   const rejections = (fn: DashboardFunction): MetricLine[] =>
     REJECTION_REASONS.map((reason) =>
-      metricLine(handlerMetric(METRICS_NAMESPACE, fn.serviceName, HANDLER_METRICS.rejected, { [REJECTION_REASON_DIMENSION]: reason }), reason),
+      metricLine(
+        handlerMetric(METRICS_NAMESPACE, fn.serviceName, HANDLER_METRICS.rejected, { [REJECTION_REASON_DIMENSION]: reason }),
+        reason,
+      ),
     );
 
   // Header, then alarm status right under it: the first things on-call reads.
@@ -177,33 +183,80 @@ export function dashboardLayout(props: Omit<PipelineDashboardProps, 'dashboardNa
   // The handlers' own EMF metrics: what happened to the webhooks.
   const outcomes = functions.flatMap((fn) => [
     { title: HANDLER_OUTCOMES[fn.name].title, metrics: HANDLER_OUTCOMES[fn.name].metrics.map((m) => handler(fn, m)), extra: {} },
-    ...(fn.name === 'validator' ? [{ title: 'Validator: rejected webhooks by reason', metrics: rejections(fn), extra: { stacked: true } }] : []),
+    ...(fn.name === 'validator'
+      ? [{ title: 'Validator: rejected webhooks by reason', metrics: rejections(fn), extra: { stacked: true } }]
+      : []),
   ]);
-  rows.row(6, evenly(outcomes.length)).forEach((placement, i) =>
-    always.push(metricWidget(placement, outcomes[i].title, outcomes[i].metrics, outcomes[i].extra)),
-  );
+  rows
+    .row(6, evenly(outcomes.length))
+    .forEach((placement, i) => always.push(metricWidget(placement, outcomes[i].title, outcomes[i].metrics, outcomes[i].extra)));
 
   // The functions.
   const [invocations, errors, throttles] = rows.row(6, evenly(3));
   const [duration, concurrency] = rows.row(6, evenly(2));
   always.push(
-    metricWidget(invocations, 'Lambda invocations', lambda((fn) => fn.metrics.metricInvocations())),
-    metricWidget(errors, 'Lambda errors', lambda((fn) => fn.metrics.metricErrors())),
-    metricWidget(throttles, 'Lambda throttles', lambda((fn) => fn.metrics.metricThrottles())),
-    metricWidget(duration, 'Lambda duration p99 (ms)', lambda((fn) => fn.metrics.metricDuration('p99'))),
-    metricWidget(concurrency, 'Lambda concurrent executions', lambda((fn) => fn.metrics.metricConcurrentExecutions()), {
-      annotations: {
-        horizontal: [...new Set(functions.map((fn) => fn.reservedConcurrency))].map((value) => ({ label: 'reserved concurrency', value })),
+    metricWidget(
+      invocations,
+      'Lambda invocations',
+      lambda((fn) => fn.metrics.metricInvocations()),
+    ),
+    metricWidget(
+      errors,
+      'Lambda errors',
+      lambda((fn) => fn.metrics.metricErrors()),
+    ),
+    metricWidget(
+      throttles,
+      'Lambda throttles',
+      lambda((fn) => fn.metrics.metricThrottles()),
+    ),
+    metricWidget(
+      duration,
+      'Lambda duration p99 (ms)',
+      lambda((fn) => fn.metrics.metricDuration('p99')),
+    ),
+    metricWidget(
+      concurrency,
+      'Lambda concurrent executions',
+      lambda((fn) => fn.metrics.metricConcurrentExecutions()),
+      {
+        annotations: {
+          horizontal: [...new Set(functions.map((fn) => fn.reservedConcurrency))].map((value) => ({
+            label: 'reserved concurrency',
+            value,
+          })),
+        },
       },
-    }),
+    ),
   );
 
   // The queues.
   const [depth, age, deadLetters] = rows.row(6, evenly(3));
   always.push(
-    metricWidget(depth, 'Queue depth (visible messages)', sqs((q) => q.metricVisibleMessages(), (q) => q.name)),
-    metricWidget(age, 'Oldest message age (s)', sqs((q) => q.metricAgeOfOldestMessage(), (q) => q.name)),
-    metricWidget(deadLetters, 'Dead-letter queue depth', sqs((q) => q.metricDeadLetters(), (q) => `${q.name} DLQ`)),
+    metricWidget(
+      depth,
+      'Queue depth (visible messages)',
+      sqs(
+        (q) => q.metricVisibleMessages(),
+        (q) => q.name,
+      ),
+    ),
+    metricWidget(
+      age,
+      'Oldest message age (s)',
+      sqs(
+        (q) => q.metricAgeOfOldestMessage(),
+        (q) => q.name,
+      ),
+    ),
+    metricWidget(
+      deadLetters,
+      'Dead-letter queue depth',
+      sqs(
+        (q) => q.metricDeadLetters(),
+        (q) => `${q.name} DLQ`,
+      ),
+    ),
   );
 
   // The logs: the latest failures and rejections across the three functions.
@@ -254,7 +307,9 @@ export function dashboardLayout(props: Omit<PipelineDashboardProps, 'dashboardNa
 export function assertJsonencodeSafe<T>(value: T): T {
   return mapStrings(value, (text, path) => {
     if (/["\\]/.test(text)) {
-      throw new Error(`dashboard widgets${path}: ${JSON.stringify(text)} holds a double quote or backslash, which cdktf does not escape in Fn.jsonencode`);
+      throw new Error(
+        `dashboard widgets${path}: ${JSON.stringify(text)} holds a double quote or backslash, which cdktf does not escape in Fn.jsonencode`,
+      );
     }
     return text;
   });
@@ -276,7 +331,11 @@ export class PipelineDashboard extends Construct {
     const widgets =
       typeof alarmsEnabled === 'boolean'
         ? [...layout.always, ...(alarmsEnabled ? layout.whenAlarmsEnabled : layout.whenAlarmsDisabled)]
-        : Fn.concat([layout.always, whenOn(alarmsEnabled, layout.whenAlarmsEnabled, []), whenOn(alarmsEnabled, [], layout.whenAlarmsDisabled)]);
+        : Fn.concat([
+            layout.always,
+            whenOn(alarmsEnabled, layout.whenAlarmsEnabled, []),
+            whenOn(alarmsEnabled, [], layout.whenAlarmsDisabled),
+          ]);
 
     this.dashboard = new CloudwatchDashboard(this, 'dashboard', {
       dashboardName: props.dashboardName,

@@ -117,7 +117,12 @@ export class PipelineFunction extends Construct implements IGrantable {
     this.timeoutSeconds = props.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
     this.reservedConcurrency = props.reservedConcurrency ?? DEFAULT_RESERVED_CONCURRENCY;
     const maximumConcurrency = props.maximumConcurrency ?? this.reservedConcurrency;
-    validateSizing(owner, { ...props, timeoutSeconds: this.timeoutSeconds, reservedConcurrency: this.reservedConcurrency, maximumConcurrency });
+    validateSizing(owner, {
+      ...props,
+      timeoutSeconds: this.timeoutSeconds,
+      reservedConcurrency: this.reservedConcurrency,
+      maximumConcurrency,
+    });
     const functionName = names.of(props.name);
 
     // Setup logging: the group exists before the function so Lambda never creates an unmanaged one.
@@ -147,15 +152,15 @@ export class PipelineFunction extends Construct implements IGrantable {
     // X-Ray segments have no resource ARN, hence "*"; the grant exists only while tracing is on.
     if (tracing !== false) {
       new IamRolePolicy(this, 'xray-policy', {
-      count: countWhen(tracing),
-      role: this.role.name,
-      name: 'xray-write',
-      policy: policyDocument({
-        Sid: 'XRayWrite',
-        Effect: 'Allow',
-        Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
-        Resource: '*',
-      }),
+        count: countWhen(tracing),
+        role: this.role.name,
+        name: 'xray-write',
+        policy: policyDocument({
+          Sid: 'XRayWrite',
+          Effect: 'Allow',
+          Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
+          Resource: '*',
+        }),
       });
     }
 
@@ -235,7 +240,13 @@ export function validateSizing(owner: string, sizing: FunctionSizing): void {
   requirePlain(owner, 'batchWindowSeconds', sizing.batchWindowSeconds, isWholeNumberIn(0, 300), 'a whole number of seconds from 0 to 300');
   requirePlain(owner, 'reservedConcurrency', sizing.reservedConcurrency, isWholeNumberIn(1, 10000), 'a whole number of at least 1');
   requirePlain(owner, 'maximumConcurrency', sizing.maximumConcurrency, isWholeNumberIn(2, 1000), 'a whole number from 2 to 1000');
-  requirePlain(owner, 'architecture', sizing.architecture, (a) => (LAMBDA_ARCHITECTURES as readonly string[]).includes(a), `one of ${LAMBDA_ARCHITECTURES.join(', ')}`);
+  requirePlain(
+    owner,
+    'architecture',
+    sizing.architecture,
+    (a) => (LAMBDA_ARCHITECTURES as readonly string[]).includes(a),
+    `one of ${LAMBDA_ARCHITECTURES.join(', ')}`,
+  );
   const { maximumConcurrency, reservedConcurrency, batchSize, batchWindowSeconds } = sizing;
   if (
     maximumConcurrency !== undefined &&
@@ -244,9 +255,18 @@ export function validateSizing(owner: string, sizing: FunctionSizing): void {
     !isToken(reservedConcurrency) &&
     maximumConcurrency > reservedConcurrency
   ) {
-    throw new Error(`${owner}: maximumConcurrency (${maximumConcurrency}) must not exceed reservedConcurrency (${reservedConcurrency}), or messages are throttled into the DLQ`);
+    throw new Error(
+      `${owner}: maximumConcurrency (${maximumConcurrency}) must not exceed reservedConcurrency (${reservedConcurrency}), or messages are throttled into the DLQ`,
+    );
   }
-  if (batchSize !== undefined && !isToken(batchSize) && batchSize > 10 && batchWindowSeconds !== undefined && !isToken(batchWindowSeconds) && batchWindowSeconds < 1) {
+  if (
+    batchSize !== undefined &&
+    !isToken(batchSize) &&
+    batchSize > 10 &&
+    batchWindowSeconds !== undefined &&
+    !isToken(batchWindowSeconds) &&
+    batchWindowSeconds < 1
+  ) {
     throw new Error(`${owner}: batchSize ${batchSize} above 10 needs batchWindowSeconds of at least 1, got ${batchWindowSeconds}`);
   }
 }

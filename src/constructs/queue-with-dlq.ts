@@ -52,7 +52,13 @@ export class QueueWithDlq extends Construct {
     const names = props.names ?? new ResourceNames();
     const maxReceiveCount = props.maxReceiveCount ?? MAX_RECEIVE_COUNT;
     requirePlain(`QueueWithDlq ${id}`, 'maxReceiveCount', maxReceiveCount, isWholeNumberIn(1, 1000), 'a whole number from 1 to 1000');
-    requirePlain(`QueueWithDlq ${id}`, 'visibilityTimeoutSeconds', props.visibilityTimeoutSeconds, isWholeNumberIn(0, 43200), 'a whole number of seconds from 0 to 43200');
+    requirePlain(
+      `QueueWithDlq ${id}`,
+      'visibilityTimeoutSeconds',
+      props.visibilityTimeoutSeconds,
+      isWholeNumberIn(0, 43200),
+      'a whole number of seconds from 0 to 43200',
+    );
 
     // Setup the dead-letter queue
     this.deadLetterQueue = new SqsQueue(this, 'dlq', {
@@ -80,7 +86,10 @@ export class QueueWithDlq extends Construct {
     });
 
     // Setup TLS-only access
-    for (const [policyId, q] of [['queue-policy', this.queue], ['dlq-policy', this.deadLetterQueue]] as const) {
+    for (const [policyId, q] of [
+      ['queue-policy', this.queue],
+      ['dlq-policy', this.deadLetterQueue],
+    ] as const) {
       new SqsQueuePolicy(this, policyId, {
         queueUrl: q.url,
         policy: policyDocument(denyInsecureTransport('sqs:*', q.arn)),

@@ -99,7 +99,13 @@ export class WebhookApi extends Construct {
     const throttleRateLimit = props.throttleRateLimit ?? DEFAULT_THROTTLE_RATE_LIMIT;
     const throttleBurstLimit = props.throttleBurstLimit ?? DEFAULT_THROTTLE_BURST_LIMIT;
     requirePlain(`WebhookApi ${id}`, 'throttleRateLimit', throttleRateLimit, (n) => n > 0, 'a positive number');
-    requirePlain(`WebhookApi ${id}`, 'throttleBurstLimit', throttleBurstLimit, (n) => Number.isInteger(n) && n >= 1, 'a whole number of at least 1');
+    requirePlain(
+      `WebhookApi ${id}`,
+      'throttleBurstLimit',
+      throttleBurstLimit,
+      (n) => Number.isInteger(n) && n >= 1,
+      'a whole number of at least 1',
+    );
     const apiName = names.of('api');
 
     // Setup the API and route
@@ -184,15 +190,11 @@ export class WebhookApi extends Construct {
     });
 
     // Setup deployment: redeploy whenever the route, integration or templates change.
-    const definitionHash = createHash('sha256')
-      .update(JSON.stringify({ requestTemplate, RESPONSES }))
-      .digest('hex');
+    const definitionHash = createHash('sha256').update(JSON.stringify({ requestTemplate, RESPONSES })).digest('hex');
     const deployment = new ApiGatewayDeployment(this, 'deployment', {
       restApiId: this.api.id,
       triggers: {
-        redeployment: Fn.sha1(
-          Fn.jsonencode([webhooks.id, source.id, method.id, integration.id, validator.id, definitionHash]),
-        ),
+        redeployment: Fn.sha1(Fn.jsonencode([webhooks.id, source.id, method.id, integration.id, validator.id, definitionHash])),
       },
       lifecycle: { createBeforeDestroy: true },
       dependsOn: [integration, ...integrationResponses],

@@ -137,7 +137,9 @@ export function architectureGraph(json: TerraformJson): DiagramGraph {
     const queue = firstReference(integration.uri, 'aws_sqs_queue');
     const restApi = firstReference(integration.rest_api_id, 'aws_api_gateway_rest_api');
     if (!queue || !restApi) continue;
-    const stage = ofType('aws_api_gateway_stage').find(([, s]) => firstReference(s.rest_api_id, 'aws_api_gateway_rest_api')?.name === restApi.name);
+    const stage = ofType('aws_api_gateway_stage').find(
+      ([, s]) => firstReference(s.rest_api_id, 'aws_api_gateway_rest_api')?.name === restApi.name,
+    );
     const provider = graph.node('provider', 'Webhook provider', 'external');
     const api = graph.node('api', `API Gateway REST API${stage ? `<br/>stage ${stage[1].stage_name}` : ''}`, 'api');
     const method = get(firstReference(integration.http_method, 'aws_api_gateway_method'))?.http_method ?? integration.http_method;

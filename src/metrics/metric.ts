@@ -60,12 +60,7 @@ export const errorRatePercent = (label: string, errors: MetricSpec, invocations:
 export type MetricLine = (string | Record<string, unknown>)[];
 
 export function metricLine(metric: MetricSpec, label: string): MetricLine {
-  return [
-    metric.namespace,
-    metric.metricName,
-    ...Object.entries(metric.dimensions).flat(),
-    { label, stat: metric.stat },
-  ];
+  return [metric.namespace, metric.metricName, ...Object.entries(metric.dimensions).flat(), { label, stat: metric.stat }];
 }
 
 /** The handlers' EMF metrics: namespace `WebhookPipeline`, dimension `service` (POWERTOOLS_SERVICE_NAME). */

@@ -28,9 +28,7 @@ export function statementsOf(policy: unknown): Statement[] | undefined {
   if (document === null || typeof document !== 'object') return undefined;
   const statements = (document as { Statement?: unknown }).Statement;
   if (statements === undefined) return undefined;
-  return (Array.isArray(statements) ? statements : [statements]).filter(
-    (s): s is Statement => s !== null && typeof s === 'object',
-  );
+  return (Array.isArray(statements) ? statements : [statements]).filter((s): s is Statement => s !== null && typeof s === 'object');
 }
 
 /** A policy element that may be one value or a list, as a list of strings. */

@@ -110,11 +110,7 @@ describe('dispatcher against SQS, SSM and an HTTP target', () => {
 
   it('fails a record whose delivery times out, and still delivers the rest of the batch', async () => {
     const handler = loadHandler('dispatcher', dispatcherEnv({ DELIVERY_TIMEOUT_MS: '250' }));
-    const { messageIds, event: sqsEvent } = await enqueue([
-      JSON.stringify(event('o-4')),
-      JSON.stringify(event('o-5')),
-      'not an event',
-    ]);
+    const { messageIds, event: sqsEvent } = await enqueue([JSON.stringify(event('o-4')), JSON.stringify(event('o-5')), 'not an event']);
     target.respondWith((request) => (request.headers['x-webhook-id'] === 'o-4' ? 'hang' : 200));
     const started = Date.now();
 

@@ -1,9 +1,4 @@
-import {
-  deriveEventType,
-  idempotencyKeyOf,
-  normalizeEvent,
-  UNKNOWN_EVENT_TYPE,
-} from '../../../src/handlers/processor/normalize-event';
+import { deriveEventType, idempotencyKeyOf, normalizeEvent, UNKNOWN_EVENT_TYPE } from '../../../src/handlers/processor/normalize-event';
 import type { ProcessEnvelope } from '../../../src/handlers/shared/process-envelope';
 
 const envelope: ProcessEnvelope = {

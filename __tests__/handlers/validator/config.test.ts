@@ -59,7 +59,11 @@ describe('parseWebhookSources', () => {
   it.each([
     ['not JSON', '{github', 'must be a JSON object'],
     ['an array', '[]', 'must be a JSON object'],
-    ['an unknown scheme', '{"a":{"scheme":"paypal"}}', 'has source "a" with scheme "paypal"; expected one of github, stripe, shopify, hmac-sha256'],
+    [
+      'an unknown scheme',
+      '{"a":{"scheme":"paypal"}}',
+      'has source "a" with scheme "paypal"; expected one of github, stripe, shopify, hmac-sha256',
+    ],
     ['a settings string', '{"a":"github"}', 'has source "a" with scheme null'],
     ['a missing scheme', '{"a":{}}', 'has source "a" with scheme null'],
   ])('rejects %s, naming WEBHOOK_SOURCES', (_name, json, problem) => {

@@ -28,7 +28,11 @@ describe('delivery id and event type', () => {
     ['a payload that is not an object', ['evt_1']],
   ])('falls back to a hash of source and body for Stripe with %s', (_name, payload) => {
     const input = { source: 'billing', scheme: 'stripe' as const, headers: headers({}), rawBody: JSON.stringify(payload), payload };
-    expect(deliveryIdOf(input)).toBe(createHash('sha256').update(`billing\n${JSON.stringify(payload)}`).digest('hex'));
+    expect(deliveryIdOf(input)).toBe(
+      createHash('sha256')
+        .update(`billing\n${JSON.stringify(payload)}`)
+        .digest('hex'),
+    );
     expect(eventTypeOf(input)).toBeNull();
   });
 

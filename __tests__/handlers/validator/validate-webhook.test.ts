@@ -3,14 +3,7 @@ import { MissingSecretError, type SecretReader } from '../../../src/handlers/sha
 import type { ValidatorConfig } from '../../../src/handlers/validator/config';
 import { validateWebhook, type WebhookVerdict } from '../../../src/handlers/validator/validate-webhook';
 import { buildSqsRecord } from '../../support/sqs-records';
-import {
-  genericWebhook,
-  githubWebhook,
-  type IngestWebhook,
-  shopifyWebhook,
-  stripeWebhook,
-  withAttributes,
-} from '../../support/webhooks';
+import { genericWebhook, githubWebhook, type IngestWebhook, shopifyWebhook, stripeWebhook, withAttributes } from '../../support/webhooks';
 
 const SECRETS_PATH = '/webhooks/test/';
 const secrets: Record<string, string> = {
@@ -114,9 +107,17 @@ describe('validateWebhook rejects', () => {
   it.each([
     ['an unconfigured source', withAttributes(github, { source: 'gitlab' }), 'unknown-source'],
     ['a message without source', withAttributes(github, { source: undefined }), 'unknown-source'],
-    ['a body over the limit', githubWebhook({ source: 'gh', secret: 'gh-secret', body: JSON.stringify({ pad: 'é'.repeat(600) }) }), 'body-too-large'],
+    [
+      'a body over the limit',
+      githubWebhook({ source: 'gh', secret: 'gh-secret', body: JSON.stringify({ pad: 'é'.repeat(600) }) }),
+      'body-too-large',
+    ],
     ['a missing signature header', withAttributes(github, { 'x-hub-signature-256': undefined }), 'missing-signature'],
-    ['another scheme’s signature header', withAttributes(github, { 'x-hub-signature-256': undefined, 'x-signature-256': github.attributes['x-hub-signature-256'] }), 'missing-signature'],
+    [
+      'another scheme’s signature header',
+      withAttributes(github, { 'x-hub-signature-256': undefined, 'x-signature-256': github.attributes['x-hub-signature-256'] }),
+      'missing-signature',
+    ],
   ])('%s before reading any secret', async (_name, webhook, reason) => {
     expect(rejection(await validate(webhook))).toBe(reason);
     expect(readSecret).not.toHaveBeenCalled();
@@ -128,8 +129,16 @@ describe('validateWebhook rejects', () => {
     ['a malformed signature', withAttributes(github, { 'x-hub-signature-256': 'sha256=nope' }), 'malformed-signature'],
     ['a source whose secret parameter is missing', githubWebhook({ source: 'orphan', secret: 'x' }), 'missing-secret'],
     ['a signed body that is not JSON', githubWebhook({ source: 'gh', secret: 'gh-secret', body: 'payload=%7B%7D' }), 'invalid-json'],
-    ['a stale Stripe timestamp', stripeWebhook({ source: 'billing', secret: 'whsec_billing', timestamp: Math.floor(SENT_AT / 1000) - 301 }), 'stale-timestamp'],
-    ['a forged Stripe signature with a stale timestamp', stripeWebhook({ source: 'billing', secret: 'forged', timestamp: 1 }), 'bad-signature'],
+    [
+      'a stale Stripe timestamp',
+      stripeWebhook({ source: 'billing', secret: 'whsec_billing', timestamp: Math.floor(SENT_AT / 1000) - 301 }),
+      'stale-timestamp',
+    ],
+    [
+      'a forged Stripe signature with a stale timestamp',
+      stripeWebhook({ source: 'billing', secret: 'forged', timestamp: 1 }),
+      'bad-signature',
+    ],
   ])('%s', async (_name, webhook, reason) => {
     expect(rejection(await validate(webhook))).toBe(reason);
   });

@@ -49,7 +49,12 @@ describe('alarm catalogue', () => {
     expect(isMetricMath(definition.metric)).toBe(true);
     const math = definition.metric as Exclude<AlarmDefinition['metric'], MetricSpec>;
     expect(math.expression).toBe('IF(invocations > 0, 100 * errors / invocations, 0)');
-    expect(math.metrics.errors).toEqual({ namespace: 'AWS/Lambda', metricName: 'Errors', stat: 'Sum', dimensions: { FunctionName: `fn-${fn}` } });
+    expect(math.metrics.errors).toEqual({
+      namespace: 'AWS/Lambda',
+      metricName: 'Errors',
+      stat: 'Sum',
+      dimensions: { FunctionName: `fn-${fn}` },
+    });
     expect(math.metrics.invocations.metricName).toBe('Invocations');
     expect(definition.threshold).toBe(5);
   });
@@ -66,8 +71,18 @@ describe('alarm catalogue', () => {
       apiLatencyP99Ms: 3000,
     });
     const threshold = (id: string) => tuned.find((d) => d.id === id)!.threshold;
-    expect(['validator-error-rate', 'validator-duration', 'processor-concurrency', 'ingest-age', 'deliver-depth', 'api-4xx-rate', 'api-5xx-rate', 'api-latency'].map(threshold))
-      .toEqual([7, 5000, 40, 600, 1000, 0.2, 0.02, 3000]);
+    expect(
+      [
+        'validator-error-rate',
+        'validator-duration',
+        'processor-concurrency',
+        'ingest-age',
+        'deliver-depth',
+        'api-4xx-rate',
+        'api-5xx-rate',
+        'api-latency',
+      ].map(threshold),
+    ).toEqual([7, 5000, 40, 600, 1000, 0.2, 0.02, 3000]);
     const partly = buildAlarmDefinitions(alarmTargets(), { queueDepth: 5, lambdaConcurrency: undefined });
     expect(partly.find((d) => d.id === 'ingest-depth')!.threshold).toBe(5);
     expect(partly.find((d) => d.id === 'validator-concurrency')!.threshold).toBe(90);

@@ -1,16 +1,10 @@
-import {
-  ACCEPTED_RESPONSE_TEMPLATE,
-  escapeTerraformTemplate,
-  ingestRequestTemplate,
-} from '../../../src/api/ingest-template';
+import { ACCEPTED_RESPONSE_TEMPLATE, escapeTerraformTemplate, ingestRequestTemplate } from '../../../src/api/ingest-template';
 import { FORWARDED_HEADERS } from '../../../src/contract';
 import { parseSendMessageForm, renderMappingTemplate } from '../../support/velocity';
 
 const template = ingestRequestTemplate();
 const send = (headers: Record<string, string>, body = '{"hello":"world"}') =>
-  parseSendMessageForm(
-    renderMappingTemplate(template, { body, headers, pathParameters: { source: 'github' }, requestId: 'req-1' }),
-  );
+  parseSendMessageForm(renderMappingTemplate(template, { body, headers, pathParameters: { source: 'github' }, requestId: 'req-1' }));
 
 describe('ingest request mapping template', () => {
   test('is a single line, so no stray newline corrupts the form body', () => {
@@ -54,7 +48,7 @@ describe('ingest request mapping template', () => {
     expect(form.attributes.map((a) => a.name)).toEqual(['source', 'request-id', 'x-signature-256']);
   });
 
-  test('never exceeds SQS\'s 10 message attributes, keeping the highest-priority headers', () => {
+  test("never exceeds SQS's 10 message attributes, keeping the highest-priority headers", () => {
     const all = Object.fromEntries(FORWARDED_HEADERS.map((h) => [h.toUpperCase(), `v-${h}`]));
     const form = send(all);
     expect(form.attributes).toHaveLength(10);
@@ -66,7 +60,7 @@ describe('ingest request mapping template', () => {
     expect(form.attributes[2].value).toBe('t=1 2&v1=a+b%20c');
   });
 
-  test('the accepted response carries SQS\'s message id', () => {
+  test("the accepted response carries SQS's message id", () => {
     const body = JSON.stringify({ SendMessageResponse: { SendMessageResult: { MessageId: 'm-42' } } });
     const rendered = renderMappingTemplate(ACCEPTED_RESPONSE_TEMPLATE, { body, requestId: 'req-9' });
     expect(JSON.parse(rendered)).toEqual({ messageId: 'm-42', requestId: 'req-9' });

@@ -23,6 +23,7 @@ function loadHandler(zipPath: string): () => Promise<unknown> {
   fs.writeFileSync(file, files['index.js']);
   // The SDK stays external, as on the Lambda runtime; resolve it from this project.
   fs.symlinkSync(path.resolve('node_modules'), path.join(dir, 'node_modules'));
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loads the zip's code from a path known only at run time
   return require(file).handler;
 }
 

@@ -27,7 +27,11 @@ describe('naming', () => {
     ['an upper-case prefix', { prefix: 'Webhook' }, /namePrefix must be 1-24 lowercase .* got "Webhook"/],
     ['a prefix with a trailing hyphen', { prefix: 'hooks-' }, /namePrefix .* got "hooks-"/],
     ['an empty suffix', { suffix: '' }, /environmentSuffix must be 1-24 .* got ""/],
-    ['a suffix too long for the IAM role names', { prefix: 'a'.repeat(24), suffix: 'b'.repeat(24) }, /environmentSuffix must be 1-22 .* got "b{24}"/],
+    [
+      'a suffix too long for the IAM role names',
+      { prefix: 'a'.repeat(24), suffix: 'b'.repeat(24) },
+      /environmentSuffix must be 1-22 .* got "b{24}"/,
+    ],
     ['a suffix with an underscore', { suffix: 'my_env' }, /environmentSuffix .* got "my_env"/],
   ])('rejects %s, naming the prop and the value', (_case, props, message) => {
     expect(() => new ResourceNames(props)).toThrow(message);

@@ -33,13 +33,18 @@ describe('QueueWithDlq', () => {
 
   test('renders just the queue, its DLQ and their policies, named with the default prefix and suffix', () => {
     expect(Object.keys(json.resource).sort()).toEqual(['aws_sqs_queue', 'aws_sqs_queue_policy', 'aws_sqs_queue_redrive_allow_policy']);
-    expect(resourcesOfType(json, 'aws_sqs_queue').map((q) => q.name).sort()).toEqual(['webhook-ingest-dev', 'webhook-ingest-dlq-dev']);
+    expect(
+      resourcesOfType(json, 'aws_sqs_queue')
+        .map((q) => q.name)
+        .sort(),
+    ).toEqual(['webhook-ingest-dev', 'webhook-ingest-dlq-dev']);
     expect(JSON.stringify(json)).not.toContain('var.');
   });
 
   test('takes names and the visibility timeout from its props', () => {
     const raw = Testing.synthScope(
-      (scope) => new QueueWithDlq(scope, 'q', { name: 'jobs', names: new ResourceNames({ prefix: 'acme', suffix: 'prod' }), maxReceiveCount: 8 }),
+      (scope) =>
+        new QueueWithDlq(scope, 'q', { name: 'jobs', names: new ResourceNames({ prefix: 'acme', suffix: 'prod' }), maxReceiveCount: 8 }),
     );
     expect(raw).toHaveResourceWithProperties(SqsQueue, { name: 'acme-jobs-prod', visibility_timeout_seconds: 180 });
     const main = resourcesOfType(parse(raw), 'aws_sqs_queue').find((q) => q.name === 'acme-jobs-prod');
@@ -88,10 +93,27 @@ describe('PipelineFunction', () => {
 
   test('sizing props reach the function and its mapping', () => {
     const raw = Testing.synthScope((scope) =>
-      withFunction(scope, { memorySize: 1024, timeoutSeconds: 20, batchSize: 50, batchWindowSeconds: 5, reservedConcurrency: 20, maximumConcurrency: 10, architecture: 'x86_64' }),
+      withFunction(scope, {
+        memorySize: 1024,
+        timeoutSeconds: 20,
+        batchSize: 50,
+        batchWindowSeconds: 5,
+        reservedConcurrency: 20,
+        maximumConcurrency: 10,
+        architecture: 'x86_64',
+      }),
     );
-    expect(raw).toHaveResourceWithProperties(LambdaFunction, { memory_size: 1024, timeout: 20, reserved_concurrent_executions: 20, architectures: ['x86_64'] });
-    expect(raw).toHaveResourceWithProperties(LambdaEventSourceMapping, { batch_size: 50, maximum_batching_window_in_seconds: 5, scaling_config: { maximum_concurrency: 10 } });
+    expect(raw).toHaveResourceWithProperties(LambdaFunction, {
+      memory_size: 1024,
+      timeout: 20,
+      reserved_concurrent_executions: 20,
+      architectures: ['x86_64'],
+    });
+    expect(raw).toHaveResourceWithProperties(LambdaEventSourceMapping, {
+      batch_size: 50,
+      maximum_batching_window_in_seconds: 5,
+      scaling_config: { maximum_concurrency: 10 },
+    });
   });
 
   test('tracing off: PassThrough and no X-Ray grant; a plan-time switch gives both a conditional', () => {
@@ -114,7 +136,12 @@ describe('PipelineFunction', () => {
       }),
     );
     const statements = policyOf(json, 'fn').Statement;
-    expect(statements.map((s: PolicyStatement) => s.Sid)).toEqual(['OwnLogGroup', 'ConsumeSourceQueue', 'SendToNextQueue', 'OwnIdempotencyRecords']);
+    expect(statements.map((s: PolicyStatement) => s.Sid)).toEqual([
+      'OwnLogGroup',
+      'ConsumeSourceQueue',
+      'SendToNextQueue',
+      'OwnIdempotencyRecords',
+    ]);
     expect(statements[3].Action).toEqual([...IDEMPOTENCY_ACTIONS]);
     expect(statements[3].Resource).toMatch(/^\$\{aws_dynamodb_table\.table_\w+\.arn\}$/);
   });
@@ -128,11 +155,19 @@ describe('PipelineFunction', () => {
   });
 
   test.each<[string, Partial<PipelineFunctionProps>, RegExp]>([
-    ['maximum concurrency above the reserved', { reservedConcurrency: 10, maximumConcurrency: 20 }, /maximumConcurrency \(20\) must not exceed reservedConcurrency \(10\)/],
+    [
+      'maximum concurrency above the reserved',
+      { reservedConcurrency: 10, maximumConcurrency: 20 },
+      /maximumConcurrency \(20\) must not exceed reservedConcurrency \(10\)/,
+    ],
     ['maximum concurrency 1', { maximumConcurrency: 1 }, /maximumConcurrency must be a whole number from 2 to 1000, got 1/],
     ['memory 64 MB', { memorySize: 64 }, /memorySize must be a whole number of MB from 128 to 10240, got 64/],
     ['a 1000 s timeout', { timeoutSeconds: 1000 }, /timeoutSeconds must be .* got 1000/],
-    ['batches of 50 without a window', { batchSize: 50, batchWindowSeconds: 0 }, /batchSize 50 above 10 needs batchWindowSeconds of at least 1, got 0/],
+    [
+      'batches of 50 without a window',
+      { batchSize: 50, batchWindowSeconds: 0 },
+      /batchSize 50 above 10 needs batchWindowSeconds of at least 1, got 0/,
+    ],
     ['an unknown architecture', { architecture: 'sparc' as never }, /architecture must be one of arm64, x86_64, got "sparc"/],
   ])('rejects %s, naming the prop', (_case, props, message) => {
     expect(() => Testing.synthScope((scope) => withFunction(scope, props))).toThrow(message);
@@ -167,7 +202,10 @@ describe('AlarmTopic', () => {
     const [plain] = resourcesOfType(topic('ops@example.com'), 'aws_sns_topic_subscription');
     expect(plain).toMatchObject({ endpoint: 'ops@example.com', protocol: 'email' });
     expect(plain.count).toBeUndefined();
-    const [planned] = resourcesOfType(topic((scope) => new TerraformVariable(scope, 'email', { type: 'string' }).stringValue), 'aws_sns_topic_subscription');
+    const [planned] = resourcesOfType(
+      topic((scope) => new TerraformVariable(scope, 'email', { type: 'string' }).stringValue),
+      'aws_sns_topic_subscription',
+    );
     expect(planned).toMatchObject({ endpoint: '${var.email}', count: '${var.email == "" ? 0 : 1}' });
   });
 
@@ -188,7 +226,10 @@ describe('WebhookApi', () => {
     const [settings] = resourcesOfType(json, 'aws_api_gateway_method_settings');
     expect(settings.settings).toMatchObject({ throttling_rate_limit: 100, throttling_burst_limit: 200 });
     expect(resourcesOfType(json, 'aws_api_gateway_stage')[0].xray_tracing_enabled).toBe(true);
-    expect(resourcesOfType(json, 'aws_cloudwatch_log_group')[0]).toMatchObject({ name: '/aws/apigateway/webhook-api-dev', retention_in_days: 30 });
+    expect(resourcesOfType(json, 'aws_cloudwatch_log_group')[0]).toMatchObject({
+      name: '/aws/apigateway/webhook-api-dev',
+      retention_in_days: 30,
+    });
     expect(resourcesOfType(json, 'aws_api_gateway_integration')[0].uri).toMatch(/^arn:aws:apigateway:eu-west-1:sqs:path\/123456789012\//);
   });
 

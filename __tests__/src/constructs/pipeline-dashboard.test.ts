@@ -95,19 +95,23 @@ describe('dashboardLayout', () => {
     ['Lambda duration p99 (ms)', 'Duration', 'p99'],
     ['Lambda concurrent executions', 'ConcurrentExecutions', 'Maximum'],
   ])('%s: one line per function', (title, metric, stat) => {
-    expect(lines(title)).toEqual(
-      FUNCTION_NAMES.map((name) => ['AWS/Lambda', metric, 'FunctionName', `fn-${name}`, { label: name, stat }]),
-    );
+    expect(lines(title)).toEqual(FUNCTION_NAMES.map((name) => ['AWS/Lambda', metric, 'FunctionName', `fn-${name}`, { label: name, stat }]));
   });
 
   test('concurrency is drawn against the reserved concurrency: one line per distinct value', () => {
     expect(byTitle('Lambda concurrent executions').properties.annotations).toEqual({
       horizontal: [{ label: 'reserved concurrency', value: 100 }],
     });
-    const mixed = dashboardLayout({ ...props, functions: props.functions.map((fn, i) => ({ ...fn, reservedConcurrency: i === 0 ? 20 : 100 })) });
+    const mixed = dashboardLayout({
+      ...props,
+      functions: props.functions.map((fn, i) => ({ ...fn, reservedConcurrency: i === 0 ? 20 : 100 })),
+    });
     const widget = mixed.always.find((w) => w.properties.title === 'Lambda concurrent executions')!;
     expect(widget.properties.annotations).toEqual({
-      horizontal: [{ label: 'reserved concurrency', value: 20 }, { label: 'reserved concurrency', value: 100 }],
+      horizontal: [
+        { label: 'reserved concurrency', value: 20 },
+        { label: 'reserved concurrency', value: 100 },
+      ],
     });
   });
 
@@ -124,7 +128,10 @@ describe('dashboardLayout', () => {
     expect(api('API requests')).toEqual([['Count', 'ApiName', 'api', 'Stage', 'v1', 'Sum']]);
     expect(api('API 4XX answers')).toEqual([['4XXError', 'ApiName', 'api', 'Stage', 'v1', 'Sum']]);
     expect(api('API 5XX answers (webhooks not stored)')).toEqual([['5XXError', 'ApiName', 'api', 'Stage', 'v1', 'Sum']]);
-    expect(api('API latency p99 (ms)').map((l) => [l[0], l[5]])).toEqual([['Latency', 'p99'], ['IntegrationLatency', 'p99']]);
+    expect(api('API latency p99 (ms)').map((l) => [l[0], l[5]])).toEqual([
+      ['Latency', 'p99'],
+      ['IntegrationLatency', 'p99'],
+    ]);
   });
 
   test("the handlers' EMF metrics, with the service dimension Powertools adds", () => {
@@ -190,7 +197,9 @@ describe('assertJsonencodeSafe', () => {
   });
 
   test.each([['say "hi"'], ['C:\\temp']])('rejects %s, naming where it is', (text) => {
-    expect(() => assertJsonencodeSafe({ widgets: [{ title: text }] })).toThrow(/widgets\.widgets\[0\]\.title: .* double quote or backslash/);
+    expect(() => assertJsonencodeSafe({ widgets: [{ title: text }] })).toThrow(
+      /widgets\.widgets\[0\]\.title: .* double quote or backslash/,
+    );
   });
 
   test('a layout with a quote in a name fails synth', () => {

@@ -50,7 +50,11 @@ const json: TerraformJson = {
         role: '${aws_iam_role.first.arn}',
         environment: { variables: { NEXT_QUEUE_URL: '${aws_sqs_queue.out_queue.url}', TABLE: '${aws_dynamodb_table.t.name}' } },
       },
-      second: { function_name: `webhook-second${suffix}`, role: '${aws_iam_role.second.arn}', environment: { variables: { TARGET: '${var.target_url}', MODE: '${var.mode}' } } },
+      second: {
+        function_name: `webhook-second${suffix}`,
+        role: '${aws_iam_role.second.arn}',
+        environment: { variables: { TARGET: '${var.target_url}', MODE: '${var.mode}' } },
+      },
     },
     aws_iam_role_policy: {
       first: { role: '${aws_iam_role.first.name}', policy: policy('sqs:SendMessage') },
@@ -105,7 +109,12 @@ describe('architectureGraph', () => {
   test('an integration without its method or stage still draws', () => {
     const { aws_api_gateway_stage: _stage, aws_api_gateway_method: _method, ...rest } = json.resource!;
     const sparse = architectureGraph({
-      resource: { ...rest, aws_api_gateway_integration: { sqs: { ...json.resource!.aws_api_gateway_integration.sqs, http_method: 'PUT', resource_id: 'root' } } },
+      resource: {
+        ...rest,
+        aws_api_gateway_integration: {
+          sqs: { ...json.resource!.aws_api_gateway_integration.sqs, http_method: 'PUT', resource_id: 'root' },
+        },
+      },
     });
     expect(sparse.edges[0]).toMatchObject({ from: 'provider', to: 'api', label: 'PUT /' });
     expect(sparse.nodes.find((n) => n.id === 'api')?.label).toBe('API Gateway REST API');
@@ -115,7 +124,10 @@ describe('architectureGraph', () => {
     const lone = architectureGraph({
       resource: {
         ...json.resource,
-        aws_lambda_function: { ...json.resource!.aws_lambda_function, first: { function_name: `webhook-first${suffix}`, role: '${aws_iam_role.first.arn}' } },
+        aws_lambda_function: {
+          ...json.resource!.aws_lambda_function,
+          first: { function_name: `webhook-first${suffix}`, role: '${aws_iam_role.first.arn}' },
+        },
       },
     });
     expect(lone.edges.filter((e) => e.from === 'first')).toEqual([]);

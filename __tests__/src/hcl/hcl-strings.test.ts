@@ -116,7 +116,10 @@ describe('WebhookPipelineStack HCL output', () => {
     const stack = new TerraformStack(app, 'test');
     const queue = new SqsQueue(stack, 'queue', { name: 'queue' });
     new SqsQueue(stack, 'other', { name: 'other', policy: Fn.jsonencode({ Resource: queue.arn, Note: 'x' }) });
-    const hcl = await parse('cdk.tf', renderWithHclSafeStrings(stack, () => stack.toHclTerraform().hcl as string));
+    const hcl = await parse(
+      'cdk.tf',
+      renderWithHclSafeStrings(stack, () => stack.toHclTerraform().hcl as string),
+    );
     expect(hcl.resource.aws_sqs_queue.other[0].policy).toBe('${jsonencode({"Resource" = aws_sqs_queue.queue.arn, "Note" = "x"})}');
   });
 });

@@ -80,7 +80,11 @@ describe('policy documents', () => {
     expect(listOf(null)).toEqual([]);
     expect(listOf(false)).toEqual(['false']);
     expect(listOf(['a', 'b'])).toEqual(['a', 'b']);
-    expect([isWildcardPrincipal('*'), isWildcardPrincipal({ AWS: ['x', '*'] }), isWildcardPrincipal({ Service: 'sns.amazonaws.com' })]).toEqual([true, true, false]);
+    expect([
+      isWildcardPrincipal('*'),
+      isWildcardPrincipal({ AWS: ['x', '*'] }),
+      isWildcardPrincipal({ Service: 'sns.amazonaws.com' }),
+    ]).toEqual([true, true, false]);
     expect([isWildcardPrincipal(undefined), isWildcardPrincipal('arn:aws:iam::1:root')]).toEqual([false, false]);
     expect([statementName({ Sid: 'A' }, 0), statementName({}, 2)]).toEqual(['statement "A"', 'statement #3']);
   });
@@ -88,8 +92,10 @@ describe('policy documents', () => {
 
 describe('tracing switches', () => {
   const fn = (tracingConfig: unknown) =>
-    new TerraformModel({ resource: { aws_lambda_function: { f: tracingConfig === undefined ? {} : { tracing_config: tracingConfig } } } }).resources[0];
-  const stage = (enabled: unknown) => new TerraformModel({ resource: { aws_api_gateway_stage: { s: { xray_tracing_enabled: enabled } } } }).resources[0];
+    new TerraformModel({ resource: { aws_lambda_function: { f: tracingConfig === undefined ? {} : { tracing_config: tracingConfig } } } })
+      .resources[0];
+  const stage = (enabled: unknown) =>
+    new TerraformModel({ resource: { aws_api_gateway_stage: { s: { xray_tracing_enabled: enabled } } } }).resources[0];
   const when = (condition: string) => ({ kind: 'when' as const, condition });
 
   test.each<[unknown, ReturnType<typeof functionTracing>]>([
@@ -141,7 +147,9 @@ describe('tracing switches', () => {
       new TerraformModel({
         resource: {
           aws_lambda_function: Object.fromEntries(Object.entries(functions).map(([name, mode]) => [name, { tracing_config: { mode } }])),
-          aws_api_gateway_stage: Object.fromEntries(Object.entries(stages).map(([name, enabled]) => [name, { xray_tracing_enabled: enabled }])),
+          aws_api_gateway_stage: Object.fromEntries(
+            Object.entries(stages).map(([name, enabled]) => [name, { xray_tracing_enabled: enabled }]),
+          ),
         },
       }),
       POLICY_RULES.filter((rule) => rule.id.includes('tracing')),
@@ -258,7 +266,9 @@ describe('rules on configurations the stack never builds', () => {
     const resource = {
       aws_sqs_queue: { d: { sqs_managed_sse_enabled: true }, lone: { sqs_managed_sse_enabled: true } },
       aws_sqs_queue_policy: { dp: tlsOnly('d'), lp: tlsOnly('lone') },
-      aws_sqs_queue_redrive_allow_policy: { a: { queue_url: '${aws_sqs_queue.d.url}', redrive_allow_policy: '{"redrivePermission":"allowAll"}' } },
+      aws_sqs_queue_redrive_allow_policy: {
+        a: { queue_url: '${aws_sqs_queue.d.url}', redrive_allow_policy: '{"redrivePermission":"allowAll"}' },
+      },
     };
     expect(violations(resource, undefined, 'sqs-').map((v) => v.split(':')[0])).toEqual(['sqs-redrive aws_sqs_queue.lone']);
   });
@@ -266,7 +276,10 @@ describe('rules on configurations the stack never builds', () => {
   test('a KMS statement without principal, a method without parameters, providers of other clouds', () => {
     const resource = {
       aws_kms_key: {
-        k: { enable_key_rotation: true, policy: JSON.stringify({ Statement: [{ Effect: 'Allow', Action: 'kms:Decrypt', Resource: '*' }] }) },
+        k: {
+          enable_key_rotation: true,
+          policy: JSON.stringify({ Statement: [{ Effect: 'Allow', Action: 'kms:Decrypt', Resource: '*' }] }),
+        },
       },
       aws_api_gateway_request_validator: { v: { validate_request_parameters: false } },
       aws_api_gateway_method: { m: { request_validator_id: '${aws_api_gateway_request_validator.v.id}' } },
@@ -288,7 +301,10 @@ describe('rules on configurations the stack never builds', () => {
     const resource = {
       aws_cloudwatch_log_group: { g: { retention_in_days: '${var.days}' } },
       aws_api_gateway_stage: {
-        s: { access_log_settings: { destination_arn: '${aws_cloudwatch_log_group.g.arn}', format: '{}' }, xray_tracing_enabled: '${var.enable_xray}' },
+        s: {
+          access_log_settings: { destination_arn: '${aws_cloudwatch_log_group.g.arn}', format: '{}' },
+          xray_tracing_enabled: '${var.enable_xray}',
+        },
       },
     };
     expect(violations(resource)).toEqual([
@@ -314,11 +330,34 @@ describe('the rule catalogue and the README', () => {
 
   test('keeps its ids and order, each id once, with the new tracing-consistent after api-tracing', () => {
     expect(POLICY_RULES.map((rule) => rule.id)).toEqual([
-      'sqs-encrypted', 'sqs-tls-only', 'sqs-redrive', 'sqs-visibility-timeout', 'sqs-dlq-retention',
-      'lambda-reserved-concurrency', 'lambda-event-source-concurrency', 'lambda-tracing', 'lambda-log-group', 'lambda-own-role',
-      'iam-no-wildcard-actions', 'iam-wildcard-resource', 'iam-trust-policy', 'kms-key-policy', 'kms-rotation', 'resource-policy-not-public',
-      'api-access-logging', 'api-throttling', 'api-metrics-and-logging', 'api-no-data-trace', 'api-tracing', 'tracing-consistent',
-      'api-request-validation', 'sns-encrypted', 'logs-retention', 'dynamodb-pitr', 'tags-provider-defaults', 'tags-no-override',
+      'sqs-encrypted',
+      'sqs-tls-only',
+      'sqs-redrive',
+      'sqs-visibility-timeout',
+      'sqs-dlq-retention',
+      'lambda-reserved-concurrency',
+      'lambda-event-source-concurrency',
+      'lambda-tracing',
+      'lambda-log-group',
+      'lambda-own-role',
+      'iam-no-wildcard-actions',
+      'iam-wildcard-resource',
+      'iam-trust-policy',
+      'kms-key-policy',
+      'kms-rotation',
+      'resource-policy-not-public',
+      'api-access-logging',
+      'api-throttling',
+      'api-metrics-and-logging',
+      'api-no-data-trace',
+      'api-tracing',
+      'tracing-consistent',
+      'api-request-validation',
+      'sns-encrypted',
+      'logs-retention',
+      'dynamodb-pitr',
+      'tags-provider-defaults',
+      'tags-no-override',
     ]);
     expect([MIN_MAX_RECEIVE_COUNT, VISIBILITY_TIMEOUT_MULTIPLE]).toEqual([5, 6]);
   });

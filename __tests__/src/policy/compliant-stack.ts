@@ -207,8 +207,26 @@ export function buildCompliant(stack: TerraformStack): CompliantStack {
   });
 
   return {
-    stack, provider, enableXray, functionTimeout, ingest, queue, dlq, queuePolicy, validator, processor, eventSource,
-    accessLog, validatorResource, post, stage, methodSettings, key, topic, topicPolicy, table,
+    stack,
+    provider,
+    enableXray,
+    functionTimeout,
+    ingest,
+    queue,
+    dlq,
+    queuePolicy,
+    validator,
+    processor,
+    eventSource,
+    accessLog,
+    validatorResource,
+    post,
+    stage,
+    methodSettings,
+    key,
+    topic,
+    topicPolicy,
+    table,
   };
 }
 

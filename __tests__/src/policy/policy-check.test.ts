@@ -44,248 +44,593 @@ function synthViolations(stack: TerraformStack): { violations: readonly PolicyVi
 
 /** Files (not folders) under `dir`: cdktf's App creates an empty `stacks/` folder before synth. */
 const filesUnder = (dir: string): string[] =>
-  fs.existsSync(dir) ? fs.readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => fs.statSync(path.join(dir, f)).isFile()) : [];
+  fs.existsSync(dir)
+    ? fs.readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => fs.statSync(path.join(dir, f)).isFile())
+    : [];
 
 const warningsOn = (construct: IConstruct): unknown[] =>
   construct.node.metadata.filter((entry) => entry.type === '@cdktf/warn').map((entry) => entry.data);
 
 /** [rule, what is broken, construct path(s) under the stack that must be named, how to break it] */
 const BROKEN: ReadonlyArray<[string, string, string[], Change]> = [
-  ['sqs-encrypted', 'a queue without SSE or KMS', ['ingest/queue'], (c) => {
-    c.queue.sqsManagedSseEnabled = false;
-  }],
-  ['sqs-tls-only', 'a queue policy that denies only SendMessage without TLS', ['ingest/queue'], (c) => {
-    c.queuePolicy.policy = doc({
-      Effect: 'Deny', Principal: '*', Action: 'sqs:SendMessage', Resource: c.queue.arn, Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-    });
-  }],
-  ['sqs-redrive', 'a main queue without redrive policy', ['ingest/queue'], (c) => {
-    c.queue.resetRedrivePolicy();
-  }],
-  ['sqs-redrive', 'maxReceiveCount 3', ['ingest/queue'], (c) => {
-    c.queue.redrivePolicy = JSON.stringify({ deadLetterTargetArn: c.dlq.arn, maxReceiveCount: 3 });
-  }],
-  ['sqs-redrive', 'a redrive target outside the stack', ['ingest/queue'], (c) => {
-    c.queue.redrivePolicy = JSON.stringify({ deadLetterTargetArn: 'arn:aws:sqs:us-east-1:123456789012:elsewhere', maxReceiveCount: 5 });
-  }],
-  ['sqs-redrive', 'a redrive policy that is an expression', ['ingest/queue'], (c) => {
-    c.queue.redrivePolicy = '${jsonencode({maxReceiveCount = 5})}';
-  }],
-  ['sqs-visibility-timeout', 'visibility 5 × the consumer timeout', ['ingest/queue'], (c) => {
-    c.queue.visibilityTimeoutSeconds = Op.mul(c.functionTimeout.numberValue, 5);
-  }],
-  ['sqs-visibility-timeout', 'a fixed visibility against a variable timeout', ['ingest/queue'], (c) => {
-    c.queue.visibilityTimeoutSeconds = 900;
-  }],
-  ['sqs-dlq-retention', 'a DLQ keeping messages 1 hour', ['ingest/dlq'], (c) => {
-    c.dlq.messageRetentionSeconds = 3600;
-  }],
-  ['sqs-dlq-retention', 'a DLQ retention that is an expression', ['ingest/dlq'], (c) => {
-    c.dlq.messageRetentionSeconds = Token.asNumber('${var.log_retention_days * 86400}');
-  }],
-  ['lambda-reserved-concurrency', 'a function without reserved concurrency', ['validator/function'], (c) => {
-    c.validator.function.resetReservedConcurrentExecutions();
-  }],
-  ['lambda-event-source-concurrency', 'a mapping allowed more than the reserved concurrency', ['validator/event-source'], (c) => {
-    c.eventSource.addOverride('scaling_config.maximum_concurrency', 200);
-  }],
-  ['lambda-event-source-concurrency', 'a mapping without maximum concurrency', ['validator/event-source'], (c) => {
-    c.eventSource.resetScalingConfig();
-  }],
-  ['lambda-event-source-concurrency', 'two mappings that together exceed it', ['validator/function'], (c) => {
-    c.eventSource.addOverride('scaling_config.maximum_concurrency', 6);
-    new LambdaEventSourceMapping(c.validator.scope, 'second-mapping', {
-      eventSourceArn: c.queue.arn,
-      functionName: c.validator.function.arn,
-      scalingConfig: { maximumConcurrency: 6 },
-    });
-  }],
-  ['lambda-tracing', 'tracing switched off by a literal', ['validator/function'], (c) => {
-    c.validator.function.putTracingConfig({ mode: 'PassThrough' });
-  }],
-  ['lambda-tracing', 'a function without tracing config', ['processor/function'], (c) => {
-    c.processor.function.resetTracingConfig();
-  }],
-  ['lambda-tracing', 'a conditional that traces when the switch is off', ['processor/function'], (c) => {
-    c.processor.function.putTracingConfig({ mode: Fn.conditional(c.enableXray.booleanValue, 'PassThrough', 'Active') });
-  }],
-  ['lambda-log-group', 'a function logging to another function’s group', ['validator/function', 'processor/function'], (c) => {
-    c.processor.function.putLoggingConfig({ logFormat: 'JSON', logGroup: c.validator.logGroup.name });
-  }],
-  ['lambda-log-group', 'a function whose log group is not in the stack', ['processor/function'], (c) => {
-    c.processor.function.resetLoggingConfig();
-    c.processor.logGroup.name = '/custom/processor';
-  }],
-  ['lambda-own-role', 'two functions sharing a role', ['validator/function', 'processor/function'], (c) => {
-    c.processor.function.role = c.validator.role.arn;
-  }],
-  ['lambda-own-role', 'a role from outside the stack', ['validator/function'], (c) => {
-    c.validator.function.role = 'arn:aws:iam::123456789012:role/shared';
-  }],
-  ['iam-no-wildcard-actions', 'sqs:* in a function policy', ['validator/policy'], (c) => {
-    c.validator.policy.policy = doc({ Effect: 'Allow', Action: 'sqs:*', Resource: c.queue.arn });
-  }],
-  ['iam-no-wildcard-actions', 'NotAction in a function policy, set by a raw override', ['validator/policy'], (c) => {
-    c.validator.policy.addOverride('policy', JSON.stringify({ Statement: { Effect: 'Allow', NotAction: 'iam:*', Resource: c.queue.arn } }));
-  }],
-  ['iam-no-wildcard-actions', 'a policy that is not literal JSON', ['validator/policy'], (c) => {
-    c.validator.policy.policy = '${data.aws_iam_policy_document.elsewhere.json}';
-  }],
-  ['iam-wildcard-resource', 'SendMessage on Resource "*"', ['validator/policy'], (c) => {
-    c.validator.policy.policy = doc({ Sid: 'Send', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: '*' });
-  }],
-  ['iam-wildcard-resource', 'NotResource', ['validator/policy'], (c) => {
-    c.validator.policy.policy = doc({ Effect: 'Allow', Action: 'sqs:SendMessage', NotResource: 'arn:aws:sqs:*:*:x' });
-  }],
-  ['iam-trust-policy', 'a role anyone may assume', ['validator/role'], (c) => {
-    c.validator.role.assumeRolePolicy = doc({ Effect: 'Allow', Principal: { AWS: '*' }, Action: 'sts:AssumeRole' });
-  }],
-  ['iam-trust-policy', 'a role trusting an account as well as the service', ['processor/role'], (c) => {
-    c.processor.role.assumeRolePolicy = doc({ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com', AWS: ACCOUNT_ROOT }, Action: 'sts:AssumeRole' });
-  }],
-  ['iam-trust-policy', 'a trust policy allowing sts:*', ['processor/role'], (c) => {
-    c.processor.role.assumeRolePolicy = doc({ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:*' });
-  }],
-  ['kms-key-policy', 'a key policy allowing "*"', ['alarm-topic/key'], (c) => {
-    c.key.policy = doc({ Effect: 'Allow', Principal: '*', Action: 'kms:Decrypt', Resource: '*' });
-  }],
-  ['kms-key-policy', 'kms:* for a role', ['alarm-topic/key'], (c) => {
-    c.key.policy = doc({ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:role/ops' }, Action: 'kms:*', Resource: '*' });
-  }],
-  ['kms-key-policy', 'a service principal without condition', ['alarm-topic/key'], (c) => {
-    c.key.policy = doc(
-      { Effect: 'Allow', Principal: { AWS: ACCOUNT_ROOT }, Action: 'kms:*', Resource: '*' },
-      { Effect: 'Allow', Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'], Resource: '*' },
-    );
-  }],
-  ['kms-key-policy', 'a key without policy', ['alarm-topic/key'], (c) => {
-    c.key.resetPolicy();
-  }],
-  ['kms-rotation', 'a key that never rotates', ['alarm-topic/key'], (c) => {
-    c.key.enableKeyRotation = false;
-  }],
-  ['resource-policy-not-public', 'a topic anyone may publish to', ['alarm-topic/topic-policy'], (c) => {
-    c.topicPolicy.policy = doc({ Effect: 'Allow', Principal: { AWS: '*' }, Action: 'sns:Publish', Resource: c.topic.arn });
-  }],
-  ['resource-policy-not-public', 'a topic policy allowing sns:*', ['alarm-topic/topic-policy'], (c) => {
-    c.topicPolicy.policy = doc({ Effect: 'Allow', Principal: { AWS: ACCOUNT_ROOT }, Action: 'sns:*', Resource: c.topic.arn });
-  }],
-  ['api-access-logging', 'a stage without access log', ['api/stage'], (c) => {
-    c.stage.resetAccessLogSettings();
-  }],
-  ['api-throttling', 'throttling switched off (-1)', ['api/stage'], (c) => {
-    c.methodSettings.addOverride('settings.throttling_rate_limit', -1);
-  }],
-  ['api-throttling', 'no burst limit', ['api/stage'], (c) => {
-    c.methodSettings.addOverride('settings.throttling_burst_limit', null);
-  }],
-  ['api-metrics-and-logging', 'detailed metrics off', ['api/stage'], (c) => {
-    c.methodSettings.addOverride('settings.metrics_enabled', false);
-  }],
-  ['api-no-data-trace', 'data trace logging on', ['api/method-settings'], (c) => {
-    c.methodSettings.addOverride('settings.data_trace_enabled', true);
-  }],
-  ['api-tracing', 'X-Ray switched off by a literal', ['api/stage'], (c) => {
-    c.stage.xrayTracingEnabled = false;
-  }],
-  ['tracing-consistent', 'one function always traced while the rest follow var.enable_xray', ['validator/function'], (c) => {
-    c.validator.function.putTracingConfig({ mode: 'Active' });
-  }],
-  ['tracing-consistent', 'a stage following another switch', ['api/stage'], (c) => {
-    c.stage.xrayTracingEnabled = new TerraformVariable(c.stack, 'api_xray', { type: 'bool' }).booleanValue;
-  }],
-  ['api-request-validation', 'a method without validator', ['api/post'], (c) => {
-    c.post.resetRequestValidatorId();
-  }],
-  ['api-request-validation', 'a validator that skips parameters', ['api/post'], (c) => {
-    c.validatorResource.validateRequestParameters = false;
-  }],
-  ['sns-encrypted', 'a topic under the AWS-managed key', ['alarm-topic/topic'], (c) => {
-    c.topic.kmsMasterKeyId = 'alias/aws/sns';
-  }],
-  ['sns-encrypted', 'an unencrypted topic', ['alarm-topic/topic'], (c) => {
-    c.topic.resetKmsMasterKeyId();
-  }],
-  ['logs-retention', 'a log group kept forever', ['validator/log-group'], (c) => {
-    c.validator.logGroup.resetRetentionInDays();
-  }],
-  ['logs-retention', 'retention 0', ['api/access-log'], (c) => {
-    c.accessLog.retentionInDays = 0;
-  }],
-  ['dynamodb-pitr', 'a table without point-in-time recovery', ['table'], (c) => {
-    c.table.putPointInTimeRecovery({ enabled: false });
-  }],
-  ['tags-provider-defaults', 'default tags without Environment and ManagedBy', ['aws'], (c) => {
-    c.provider.defaultTags = [{ tags: { Project: 'webhook-pipeline' } }];
-  }],
-  ['tags-provider-defaults', 'var.tags merged last, so it can override', ['aws'], (c) => {
-    c.provider.defaultTags = [
-      { tags: Token.asStringMap('${merge({"Project" = "webhook-pipeline", "Environment" = var.environment, "ManagedBy" = "cdktf"}, var.tags)}') },
-    ];
-  }],
-  ['tags-provider-defaults', 'a second provider without default tags', ['eu'], (c) => {
-    new AwsProvider(c.stack, 'eu', { region: 'eu-west-1', alias: 'eu' });
-  }],
-  ['tags-no-override', 'a resource overriding Environment', ['ingest/queue'], (c) => {
-    c.queue.tags = { Environment: 'prod', Team: 'payments' };
-  }],
-  ['tags-no-override', 'resource tags from a variable', ['ingest/dlq'], (c) => {
-    c.dlq.tags = Token.asStringMap('${var.tags}');
-  }],
+  [
+    'sqs-encrypted',
+    'a queue without SSE or KMS',
+    ['ingest/queue'],
+    (c) => {
+      c.queue.sqsManagedSseEnabled = false;
+    },
+  ],
+  [
+    'sqs-tls-only',
+    'a queue policy that denies only SendMessage without TLS',
+    ['ingest/queue'],
+    (c) => {
+      c.queuePolicy.policy = doc({
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 'sqs:SendMessage',
+        Resource: c.queue.arn,
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      });
+    },
+  ],
+  [
+    'sqs-redrive',
+    'a main queue without redrive policy',
+    ['ingest/queue'],
+    (c) => {
+      c.queue.resetRedrivePolicy();
+    },
+  ],
+  [
+    'sqs-redrive',
+    'maxReceiveCount 3',
+    ['ingest/queue'],
+    (c) => {
+      c.queue.redrivePolicy = JSON.stringify({ deadLetterTargetArn: c.dlq.arn, maxReceiveCount: 3 });
+    },
+  ],
+  [
+    'sqs-redrive',
+    'a redrive target outside the stack',
+    ['ingest/queue'],
+    (c) => {
+      c.queue.redrivePolicy = JSON.stringify({ deadLetterTargetArn: 'arn:aws:sqs:us-east-1:123456789012:elsewhere', maxReceiveCount: 5 });
+    },
+  ],
+  [
+    'sqs-redrive',
+    'a redrive policy that is an expression',
+    ['ingest/queue'],
+    (c) => {
+      c.queue.redrivePolicy = '${jsonencode({maxReceiveCount = 5})}';
+    },
+  ],
+  [
+    'sqs-visibility-timeout',
+    'visibility 5 × the consumer timeout',
+    ['ingest/queue'],
+    (c) => {
+      c.queue.visibilityTimeoutSeconds = Op.mul(c.functionTimeout.numberValue, 5);
+    },
+  ],
+  [
+    'sqs-visibility-timeout',
+    'a fixed visibility against a variable timeout',
+    ['ingest/queue'],
+    (c) => {
+      c.queue.visibilityTimeoutSeconds = 900;
+    },
+  ],
+  [
+    'sqs-dlq-retention',
+    'a DLQ keeping messages 1 hour',
+    ['ingest/dlq'],
+    (c) => {
+      c.dlq.messageRetentionSeconds = 3600;
+    },
+  ],
+  [
+    'sqs-dlq-retention',
+    'a DLQ retention that is an expression',
+    ['ingest/dlq'],
+    (c) => {
+      c.dlq.messageRetentionSeconds = Token.asNumber('${var.log_retention_days * 86400}');
+    },
+  ],
+  [
+    'lambda-reserved-concurrency',
+    'a function without reserved concurrency',
+    ['validator/function'],
+    (c) => {
+      c.validator.function.resetReservedConcurrentExecutions();
+    },
+  ],
+  [
+    'lambda-event-source-concurrency',
+    'a mapping allowed more than the reserved concurrency',
+    ['validator/event-source'],
+    (c) => {
+      c.eventSource.addOverride('scaling_config.maximum_concurrency', 200);
+    },
+  ],
+  [
+    'lambda-event-source-concurrency',
+    'a mapping without maximum concurrency',
+    ['validator/event-source'],
+    (c) => {
+      c.eventSource.resetScalingConfig();
+    },
+  ],
+  [
+    'lambda-event-source-concurrency',
+    'two mappings that together exceed it',
+    ['validator/function'],
+    (c) => {
+      c.eventSource.addOverride('scaling_config.maximum_concurrency', 6);
+      new LambdaEventSourceMapping(c.validator.scope, 'second-mapping', {
+        eventSourceArn: c.queue.arn,
+        functionName: c.validator.function.arn,
+        scalingConfig: { maximumConcurrency: 6 },
+      });
+    },
+  ],
+  [
+    'lambda-tracing',
+    'tracing switched off by a literal',
+    ['validator/function'],
+    (c) => {
+      c.validator.function.putTracingConfig({ mode: 'PassThrough' });
+    },
+  ],
+  [
+    'lambda-tracing',
+    'a function without tracing config',
+    ['processor/function'],
+    (c) => {
+      c.processor.function.resetTracingConfig();
+    },
+  ],
+  [
+    'lambda-tracing',
+    'a conditional that traces when the switch is off',
+    ['processor/function'],
+    (c) => {
+      c.processor.function.putTracingConfig({ mode: Fn.conditional(c.enableXray.booleanValue, 'PassThrough', 'Active') });
+    },
+  ],
+  [
+    'lambda-log-group',
+    'a function logging to another function’s group',
+    ['validator/function', 'processor/function'],
+    (c) => {
+      c.processor.function.putLoggingConfig({ logFormat: 'JSON', logGroup: c.validator.logGroup.name });
+    },
+  ],
+  [
+    'lambda-log-group',
+    'a function whose log group is not in the stack',
+    ['processor/function'],
+    (c) => {
+      c.processor.function.resetLoggingConfig();
+      c.processor.logGroup.name = '/custom/processor';
+    },
+  ],
+  [
+    'lambda-own-role',
+    'two functions sharing a role',
+    ['validator/function', 'processor/function'],
+    (c) => {
+      c.processor.function.role = c.validator.role.arn;
+    },
+  ],
+  [
+    'lambda-own-role',
+    'a role from outside the stack',
+    ['validator/function'],
+    (c) => {
+      c.validator.function.role = 'arn:aws:iam::123456789012:role/shared';
+    },
+  ],
+  [
+    'iam-no-wildcard-actions',
+    'sqs:* in a function policy',
+    ['validator/policy'],
+    (c) => {
+      c.validator.policy.policy = doc({ Effect: 'Allow', Action: 'sqs:*', Resource: c.queue.arn });
+    },
+  ],
+  [
+    'iam-no-wildcard-actions',
+    'NotAction in a function policy, set by a raw override',
+    ['validator/policy'],
+    (c) => {
+      c.validator.policy.addOverride(
+        'policy',
+        JSON.stringify({ Statement: { Effect: 'Allow', NotAction: 'iam:*', Resource: c.queue.arn } }),
+      );
+    },
+  ],
+  [
+    'iam-no-wildcard-actions',
+    'a policy that is not literal JSON',
+    ['validator/policy'],
+    (c) => {
+      c.validator.policy.policy = '${data.aws_iam_policy_document.elsewhere.json}';
+    },
+  ],
+  [
+    'iam-wildcard-resource',
+    'SendMessage on Resource "*"',
+    ['validator/policy'],
+    (c) => {
+      c.validator.policy.policy = doc({ Sid: 'Send', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: '*' });
+    },
+  ],
+  [
+    'iam-wildcard-resource',
+    'NotResource',
+    ['validator/policy'],
+    (c) => {
+      c.validator.policy.policy = doc({ Effect: 'Allow', Action: 'sqs:SendMessage', NotResource: 'arn:aws:sqs:*:*:x' });
+    },
+  ],
+  [
+    'iam-trust-policy',
+    'a role anyone may assume',
+    ['validator/role'],
+    (c) => {
+      c.validator.role.assumeRolePolicy = doc({ Effect: 'Allow', Principal: { AWS: '*' }, Action: 'sts:AssumeRole' });
+    },
+  ],
+  [
+    'iam-trust-policy',
+    'a role trusting an account as well as the service',
+    ['processor/role'],
+    (c) => {
+      c.processor.role.assumeRolePolicy = doc({
+        Effect: 'Allow',
+        Principal: { Service: 'lambda.amazonaws.com', AWS: ACCOUNT_ROOT },
+        Action: 'sts:AssumeRole',
+      });
+    },
+  ],
+  [
+    'iam-trust-policy',
+    'a trust policy allowing sts:*',
+    ['processor/role'],
+    (c) => {
+      c.processor.role.assumeRolePolicy = doc({ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:*' });
+    },
+  ],
+  [
+    'kms-key-policy',
+    'a key policy allowing "*"',
+    ['alarm-topic/key'],
+    (c) => {
+      c.key.policy = doc({ Effect: 'Allow', Principal: '*', Action: 'kms:Decrypt', Resource: '*' });
+    },
+  ],
+  [
+    'kms-key-policy',
+    'kms:* for a role',
+    ['alarm-topic/key'],
+    (c) => {
+      c.key.policy = doc({ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:role/ops' }, Action: 'kms:*', Resource: '*' });
+    },
+  ],
+  [
+    'kms-key-policy',
+    'a service principal without condition',
+    ['alarm-topic/key'],
+    (c) => {
+      c.key.policy = doc(
+        { Effect: 'Allow', Principal: { AWS: ACCOUNT_ROOT }, Action: 'kms:*', Resource: '*' },
+        {
+          Effect: 'Allow',
+          Principal: { Service: 'cloudwatch.amazonaws.com' },
+          Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+          Resource: '*',
+        },
+      );
+    },
+  ],
+  [
+    'kms-key-policy',
+    'a key without policy',
+    ['alarm-topic/key'],
+    (c) => {
+      c.key.resetPolicy();
+    },
+  ],
+  [
+    'kms-rotation',
+    'a key that never rotates',
+    ['alarm-topic/key'],
+    (c) => {
+      c.key.enableKeyRotation = false;
+    },
+  ],
+  [
+    'resource-policy-not-public',
+    'a topic anyone may publish to',
+    ['alarm-topic/topic-policy'],
+    (c) => {
+      c.topicPolicy.policy = doc({ Effect: 'Allow', Principal: { AWS: '*' }, Action: 'sns:Publish', Resource: c.topic.arn });
+    },
+  ],
+  [
+    'resource-policy-not-public',
+    'a topic policy allowing sns:*',
+    ['alarm-topic/topic-policy'],
+    (c) => {
+      c.topicPolicy.policy = doc({ Effect: 'Allow', Principal: { AWS: ACCOUNT_ROOT }, Action: 'sns:*', Resource: c.topic.arn });
+    },
+  ],
+  [
+    'api-access-logging',
+    'a stage without access log',
+    ['api/stage'],
+    (c) => {
+      c.stage.resetAccessLogSettings();
+    },
+  ],
+  [
+    'api-throttling',
+    'throttling switched off (-1)',
+    ['api/stage'],
+    (c) => {
+      c.methodSettings.addOverride('settings.throttling_rate_limit', -1);
+    },
+  ],
+  [
+    'api-throttling',
+    'no burst limit',
+    ['api/stage'],
+    (c) => {
+      c.methodSettings.addOverride('settings.throttling_burst_limit', null);
+    },
+  ],
+  [
+    'api-metrics-and-logging',
+    'detailed metrics off',
+    ['api/stage'],
+    (c) => {
+      c.methodSettings.addOverride('settings.metrics_enabled', false);
+    },
+  ],
+  [
+    'api-no-data-trace',
+    'data trace logging on',
+    ['api/method-settings'],
+    (c) => {
+      c.methodSettings.addOverride('settings.data_trace_enabled', true);
+    },
+  ],
+  [
+    'api-tracing',
+    'X-Ray switched off by a literal',
+    ['api/stage'],
+    (c) => {
+      c.stage.xrayTracingEnabled = false;
+    },
+  ],
+  [
+    'tracing-consistent',
+    'one function always traced while the rest follow var.enable_xray',
+    ['validator/function'],
+    (c) => {
+      c.validator.function.putTracingConfig({ mode: 'Active' });
+    },
+  ],
+  [
+    'tracing-consistent',
+    'a stage following another switch',
+    ['api/stage'],
+    (c) => {
+      c.stage.xrayTracingEnabled = new TerraformVariable(c.stack, 'api_xray', { type: 'bool' }).booleanValue;
+    },
+  ],
+  [
+    'api-request-validation',
+    'a method without validator',
+    ['api/post'],
+    (c) => {
+      c.post.resetRequestValidatorId();
+    },
+  ],
+  [
+    'api-request-validation',
+    'a validator that skips parameters',
+    ['api/post'],
+    (c) => {
+      c.validatorResource.validateRequestParameters = false;
+    },
+  ],
+  [
+    'sns-encrypted',
+    'a topic under the AWS-managed key',
+    ['alarm-topic/topic'],
+    (c) => {
+      c.topic.kmsMasterKeyId = 'alias/aws/sns';
+    },
+  ],
+  [
+    'sns-encrypted',
+    'an unencrypted topic',
+    ['alarm-topic/topic'],
+    (c) => {
+      c.topic.resetKmsMasterKeyId();
+    },
+  ],
+  [
+    'logs-retention',
+    'a log group kept forever',
+    ['validator/log-group'],
+    (c) => {
+      c.validator.logGroup.resetRetentionInDays();
+    },
+  ],
+  [
+    'logs-retention',
+    'retention 0',
+    ['api/access-log'],
+    (c) => {
+      c.accessLog.retentionInDays = 0;
+    },
+  ],
+  [
+    'dynamodb-pitr',
+    'a table without point-in-time recovery',
+    ['table'],
+    (c) => {
+      c.table.putPointInTimeRecovery({ enabled: false });
+    },
+  ],
+  [
+    'tags-provider-defaults',
+    'default tags without Environment and ManagedBy',
+    ['aws'],
+    (c) => {
+      c.provider.defaultTags = [{ tags: { Project: 'webhook-pipeline' } }];
+    },
+  ],
+  [
+    'tags-provider-defaults',
+    'var.tags merged last, so it can override',
+    ['aws'],
+    (c) => {
+      c.provider.defaultTags = [
+        {
+          tags: Token.asStringMap(
+            '${merge({"Project" = "webhook-pipeline", "Environment" = var.environment, "ManagedBy" = "cdktf"}, var.tags)}',
+          ),
+        },
+      ];
+    },
+  ],
+  [
+    'tags-provider-defaults',
+    'a second provider without default tags',
+    ['eu'],
+    (c) => {
+      new AwsProvider(c.stack, 'eu', { region: 'eu-west-1', alias: 'eu' });
+    },
+  ],
+  [
+    'tags-no-override',
+    'a resource overriding Environment',
+    ['ingest/queue'],
+    (c) => {
+      c.queue.tags = { Environment: 'prod', Team: 'payments' };
+    },
+  ],
+  [
+    'tags-no-override',
+    'resource tags from a variable',
+    ['ingest/dlq'],
+    (c) => {
+      c.dlq.tags = Token.asStringMap('${var.tags}');
+    },
+  ],
 ];
 
 /** Other ways to satisfy the rules, which must pass too. */
 const COMPLIANT: ReadonlyArray<[string, Change]> = [
-  ['a queue encrypted with a KMS key instead of SSE-SQS', (c) => {
-    c.queue.sqsManagedSseEnabled = false;
-    c.queue.kmsMasterKeyId = 'alias/aws/sqs';
-  }],
-  ['a function found by its /aws/lambda/<name> log group, without logging_config', (c) => {
-    c.processor.function.resetLoggingConfig();
-  }],
-  ['a redrive policy in its own aws_sqs_queue_redrive_policy', (c) => {
-    c.queue.resetRedrivePolicy();
-    new SqsQueueRedrivePolicy(c.ingest, 'redrive', {
-      queueUrl: c.queue.url,
-      redrivePolicy: JSON.stringify({ deadLetterTargetArn: c.dlq.arn, maxReceiveCount: 10 }),
-    });
-  }],
-  ['fixed timeouts: 60 s visibility for a 10 s function', (c) => {
-    c.validator.function.timeout = 10;
-    c.queue.visibilityTimeoutSeconds = 60;
-  }],
-  ['the visibility timeout written as Op.mul(6, timeout)', (c) => {
-    c.queue.visibilityTimeoutSeconds = Op.mul(6, c.functionTimeout.numberValue);
-  }],
-  ['cloudwatch:PutMetricData on Resource "*", a listed exception', (c) => {
-    c.processor.policy.policy = doc({ Effect: 'Allow', Action: ['xray:PutTraceSegments', 'cloudwatch:PutMetricData'], Resource: '*' });
-  }],
-  ['an inline role policy, and a queue policy given on the queue itself', (c) => {
-    c.validator.role.putInlinePolicy([{ name: 'extra', policy: doc({ Effect: 'Allow', Action: 'sqs:GetQueueUrl', Resource: c.queue.arn }) }]);
-    c.ingest.node.tryRemoveChild('dlq-policy');
-    c.dlq.policy = doc({
-      Effect: 'Deny', Principal: { AWS: '*' }, Action: '*', Resource: c.dlq.arn, Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-    });
-  }],
-  ['resource tags that leave the default tags alone', (c) => {
-    c.queue.tags = { Team: 'payments' };
-  }],
-  ['default tags merged over var.tags, the literal map last', (c) => {
-    c.provider.defaultTags = [
-      { tags: Token.asStringMap('${merge(var.tags, {"Project" = "webhook-pipeline", "Environment" = var.environment, "ManagedBy" = "cdktf"})}') },
-    ];
-  }],
-  ['tracing always on, everywhere', (c) => {
-    c.validator.function.putTracingConfig({ mode: 'Active' });
-    c.processor.function.putTracingConfig({ mode: 'Active' });
-    c.stage.xrayTracingEnabled = true;
-  }],
-  ['tracing following a compound switch that cdktf parenthesizes, everywhere', (c) => {
-    const both = Op.and(c.enableXray.booleanValue, new TerraformVariable(c.stack, 'xray_in_this_region', { type: 'bool' }).booleanValue);
-    c.validator.function.putTracingConfig({ mode: Fn.conditional(both, 'Active', 'PassThrough') });
-    c.processor.function.putTracingConfig({ mode: Fn.conditional(both, 'Active', 'PassThrough') });
-    c.stage.xrayTracingEnabled = both as unknown as boolean;
-  }],
+  [
+    'a queue encrypted with a KMS key instead of SSE-SQS',
+    (c) => {
+      c.queue.sqsManagedSseEnabled = false;
+      c.queue.kmsMasterKeyId = 'alias/aws/sqs';
+    },
+  ],
+  [
+    'a function found by its /aws/lambda/<name> log group, without logging_config',
+    (c) => {
+      c.processor.function.resetLoggingConfig();
+    },
+  ],
+  [
+    'a redrive policy in its own aws_sqs_queue_redrive_policy',
+    (c) => {
+      c.queue.resetRedrivePolicy();
+      new SqsQueueRedrivePolicy(c.ingest, 'redrive', {
+        queueUrl: c.queue.url,
+        redrivePolicy: JSON.stringify({ deadLetterTargetArn: c.dlq.arn, maxReceiveCount: 10 }),
+      });
+    },
+  ],
+  [
+    'fixed timeouts: 60 s visibility for a 10 s function',
+    (c) => {
+      c.validator.function.timeout = 10;
+      c.queue.visibilityTimeoutSeconds = 60;
+    },
+  ],
+  [
+    'the visibility timeout written as Op.mul(6, timeout)',
+    (c) => {
+      c.queue.visibilityTimeoutSeconds = Op.mul(6, c.functionTimeout.numberValue);
+    },
+  ],
+  [
+    'cloudwatch:PutMetricData on Resource "*", a listed exception',
+    (c) => {
+      c.processor.policy.policy = doc({ Effect: 'Allow', Action: ['xray:PutTraceSegments', 'cloudwatch:PutMetricData'], Resource: '*' });
+    },
+  ],
+  [
+    'an inline role policy, and a queue policy given on the queue itself',
+    (c) => {
+      c.validator.role.putInlinePolicy([
+        { name: 'extra', policy: doc({ Effect: 'Allow', Action: 'sqs:GetQueueUrl', Resource: c.queue.arn }) },
+      ]);
+      c.ingest.node.tryRemoveChild('dlq-policy');
+      c.dlq.policy = doc({
+        Effect: 'Deny',
+        Principal: { AWS: '*' },
+        Action: '*',
+        Resource: c.dlq.arn,
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      });
+    },
+  ],
+  [
+    'resource tags that leave the default tags alone',
+    (c) => {
+      c.queue.tags = { Team: 'payments' };
+    },
+  ],
+  [
+    'default tags merged over var.tags, the literal map last',
+    (c) => {
+      c.provider.defaultTags = [
+        {
+          tags: Token.asStringMap(
+            '${merge(var.tags, {"Project" = "webhook-pipeline", "Environment" = var.environment, "ManagedBy" = "cdktf"})}',
+          ),
+        },
+      ];
+    },
+  ],
+  [
+    'tracing always on, everywhere',
+    (c) => {
+      c.validator.function.putTracingConfig({ mode: 'Active' });
+      c.processor.function.putTracingConfig({ mode: 'Active' });
+      c.stage.xrayTracingEnabled = true;
+    },
+  ],
+  [
+    'tracing following a compound switch that cdktf parenthesizes, everywhere',
+    (c) => {
+      const both = Op.and(c.enableXray.booleanValue, new TerraformVariable(c.stack, 'xray_in_this_region', { type: 'bool' }).booleanValue);
+      c.validator.function.putTracingConfig({ mode: Fn.conditional(both, 'Active', 'PassThrough') });
+      c.processor.function.putTracingConfig({ mode: Fn.conditional(both, 'Active', 'PassThrough') });
+      c.stage.xrayTracingEnabled = both as unknown as boolean;
+    },
+  ],
 ];
 
 describe('policy check on a compliant stack and broken copies of it', () => {
@@ -336,7 +681,9 @@ describe('how the policy check runs in synth', () => {
     const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'policy-synth-'));
     const app = appIn(outdir);
     breakEncryption(checkedCompliantStack(app));
-    expect(() => app.synth()).toThrow(/\[sqs-encrypted\] policy-test\/ingest\/queue \(aws_sqs_queue\.ingest_queue_\w+\): is not encrypted at rest/);
+    expect(() => app.synth()).toThrow(
+      /\[sqs-encrypted\] policy-test\/ingest\/queue \(aws_sqs_queue\.ingest_queue_\w+\): is not encrypted at rest/,
+    );
     expect(fs.existsSync(path.join(outdir, 'stacks', STACK, 'cdk.tf.json'))).toBe(false);
     expect(filesUnder(outdir)).toEqual([]);
   });
@@ -404,7 +751,9 @@ describe('how the policy check runs in synth', () => {
     });
     expect(result.status).not.toBe(0);
     expect(result.stderr).toContain('PolicyViolationError');
-    expect(result.stderr).toMatch(/\[sqs-encrypted\] policy-test\/ingest\/queue \(aws_sqs_queue\.ingest_queue_\w+\): is not encrypted at rest/);
+    expect(result.stderr).toMatch(
+      /\[sqs-encrypted\] policy-test\/ingest\/queue \(aws_sqs_queue\.ingest_queue_\w+\): is not encrypted at rest/,
+    );
     expect(filesUnder(outdir)).toEqual([]);
   });
 
@@ -458,7 +807,12 @@ describe('suppressions', () => {
     const report = PolicyCheck.of(parts.stack)!.lastReport!;
     expect(report.violations).toEqual([]);
     expect(report.suppressed).toEqual([
-      expect.objectContaining({ ruleId: 'sqs-encrypted', path: `${STACK}/ingest/queue`, reason: REASON, suppressedAt: `${STACK}/ingest/queue` }),
+      expect.objectContaining({
+        ruleId: 'sqs-encrypted',
+        path: `${STACK}/ingest/queue`,
+        reason: REASON,
+        suppressedAt: `${STACK}/ingest/queue`,
+      }),
     ]);
     const line = formatSuppressed(report.suppressed[0]);
     expect(line).toMatch(/^\[sqs-encrypted\] policy-test\/ingest\/queue \(aws_sqs_queue\.\w+\): is not encrypted at rest/);
@@ -521,8 +875,16 @@ describe('suppressions', () => {
     app.synth();
     const manifest = JSON.parse(fs.readFileSync(path.join(outdir, 'manifest.json'), 'utf8'));
     expect(manifest.stacks[STACK].annotations).toEqual([
-      expect.objectContaining({ constructPath: STACK, level: '@cdktf/warn', message: expect.stringContaining('lambda-tracing is suppressed') }),
-      expect.objectContaining({ constructPath: STACK, level: '@cdktf/warn', message: expect.stringContaining('api-tracing is suppressed') }),
+      expect.objectContaining({
+        constructPath: STACK,
+        level: '@cdktf/warn',
+        message: expect.stringContaining('lambda-tracing is suppressed'),
+      }),
+      expect.objectContaining({
+        constructPath: STACK,
+        level: '@cdktf/warn',
+        message: expect.stringContaining('api-tracing is suppressed'),
+      }),
     ]);
     expect(PolicyCheck.of(parts.stack)!.lastReport!.suppressed.map((s) => [s.ruleId, s.path])).toEqual([
       ['lambda-tracing', `${STACK}/validator/function`],
@@ -551,10 +913,20 @@ describe('suppressions', () => {
   });
 
   test.each<[string, string, string, RegExp]>([
-    ['an unknown rule id', 'sqs-encryption', REASON, /unknown rule id "sqs-encryption" on policy-test\/ingest\/queue; valid ids: sqs-encrypted, .*, tags-no-override$/],
+    [
+      'an unknown rule id',
+      'sqs-encryption',
+      REASON,
+      /unknown rule id "sqs-encryption" on policy-test\/ingest\/queue; valid ids: sqs-encrypted, .*, tags-no-override$/,
+    ],
     ['an empty reason', 'sqs-encrypted', '', /the reason "" for suppressing sqs-encrypted on policy-test\/ingest\/queue is empty/],
     ['a whitespace-only reason', 'sqs-encrypted', ' \n\t ', /the reason " \\n\\t " for suppressing sqs-encrypted .* is empty/],
-    ['a reason too short', 'sqs-encrypted', 'legacy', new RegExp(`the reason "legacy" .* is 6 character\\(s\\) long; .* at least ${MIN_REASON_LENGTH} characters`)],
+    [
+      'a reason too short',
+      'sqs-encrypted',
+      'legacy',
+      new RegExp(`the reason "legacy" .* is 6 character\\(s\\) long; .* at least ${MIN_REASON_LENGTH} characters`),
+    ],
   ])('refuses %s, naming it', (_what, ruleId, reason, message) => {
     const parts = checkedCompliantStack();
     expect(() => suppressPolicyRule(parts.queue, ruleId, reason)).toThrow(message);

@@ -4,9 +4,7 @@ import type { DeliveryEvent } from '../shared/delivery-event';
 import type { ProcessEnvelope } from '../shared/process-envelope';
 import { idempotencyKeyOf, normalizeEvent } from './normalize-event';
 
-export type ForwardOutcome =
-  | { readonly outcome: 'forwarded'; readonly eventType: string }
-  | { readonly outcome: 'duplicate' };
+export type ForwardOutcome = { readonly outcome: 'forwarded'; readonly eventType: string } | { readonly outcome: 'duplicate' };
 
 const DUPLICATE: ForwardOutcome = { outcome: 'duplicate' };
 

@@ -32,8 +32,5 @@ export function countOne(metrics: Metrics, name: (typeof HANDLER_METRICS)[keyof 
  * dimensions per flush, and a batch mixes reasons.
  */
 export function countRejection(metrics: Metrics, reason: RejectionReason): void {
-  metrics
-    .singleMetric()
-    .addDimension(REJECTION_REASON_DIMENSION, reason)
-    .addMetric(HANDLER_METRICS.rejected, MetricUnit.Count, 1);
+  metrics.singleMetric().addDimension(REJECTION_REASON_DIMENSION, reason).addMetric(HANDLER_METRICS.rejected, MetricUnit.Count, 1);
 }

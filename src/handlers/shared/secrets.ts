@@ -35,11 +35,7 @@ export type SecretReader = (parameterName: string, options?: SecretReadOptions) 
  * than a missing parameter (throttling, 5xx, access denied) propagates, so the record fails and
  * SQS retries it.
  */
-export function createSecretReader(
-  ssm: SSMClient,
-  maxAgeSeconds = SECRET_CACHE_SECONDS,
-  now: () => number = Date.now,
-): SecretReader {
+export function createSecretReader(ssm: SSMClient, maxAgeSeconds = SECRET_CACHE_SECONDS, now: () => number = Date.now): SecretReader {
   const provider = new SSMProvider({ awsSdkV3Client: ssm });
   const lastRefreshAt = new Map<string, number>();
   return async (parameterName, { refresh = false } = {}) => {

@@ -1,11 +1,5 @@
 import { HANDLER_ENV, SIGNATURE_SCHEMES, type SignatureScheme } from '../../contract';
-import {
-  ConfigurationError,
-  type Environment,
-  positiveInteger,
-  requiredString,
-  requiredUrl,
-} from '../shared/env-config';
+import { ConfigurationError, type Environment, positiveInteger, requiredString, requiredUrl } from '../shared/env-config';
 import { isJsonObject } from '../shared/json';
 
 export interface ValidatorConfig {

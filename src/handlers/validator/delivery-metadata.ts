@@ -27,9 +27,7 @@ export interface DeliveryMetadataInput {
  */
 export function deliveryIdOf(input: DeliveryMetadataInput): string {
   const provided =
-    input.scheme === 'stripe'
-      ? stringMember(input.payload, 'id')
-      : input.headers.get(HEADER_SCHEMES[input.scheme].deliveryId);
+    input.scheme === 'stripe' ? stringMember(input.payload, 'id') : input.headers.get(HEADER_SCHEMES[input.scheme].deliveryId);
   return provided ?? fallbackDeliveryId(input.source, input.rawBody);
 }
 
@@ -40,8 +38,6 @@ export function fallbackDeliveryId(source: string, rawBody: string): string {
 /** The provider's event type, or null when the delivery does not name one. */
 export function eventTypeOf(input: Omit<DeliveryMetadataInput, 'source' | 'rawBody'>): string | null {
   const provided =
-    input.scheme === 'stripe'
-      ? stringMember(input.payload, 'type')
-      : input.headers.get(HEADER_SCHEMES[input.scheme].eventType);
+    input.scheme === 'stripe' ? stringMember(input.payload, 'type') : input.headers.get(HEADER_SCHEMES[input.scheme].eventType);
   return provided ?? null;
 }

@@ -38,7 +38,12 @@ export const apiThrottling: PolicyRule = {
         return !isSet(value) || (fixed !== undefined && fixed <= 0);
       });
       return problems.length
-        ? [finding(stage, `is not throttled: its "*/*" method settings need positive ${problems.join(' and ')} (got ${problems.map((k) => show(settings?.[k])).join(', ')})`)]
+        ? [
+            finding(
+              stage,
+              `is not throttled: its "*/*" method settings need positive ${problems.join(' and ')} (got ${problems.map((k) => show(settings?.[k])).join(', ')})`,
+            ),
+          ]
         : [];
     }),
 };
@@ -72,7 +77,12 @@ export const apiNoDataTrace: PolicyRule = {
         const value = block(ms.config.settings)?.data_trace_enabled;
         return value !== undefined && value !== false;
       })
-      .map((ms) => finding(ms, `data_trace_enabled is ${show(block(ms.config.settings)?.data_trace_enabled)}; data trace logs would hold webhook bodies and signatures`)),
+      .map((ms) =>
+        finding(
+          ms,
+          `data_trace_enabled is ${show(block(ms.config.settings)?.data_trace_enabled)}; data trace logs would hold webhook bodies and signatures`,
+        ),
+      ),
 };
 
 export const apiTracing: PolicyRule = {
@@ -83,7 +93,9 @@ export const apiTracing: PolicyRule = {
     model
       .ofType('aws_api_gateway_stage')
       .filter((stage) => !isTraced(stageTracing(stage)))
-      .map((stage) => finding(stage, `xray_tracing_enabled is ${show(stage.config.xray_tracing_enabled)}; it must be true or \${<switch>}`)),
+      .map((stage) =>
+        finding(stage, `xray_tracing_enabled is ${show(stage.config.xray_tracing_enabled)}; it must be true or \${<switch>}`),
+      ),
 };
 
 export const apiRequestValidation: PolicyRule = {

@@ -25,11 +25,13 @@ function identityPolicies(model: TerraformModel): PolicySource[] {
   const standalone = IDENTITY_POLICY_TYPES.flatMap((type) =>
     model.ofType(type).map((subject) => ({ subject, attribute: 'policy', policy: subject.config.policy })),
   );
-  const inline = model.ofType('aws_iam_role').flatMap((subject) =>
-    Array.isArray(subject.config.inline_policy)
-      ? subject.config.inline_policy.map((p: Record<string, unknown>) => ({ subject, attribute: 'inline_policy', policy: p.policy }))
-      : [],
-  );
+  const inline = model
+    .ofType('aws_iam_role')
+    .flatMap((subject) =>
+      Array.isArray(subject.config.inline_policy)
+        ? subject.config.inline_policy.map((p: Record<string, unknown>) => ({ subject, attribute: 'inline_policy', policy: p.policy }))
+        : [],
+    );
   return [...standalone, ...inline];
 }
 
@@ -44,7 +46,8 @@ function resourcePolicies(model: TerraformModel): PolicySource[] {
 
 export const iamNoWildcardActions: PolicyRule = {
   id: 'iam-no-wildcard-actions',
-  requirement: 'No identity policy allows a wildcard action (`*`, `service:*`, `service:Get*`) or uses NotAction; every policy is literal JSON.',
+  requirement:
+    'No identity policy allows a wildcard action (`*`, `service:*`, `service:Get*`) or uses NotAction; every policy is literal JSON.',
   scanners: ['CKV_AWS_62', 'CKV_AWS_63', 'AVD-AWS-0057'],
   check: (model) =>
     judgeStatements(
@@ -84,10 +87,13 @@ export const iamTrustPolicy: PolicyRule = {
   scanners: ['CKV_AWS_60', 'CKV_AWS_61'],
   check: (model) =>
     judgeStatements(
-      model.ofType('aws_iam_role').map((subject) => ({ subject, attribute: 'assume_role_policy', policy: subject.config.assume_role_policy })),
+      model
+        .ofType('aws_iam_role')
+        .map((subject) => ({ subject, attribute: 'assume_role_policy', policy: subject.config.assume_role_policy })),
       (s) => {
         const actions = listOf(s.Action);
-        if (actions.length !== 1 || actions[0] !== 'sts:AssumeRole') return `allows ${actions.join(', ')}; a trust policy allows only sts:AssumeRole`;
+        if (actions.length !== 1 || actions[0] !== 'sts:AssumeRole')
+          return `allows ${actions.join(', ')}; a trust policy allows only sts:AssumeRole`;
         const principal = s.Principal as Record<string, unknown> | undefined;
         const services = listOf(principal?.Service);
         const onlyServices =

@@ -24,7 +24,8 @@ export const lambdaReservedConcurrency: PolicyRule = {
 
 export const lambdaEventSourceConcurrency: PolicyRule = {
   id: 'lambda-event-source-concurrency',
-  requirement: "Every SQS event source mapping caps `scaling_config.maximum_concurrency`, and a function's mappings together stay within its reserved concurrency.",
+  requirement:
+    "Every SQS event source mapping caps `scaling_config.maximum_concurrency`, and a function's mappings together stay within its reserved concurrency.",
   scanners: [],
   check: (model) => {
     const sources = eventSources(model).filter((source) => source.fn !== undefined);
@@ -36,14 +37,26 @@ export const lambdaEventSourceConcurrency: PolicyRule = {
         const raw = block(mapping.config.scaling_config)?.maximum_concurrency;
         const maximum = constant(raw);
         if (maximum === undefined) {
-          findings.push(finding(mapping, `scaling_config.maximum_concurrency is ${show(raw)}; set a number so the mapping cannot outgrow ${fn.path}'s reserved concurrency and throttle messages into the DLQ`));
+          findings.push(
+            finding(
+              mapping,
+              `scaling_config.maximum_concurrency is ${show(raw)}; set a number so the mapping cannot outgrow ${fn.path}'s reserved concurrency and throttle messages into the DLQ`,
+            ),
+          );
         } else if (reserved !== undefined && maximum > reserved) {
-          findings.push(finding(mapping, `scaling_config.maximum_concurrency ${maximum} exceeds ${fn.path}'s reserved concurrency ${reserved}`));
+          findings.push(
+            finding(mapping, `scaling_config.maximum_concurrency ${maximum} exceeds ${fn.path}'s reserved concurrency ${reserved}`),
+          );
         }
         total += maximum ?? 0;
       }
       if (mappings.length > 1 && reserved !== undefined && total > reserved) {
-        findings.push(finding(fn, `its ${mappings.length} event source mappings may run ${total} concurrent invocations, more than its reserved concurrency ${reserved}`));
+        findings.push(
+          finding(
+            fn,
+            `its ${mappings.length} event source mappings may run ${total} concurrent invocations, more than its reserved concurrency ${reserved}`,
+          ),
+        );
       }
     }
     return findings;

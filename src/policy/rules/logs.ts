@@ -10,5 +10,7 @@ export const logsRetention: PolicyRule = {
       .ofType('aws_cloudwatch_log_group')
       // 0 is how the API spells "never expire".
       .filter((group) => !isSet(group.config.retention_in_days) || constant(group.config.retention_in_days) === 0)
-      .map((group) => finding(group, `retention_in_days is ${show(group.config.retention_in_days)}; logs would be kept (and billed) forever`)),
+      .map((group) =>
+        finding(group, `retention_in_days is ${show(group.config.retention_in_days)}; logs would be kept (and billed) forever`),
+      ),
 };

@@ -41,7 +41,9 @@ export function deadLetterQueues(model: TerraformModel): Set<ResourceFacts> {
   const queues = model.ofType('aws_sqs_queue');
   const allowPolicies = model.ofType('aws_sqs_queue_redrive_allow_policy');
   const dlqs = new Set<ResourceFacts>(
-    queues.filter((queue) => isSet(queue.config.redrive_allow_policy) || allowPolicies.some((p) => refersToQueue(p.config.queue_url, queue))),
+    queues.filter(
+      (queue) => isSet(queue.config.redrive_allow_policy) || allowPolicies.some((p) => refersToQueue(p.config.queue_url, queue)),
+    ),
   );
   for (const queue of queues) {
     const redrive = redriveOf(model, queue);

@@ -64,7 +64,12 @@ export const sqsRedrive: PolicyRule = {
       .flatMap((queue) => {
         const redrive = redriveOf(model, queue);
         if (redrive === undefined) {
-          return [finding(queue, 'has no redrive policy: a message that keeps failing would be retried until it expires instead of moving to a dead-letter queue')];
+          return [
+            finding(
+              queue,
+              'has no redrive policy: a message that keeps failing would be retried until it expires instead of moving to a dead-letter queue',
+            ),
+          ];
         }
         if (redrive === 'unreadable') {
           return [finding(queue, 'has a redrive policy that is not literal JSON, so its maxReceiveCount cannot be checked at synth')];

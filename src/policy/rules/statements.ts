@@ -25,7 +25,9 @@ export function judgeStatements(
   return sources.flatMap(({ subject, attribute, policy }) => {
     const statements = statementsOf(policy);
     if (!statements) {
-      return reportUnreadable ? [finding(subject, `${attribute} is not a literal JSON policy document, so it cannot be checked at synth`)] : [];
+      return reportUnreadable
+        ? [finding(subject, `${attribute} is not a literal JSON policy document, so it cannot be checked at synth`)]
+        : [];
     }
     return statements.flatMap((statement, index) => {
       const problem = isAllow(statement) ? judge(statement) : undefined;

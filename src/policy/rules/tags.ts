@@ -42,7 +42,8 @@ export const tagsNoOverride: PolicyRule = {
       .filter((r) => isSet(r.config.tags))
       .flatMap((r) => {
         const tags = r.config.tags;
-        if (typeof tags !== 'object') return [finding(r, `tags come from the expression ${show(tags)}, which could override the default tags`)];
+        if (typeof tags !== 'object')
+          return [finding(r, `tags come from the expression ${show(tags)}, which could override the default tags`)];
         const overridden = DEFAULT_TAG_KEYS.filter((key) => key in tags);
         return overridden.length ? [finding(r, `tags override the default tag(s) ${overridden.join(', ')}`)] : [];
       }),

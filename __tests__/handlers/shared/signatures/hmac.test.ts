@@ -1,9 +1,4 @@
-import {
-  decodeBase64Digest,
-  decodeHexDigest,
-  digestsEqual,
-  hmacSha256,
-} from '../../../../src/handlers/shared/signatures/hmac';
+import { decodeBase64Digest, decodeHexDigest, digestsEqual, hmacSha256 } from '../../../../src/handlers/shared/signatures/hmac';
 import { GITHUB_DOCS_VECTOR } from './vectors';
 
 describe('HMAC primitives', () => {

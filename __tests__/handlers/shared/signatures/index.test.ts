@@ -24,8 +24,9 @@ describe('verifySignature', () => {
   it('checks the Stripe timestamp against the time the webhook was received', () => {
     const signatureHeader = `t=${STRIPE_VECTOR.timestamp},v1=${STRIPE_VECTOR.v1}`;
     const request = { signatureHeader, rawBody: STRIPE_VECTOR.body, secret: STRIPE_VECTOR.secret };
-    expect(
-      verifySignature('stripe', { ...request, receivedAtSeconds: STRIPE_VECTOR.timestamp + 60, stripeToleranceSeconds: 30 }),
-    ).toEqual({ valid: false, reason: 'stale-timestamp' });
+    expect(verifySignature('stripe', { ...request, receivedAtSeconds: STRIPE_VECTOR.timestamp + 60, stripeToleranceSeconds: 30 })).toEqual({
+      valid: false,
+      reason: 'stale-timestamp',
+    });
   });
 });

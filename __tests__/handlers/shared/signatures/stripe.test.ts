@@ -39,9 +39,10 @@ describe('Stripe signatures', () => {
   });
 
   it('rejects a tampered timestamp, which is part of the signed bytes', () => {
-    expect(
-      verifyStripe(`t=${timestamp + 1},v1=${v1}`, body, secret, { nowSeconds: timestamp, toleranceSeconds: 300 }),
-    ).toEqual({ valid: false, reason: 'bad-signature' });
+    expect(verifyStripe(`t=${timestamp + 1},v1=${v1}`, body, secret, { nowSeconds: timestamp, toleranceSeconds: 300 })).toEqual({
+      valid: false,
+      reason: 'bad-signature',
+    });
   });
 
   it('rejects a signature made with another secret', () => {

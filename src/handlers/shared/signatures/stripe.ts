@@ -44,12 +44,7 @@ export interface StripeVerificationOptions {
  * Stripe signs `${t}.${rawBody}`; any `v1` may match. The timestamp check comes after the
  * digest check so that a forged header is reported as forged, not as stale.
  */
-export function verifyStripe(
-  header: string,
-  rawBody: string,
-  secret: string,
-  options: StripeVerificationOptions,
-): SignatureVerdict {
+export function verifyStripe(header: string, rawBody: string, secret: string, options: StripeVerificationOptions): SignatureVerdict {
   const parsed = parseStripeSignature(header);
   if (!parsed) return invalid('malformed-signature');
   const expected = hmacSha256(secret, `${parsed.timestamp}.${rawBody}`);

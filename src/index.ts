@@ -1,0 +1,49 @@
+/**
+ * The package's public API: the pipeline construct, the deployable stack around it, the building
+ * blocks it is made of, and the policy check. Import provider classes by deep path in your own
+ * code too (`@cdktf/provider-aws/lib/sqs-queue`): the provider's barrel costs seconds and memory.
+ */
+export {
+  COMPOSED_STACK_RULES,
+  DEFAULT_IDEMPOTENCY_TTL_SECONDS,
+  DEFAULT_WEBHOOK_SOURCES,
+  deliveryTimeoutMs,
+  FUNCTION_TIMEOUT_DEFAULTS,
+  WebhookPipeline,
+  type WebhookPipelineProps,
+  type WebhookSource,
+} from './webhook-pipeline';
+export { STACK_NAME, WebhookPipelineStack, type WebhookPipelineStackProps } from '../stacks/webhook-pipeline-stack';
+export { PipelineVariables } from '../stacks/pipeline-variables';
+export { readSynthSettings, SettingError, type BackendSetting, type SynthSettings } from './config/settings';
+export { LOG_RETENTION_DAYS } from './config/aws-limits';
+export { DEFAULT_ENVIRONMENT_SUFFIX, DEFAULT_NAME_PREFIX, maxSuffixLength, ResourceNames, type ResourceNamesProps } from './config/naming';
+export { FUNCTION_NAMES, type FunctionName, SIGNATURE_SCHEMES, type SignatureScheme } from './contract';
+export { type Switch } from './core/values';
+
+// Building blocks
+export { AlarmTopic, type AlarmTopicProps } from './constructs/alarm-topic';
+export { IDEMPOTENCY_ACTIONS, IdempotencyTable, type IdempotencyTableProps } from './constructs/idempotency-table';
+export { PipelineDashboard, type PipelineDashboardProps } from './constructs/pipeline-dashboard';
+export { type FunctionSizing, type LambdaArchitecture, PipelineFunction, type PipelineFunctionProps } from './constructs/pipeline-function';
+export { QueueWithDlq, type QueueWithDlqProps } from './constructs/queue-with-dlq';
+export { WebhookApi, type WebhookApiProps } from './constructs/webhook-api';
+export { AlarmFactory, type AlarmFactoryProps } from './alarms/alarm-factory';
+export { ALARM_THRESHOLD_DEFAULTS, type AlarmDefinition, type AlarmThresholds, buildAlarmDefinitions } from './alarms/catalogue';
+export type { MetricMathSpec, MetricSpec } from './metrics/metric';
+export type { IGrantable, PolicyStatement } from './iam/policy-document';
+export type { HandlerBundle } from './bundling/handler-bundle';
+
+// Policy as code
+export {
+  formatSuppressed,
+  formatViolation,
+  PolicyCheck,
+  type PolicyCheckOptions,
+  type PolicyReport,
+  type PolicyViolation,
+  PolicyViolationError,
+  suppressPolicyRule,
+  type SuppressedViolation,
+} from './policy/policy-check';
+export { POLICY_RULES, type PolicyRule } from './policy/rules';
