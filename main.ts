@@ -1,16 +1,27 @@
+/**
+ * The app: `npm run synth`, and `cdktf synth` through cdktf.json. Settings are read before the app's
+ * modules load, so a bad one fails at once with one line naming it, and nothing is written.
+ */
 import * as path from 'node:path';
-import { App } from 'cdktf';
-import { readSynthSettings } from './src/config/settings';
-import { removeStaleConfiguration } from './src/hcl/configuration-files';
-import { formatSuppressed, PolicyCheck } from './src/policy/policy-check';
-import { STACK_NAME, WebhookPipelineStack } from './stacks/webhook-pipeline-stack';
+import { readSynthSettings, SettingError } from './src/config/settings';
 
-// Settings are read before the App exists, so a bad one fails synth before anything is written.
-const settings = readSynthSettings();
-const app = new App();
-const stack = new WebhookPipelineStack(app, STACK_NAME, { settings });
-app.synth();
-// `cdktf synth --hcl` writes cdk.tf, plain synth cdk.tf.json: keep only the one just written.
-removeStaleConfiguration(path.join(app.outdir, 'stacks', STACK_NAME), app.hclOutput);
-// Every accepted violation is listed on every synth, with its reason.
-for (const suppressed of PolicyCheck.of(stack)?.lastReport?.suppressed ?? []) console.warn(`policy: ${formatSuppressed(suppressed)}`);
+function main(): void {
+  const started = Date.now();
+  const settings = readSynthSettings();
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only once the settings are known good
+  const { synthApp } = require('./stacks/synth-app') as typeof import('./stacks/synth-app');
+  const summary = synthApp(settings);
+  for (const line of summary.suppressed) console.warn(`policy: ${line}`);
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  console.log(
+    `Synthesized ${summary.resourceCount} resources into ${path.relative(process.cwd(), summary.stackDir) || '.'} in ${seconds} s`,
+  );
+}
+
+try {
+  main();
+} catch (error) {
+  if (!(error instanceof SettingError)) throw error;
+  console.error(error.message);
+  process.exitCode = 2;
+}
