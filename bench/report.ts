@@ -57,15 +57,15 @@ export function evaluateTargets(results: BenchResults): Target[] {
       detail: `${ratio.toFixed(3)} × (${seconds(synth.wallMs.median)} vs ${seconds(stock.wallMs.median)})`,
       bound: aboveFloor,
     },
-    { name: 'synth ≤ 1.5 s', pass: synth.wallMs.median <= 1500, detail: seconds(synth.wallMs.median), bound: aboveFloor },
+    { name: 'synth ≤ 1.0 s', pass: synth.wallMs.median <= 1000, detail: seconds(synth.wallMs.median), bound: aboveFloor },
     synth.peakRssKb
       ? {
-          name: 'synth peak RSS ≤ 250 MB',
-          pass: (synth.peakRssKb.max * 1024) / 1e6 <= 250,
+          name: 'synth peak RSS ≤ 200 MB',
+          pass: (synth.peakRssKb.max * 1024) / 1e6 <= 200,
           detail: `${megabytes(synth.peakRssKb.max)} (worst run)`,
           bound: floor.peakRssKb ? `floor ${megabytes(floor.peakRssKb.median)}` : undefined,
         }
-      : { name: 'synth peak RSS ≤ 250 MB', pass: false, detail: 'not measured (no /usr/bin/time, no /proc)' },
+      : { name: 'synth peak RSS ≤ 200 MB', pass: false, detail: 'not measured (no /usr/bin/time, no /proc)' },
     {
       name: 're-synth reuses unchanged handler bundles',
       pass: results.synth.bundlesReused,

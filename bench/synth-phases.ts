@@ -10,7 +10,7 @@ import { providerImports } from './synth';
  * that support costs.
  */
 
-export const PHASES = ['startup', 'cdktfAndProvider', 'projectModules', 'construct', 'aspects', 'synth'] as const;
+export const PHASES = ['startup', 'cdktfAndProvider', 'projectModules', 'construct', 'policy', 'synth'] as const;
 export type Phase = (typeof PHASES)[number];
 
 export const PHASE_LABELS: Record<Phase, string> = {
@@ -18,7 +18,7 @@ export const PHASE_LABELS: Record<Phase, string> = {
   cdktfAndProvider: "require('cdktf') + deep provider imports",
   projectModules: 'our modules (esbuild-register transpiles each)',
   construct: 'construct the stack (bundle cache check included)',
-  aspects: 'app.synth(): aspects (the policy check resolves the stack itself)',
+  policy: 'app.synth(): the policy check (once, on the resolved configuration)',
   synth: 'app.synth(): resolve and write',
 };
 
