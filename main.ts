@@ -5,23 +5,28 @@
 import * as path from 'node:path';
 import { readSynthSettings, SettingError } from './src/config/settings';
 
+const relative = (file: string) => path.relative(process.cwd(), file) || '.';
+
 function main(): void {
   const started = Date.now();
   const settings = readSynthSettings();
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only once the settings are known good
   const { synthApp } = require('./stacks/synth-app') as typeof import('./stacks/synth-app');
   const summary = synthApp(settings);
+  for (const move of summary.migrated) console.log(`moved state out of the output folder: ${move}`);
+  for (const file of summary.removed) console.log(`removed ${relative(file)}: synth did not write it, and Terraform would read it`);
   for (const line of summary.suppressed) console.warn(`policy: ${line}`);
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
-  console.log(
-    `Synthesized ${summary.resourceCount} resources into ${path.relative(process.cwd(), summary.stackDir) || '.'} in ${seconds} s`,
-  );
+  console.log(`Synthesized ${summary.resourceCount} resources into ${relative(summary.stackDir)} in ${seconds} s`);
+  if (summary.statePath) console.log(`State: ${relative(summary.statePath)}`);
+  if (summary.localEndpoint) console.log(`Local AWS API: ${summary.localEndpoint} (local_override.tf.json; fake credentials)`);
 }
 
 try {
   main();
 } catch (error) {
-  if (!(error instanceof SettingError)) throw error;
-  console.error(error.message);
+  const name = error instanceof Error ? error.name : '';
+  if (!(error instanceof SettingError) && name !== 'StackFolderError') throw error;
+  console.error((error as Error).message);
   process.exitCode = 2;
 }

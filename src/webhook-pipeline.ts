@@ -129,6 +129,13 @@ export interface WebhookPipelineProps {
    */
   readonly apiThrottleBurstLimit?: number;
   /**
+   * Whether this pipeline manages the account-wide API Gateway logging setting (one per account
+   * and region). With several environments in one account, exactly one sets it (or a stack of its
+   * own does); the others pass `false` and log through its role.
+   * @default true
+   */
+  readonly manageApiGatewayAccount?: Switch;
+  /**
    * Name of the CloudWatch dashboard.
    * @default '<prefix>-pipeline-<suffix>'
    */
@@ -269,6 +276,7 @@ export class WebhookPipeline extends Construct {
       logRetentionDays,
       throttleRateLimit: props.apiThrottleRateLimit,
       throttleBurstLimit: props.apiThrottleBurstLimit,
+      manageAccountLogging: props.manageApiGatewayAccount,
     });
 
     // Setup alarms

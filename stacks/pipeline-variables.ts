@@ -56,6 +56,7 @@ export class PipelineVariables extends Construct {
   public readonly apiThrottleBurstLimit: TerraformVariable;
   public readonly awsRegion: TerraformVariable;
   public readonly tags: TerraformVariable;
+  public readonly manageApiGatewayAccount: TerraformVariable;
 
   constructor(scope: Construct, id: string) {
     super(scope, id);
@@ -99,17 +100,26 @@ export class PipelineVariables extends Construct {
         },
       ],
     });
+    // No default: a command that forgets the region must fail, not look for the resources in
+    // another region and drop them from state (docs/ARCHITECTURE.md, "Nothing orphaned").
     this.awsRegion = new TerraformVariable(scope, 'aws_region', {
       type: 'string',
-      default: 'us-east-1',
       nullable: false,
-      description: 'AWS region to deploy to.',
+      description:
+        'AWS region every resource lives in, e.g. eu-west-1. Required, with no default: give it on every command (a *.tfvars file).',
       validation: [
         {
           condition: '${can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", var.aws_region))}',
           errorMessage: 'aws_region must be a region code such as us-east-1.',
         },
       ],
+    });
+    this.manageApiGatewayAccount = new TerraformVariable(scope, 'manage_api_gateway_account', {
+      type: 'bool',
+      default: true,
+      nullable: false,
+      description:
+        'Manage the account-wide API Gateway CloudWatch Logs role setting. Exactly one environment per account and region: set false in the others, and destroy the managing one last.',
     });
     this.tags = new TerraformVariable(scope, 'tags', {
       type: 'map(string)',

@@ -12,6 +12,7 @@ import { WebhookPipeline } from '../src/webhook-pipeline';
 import { ALARM_THRESHOLD_VARIABLE_KEYS, PipelineVariables } from './pipeline-variables';
 
 export const STACK_NAME = 'webhook-pipeline';
+export const TERRAFORM_VERSION_CONSTRAINT = '>= 1.5.0, < 2.0.0';
 
 export interface WebhookPipelineStackProps {
   readonly settings: SynthSettings;
@@ -48,7 +49,7 @@ export class WebhookPipelineStack extends TerraformStack {
     super(scope, id);
     const vars = (this.variables = new PipelineVariables(this, 'variables'));
 
-    // Setup backend and provider
+    // Setup backend and provider (the Terraform version is pinned in toTerraform below).
     const { backend } = props.settings;
     if (backend.kind === 'cloud') {
       new CloudBackend(this, {
@@ -95,6 +96,7 @@ export class WebhookPipelineStack extends TerraformStack {
       idempotencyTtlSeconds: vars.idempotencyTtlSeconds.numberValue,
       apiThrottleRateLimit: vars.apiThrottleRateLimit.numberValue,
       apiThrottleBurstLimit: vars.apiThrottleBurstLimit.numberValue,
+      manageApiGatewayAccount: vars.manageApiGatewayAccount.booleanValue,
       dashboardName: `${STACK_NAME}-${vars.environmentSuffix.stringValue}`,
       secretsPath: `/${STACK_NAME}/${vars.environmentSuffix.stringValue}`,
       bundle: props.bundle,
@@ -131,8 +133,22 @@ export class WebhookPipelineStack extends TerraformStack {
     }
   }
 
+  /**
+   * Pins the Terraform version: `moved` blocks and `optional()` object attributes need 1.5, and 2.x
+   * may change the JSON syntax this was tested with. (cdktf's `addOverride` on the terraform block
+   * renders broken HCL, hence here.)
+   */
+  public override toTerraform(): any {
+    const config = super.toTerraform();
+    return { ...config, terraform: { required_version: TERRAFORM_VERSION_CONSTRAINT, ...config.terraform } };
+  }
+
   /** `cdktf synth --hcl`: cdktf's renderer needs help with strings that mix text and references. */
   public override toHclTerraform(): Record<string, any> {
-    return renderWithHclSafeStrings(this, () => super.toHclTerraform());
+    const rendered = renderWithHclSafeStrings(this, () => super.toHclTerraform());
+    return {
+      ...rendered,
+      hcl: rendered.hcl.replace(/^terraform \{\n/m, `terraform {\nrequired_version = "${TERRAFORM_VERSION_CONSTRAINT}"\n`),
+    };
   }
 }

@@ -625,19 +625,17 @@ describeIfTerraform('local deploy round trip and end to end on moto', () => {
       const forged = Array.from({ length: SCENARIO.forged }, (_, n) => webhook(SOURCE_NAMES[n % 4], 1000 + n, 'not-the-secret'));
       // Providers retry with the same delivery id and body (Stripe signs again, with a new timestamp).
       const retriedAt = Math.floor(Date.now() / 1000) + 1;
-      const redeliveries = signed
-        .slice(0, SCENARIO.duplicates)
-        .map((request) =>
-          request.source === 'stripe'
-            ? {
-                ...request,
-                headers: {
-                  ...request.headers,
-                  'Stripe-Signature': `t=${retriedAt},v1=${hex(secretOf('stripe'), `${retriedAt}.${request.body}`)}`,
-                },
-              }
-            : request,
-        );
+      const redeliveries = signed.slice(0, SCENARIO.duplicates).map((request) =>
+        request.source === 'stripe'
+          ? {
+              ...request,
+              headers: {
+                ...request.headers,
+                'Stripe-Signature': `t=${retriedAt},v1=${hex(secretOf('stripe'), `${retriedAt}.${request.body}`)}`,
+              },
+            }
+          : request,
+      );
       for (const request of [...signed, ...forged]) await sendForm(toForm(request));
       for (const request of redeliveries) await sendForm(toForm(request));
 

@@ -320,7 +320,7 @@ describe('WebhookPipelineStack', () => {
 
   describe('backend', () => {
     test('defaults to local state at a relative path', () => {
-      expect(json.terraform.backend).toEqual({ local: { path: 'terraform.webhook-pipeline.tfstate' } });
+      expect(json.terraform.backend).toEqual({ local: { path: '../../../terraform.webhook-pipeline.tfstate' } });
     });
 
     test('is Terraform Cloud when an organization and workspace are set', () => {
@@ -343,9 +343,31 @@ describe('WebhookPipelineStack', () => {
         .sort();
     expect(list(json.resource)).toEqual(before.resources);
     expect(list(json.data, 'data.')).toEqual(expect.arrayContaining(before.data));
-    expect(Object.keys(json.variable).sort()).toEqual(before.variables);
+    // 0.2.0 adds one variable, with a default that keeps what 0.1.0 did.
+    expect(Object.keys(json.variable).sort()).toEqual([...before.variables, 'manage_api_gateway_account'].sort());
+    expect(json.variable.manage_api_gateway_account.default).toBe(true);
     expect(Object.keys(json.output).sort()).toEqual(before.outputs);
     expect(Object.keys(json.locals).sort()).toEqual(before.locals);
+  });
+
+  test('nothing that decides where resources live falls back to a default: aws_region is required', () => {
+    expect(json.variable.aws_region).not.toHaveProperty('default');
+    expect(json.variable.aws_region.nullable).toBe(false);
+    expect(json.provider.aws[0].region).toBe('${var.aws_region}');
+  });
+
+  test('pins the Terraform version the JSON was tested with', () => {
+    expect(json.terraform.required_version).toBe('>= 1.5.0, < 2.0.0');
+  });
+
+  test('the account-wide API Gateway logging role exists only where manage_api_gateway_account is true', () => {
+    for (const type of ['aws_api_gateway_account', 'aws_iam_role', 'aws_iam_role_policy']) {
+      const managed = Object.entries<any>(json.resource[type]).filter(([id]) => id.startsWith('api_account-logging_'));
+      expect(managed).toHaveLength(1);
+      expect(managed[0][1].count).toBe('${var.manage_api_gateway_account ? 1 : 0}');
+    }
+    const [account] = values('aws_api_gateway_account');
+    expect(account.cloudwatch_role_arn).toMatch(/^\$\{aws_iam_role\.api_account-logging_role_\w+\[0\]\.arn\}$/);
   });
 
   test('every output and variable has a description', () => {

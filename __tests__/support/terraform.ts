@@ -125,18 +125,29 @@ export class TerraformRunner {
 
   /** Plans with the given variables and returns `terraform show -json` of the plan. */
   async plan(vars: Record<string, string> = {}, planName = 'tfplan'): Promise<PlanJson> {
-    const varArgs = Object.entries(vars).flatMap(([k, v]) => ['-var', `${k}=${v}`]);
+    const varArgs = planVarArgs(vars);
     await this.runOrThrow(['plan', '-input=false', '-no-color', '-lock=false', '-refresh=false', `-out=${planName}`, ...varArgs]);
     return JSON.parse(await this.runOrThrow(['show', '-json', '-no-color', planName])) as PlanJson;
   }
 
   /** Plans expecting failure; returns the error output. */
   async planFailure(vars: Record<string, string>): Promise<string> {
-    const varArgs = Object.entries(vars).flatMap(([k, v]) => ['-var', `${k}=${v}`]);
+    const varArgs = planVarArgs(vars);
     const result = await this.run(['plan', '-input=false', '-no-color', '-lock=false', '-refresh=false', ...varArgs]);
     if (result.code === 0) throw new Error(`plan with ${JSON.stringify(vars)} unexpectedly succeeded`);
     return `${result.stderr}\n${result.stdout}`;
   }
+}
+
+/**
+ * The region every offline plan here targets unless a test names another: `aws_region` is
+ * required (no default), as it must be on every real command too.
+ */
+export const TEST_REGION = 'us-east-1';
+
+/** `-var` arguments, with `aws_region` added when the test did not give it. */
+export function planVarArgs(vars: Record<string, string>): string[] {
+  return Object.entries({ aws_region: TEST_REGION, ...vars }).flatMap(([k, v]) => ['-var', `${k}=${v}`]);
 }
 
 export interface PlannedResource {

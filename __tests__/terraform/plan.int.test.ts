@@ -141,4 +141,18 @@ describeIfTerraform('terraform validate and plan (offline)', (mirror) => {
     expect(output).toContain(`var.${variable}`);
     expect(output).toContain(variable);
   });
+
+  test('a plan that forgets aws_region fails naming it, before anything is planned', async () => {
+    const result = await tf.run(['plan', '-input=false', '-no-color', '-lock=false', '-refresh=false']);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain('No value for required variable');
+    expect(result.stderr).toContain('aws_region');
+  });
+
+  test('manage_api_gateway_account=false: no account-wide logging role or setting, everything else the same', async () => {
+    const plan = await tf.plan({ manage_api_gateway_account: 'false' }, 'unmanaged.tfplan');
+    expect(count(plan, 'aws_api_gateway_account')).toBe(0);
+    expect(plannedResources(plan, 'aws_iam_role').map((r) => r.values.name)).not.toContain('webhook-apigw-cloudwatch-dev');
+    expect(plannedResources(plan).length).toBe(plannedResources(plans.get('defaults')!).length - 3);
+  });
 });

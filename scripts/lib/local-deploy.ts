@@ -12,7 +12,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App } from 'cdktf';
+import { LOCAL_ENDPOINT_SERVICES, LOCAL_OVERRIDE_FILE, localOverride } from '../../src/config/local-endpoint';
 import { readSynthSettings } from '../../src/config/settings';
+
+export { LOCAL_ENDPOINT_SERVICES, LOCAL_OVERRIDE_FILE, localOverride };
 import { STACK_NAME, WebhookPipelineStack } from '../../stacks/webhook-pipeline-stack';
 import { type LocalResources, listLocalResources, nonEmpty } from './local-resources';
 import { DEFAULT_MOTO_PORT, ensureMoto, motoAnswers, motoEndpoint, stopMoto } from './moto-server';
@@ -29,33 +32,13 @@ import {
 
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 export const DEFAULT_WORK_DIR = path.join(PROJECT_ROOT, '.build', 'local');
-export const LOCAL_OVERRIDE_FILE = 'local_override.tf.json';
 export const OUTPUTS_FILE = 'outputs.json';
 export const SESSION_FILE = 'session.json';
 /** Moto's default account; every ARN it hands out carries it. */
 export const MOTO_ACCOUNT_ID = '123456789012';
+/** The region of a local deployment unless `aws_region` is given. */
+export const DEFAULT_LOCAL_REGION = 'us-east-1';
 
-/**
- * Services the stack's resources call, pointed at moto. Anything missing here would go to the
- * real AWS endpoint with fake credentials and fail, never succeed against a real account.
- */
-export const LOCAL_ENDPOINT_SERVICES = [
-  'apigateway',
-  'cloudwatch',
-  'dynamodb',
-  'events',
-  'iam',
-  'kms',
-  'lambda',
-  'logs',
-  's3',
-  'secretsmanager',
-  'sns',
-  'sqs',
-  'ssm',
-  'sts',
-  'xray',
-] as const;
 
 /** Terraform variables for one apply: strings pass as they are, anything else as JSON (valid HCL). */
 export type TerraformVars = Readonly<Record<string, string | number | boolean | object>>;
@@ -139,47 +122,6 @@ export function motoPortOf(options: LocalOptions, env: NodeJS.ProcessEnv = proce
 /** `-var` arguments: strings as they are; numbers, booleans and objects as JSON, which HCL reads. */
 export function varArgs(vars: TerraformVars = {}): string[] {
   return Object.entries(vars).flatMap(([name, value]) => ['-var', `${name}=${typeof value === 'string' ? value : JSON.stringify(value)}`]);
-}
-
-/**
- * The local override for a synthesized stack JSON. Besides endpoints and fake credentials it
- * carries three allowances for what moto 5.2 does not model, all local-only:
- * - `aws_sqs_queue_redrive_allow_policy` gets `count = 0`: moto never returns `RedriveAllowPolicy`
- *   from GetQueueAttributes, so the provider would wait for it forever (and moto's
- *   SetQueueAttributes drops a queue's `Policy` whenever another attribute is set);
- * - functions ignore changes to `logging_config`: moto does not store `LoggingConfig`;
- * - queues ignore changes to `redrive_policy`: moto re-serializes the JSON with spaces, which
- *   the provider reads as a change.
- * Without the last two every plan after an apply would show six in-place updates that AWS would
- * not show.
- */
-export function localOverride(stackJson: { resource?: Record<string, Record<string, unknown>> }, endpoint: string, statePath: string): object {
-  const names = (type: string) => Object.keys(stackJson.resource?.[type] ?? {});
-  const each = (type: string, body: object) => Object.fromEntries(names(type).map((name) => [name, body]));
-  const resource: Record<string, object> = {
-    aws_sqs_queue_redrive_allow_policy: each('aws_sqs_queue_redrive_allow_policy', { count: 0 }),
-    aws_lambda_function: each('aws_lambda_function', { lifecycle: { ignore_changes: ['logging_config'] } }),
-    aws_sqs_queue: each('aws_sqs_queue', { lifecycle: { ignore_changes: ['redrive_policy'] } }),
-  };
-  return {
-    '//': 'Local deploy to moto only (scripts/lib/local-deploy.ts); never part of the product JSON.',
-    terraform: { backend: { local: { path: statePath } } },
-    provider: {
-      aws: [
-        {
-          access_key: 'test',
-          secret_key: 'test',
-          skip_credentials_validation: true,
-          skip_metadata_api_check: true,
-          skip_region_validation: true,
-          skip_requesting_account_id: true,
-          s3_use_path_style: true,
-          endpoints: [Object.fromEntries(LOCAL_ENDPOINT_SERVICES.map((service) => [service, endpoint]))],
-        },
-      ],
-    },
-    resource: Object.fromEntries(Object.entries(resource).filter(([, byName]) => Object.keys(byName).length > 0)),
-  };
 }
 
 /** Flattens `terraform output -json` to name → value. */
@@ -310,7 +252,9 @@ export async function deployLocal(options: DeployOptions = {}): Promise<LocalDep
   const tf = await step('terraform env', timings, log, () => new LocalTerraform(workDir, stackDir, options));
   await step('terraform init', timings, log, () => tf.run('init', ['init', '-input=false', '-no-color']));
 
-  const args = varArgs(options.vars);
+  // The region is required on every command (no default in the JSON); locally it only names moto's
+  // region, so the local loop gives one unless the caller chose another.
+  const args = varArgs({ aws_region: DEFAULT_LOCAL_REGION, ...options.vars });
   const session: LocalSession = {
     endpoint: moto.endpoint,
     port,

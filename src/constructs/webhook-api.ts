@@ -13,7 +13,7 @@ import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
-import { Fn } from 'cdktf';
+import { Fn, ref, TerraformResource, Token } from 'cdktf';
 import { createHash } from 'node:crypto';
 import { Construct } from 'constructs';
 import {
@@ -25,7 +25,7 @@ import {
   UNAVAILABLE_RESPONSE_TEMPLATE,
 } from '../api/ingest-template';
 import { ResourceNames } from '../config/naming';
-import { requirePlain, Switch, switchValue } from '../core/values';
+import { countWhen, requirePlain, Switch, switchValue } from '../core/values';
 import { assumeRolePolicy, policyDocument } from '../iam/policy-document';
 import { apiGatewayMetric, MetricSpec } from '../metrics/metric';
 
@@ -78,6 +78,13 @@ export interface WebhookApiProps {
    * @default 200
    */
   readonly throttleBurstLimit?: number;
+  /**
+   * Whether this API manages the account-wide API Gateway setting that names the CloudWatch Logs
+   * role every stage in the account and region logs through (`aws_api_gateway_account`). Exactly
+   * one environment per account and region should: the others set `false` and use its role.
+   * @default true
+   */
+  readonly manageAccountLogging?: Switch;
 }
 
 /**
@@ -92,6 +99,8 @@ export class WebhookApi extends Construct {
   public readonly accessLogGroup: CloudwatchLogGroup;
   /** Base URL to which `<source>` is appended. */
   public readonly webhookBaseUrl: string;
+  /** The account-wide logging role and setting; absent when `manageAccountLogging` is `false`. */
+  public readonly accountLogging?: ApiGatewayCloudWatchRole;
 
   constructor(scope: Construct, id: string, props: WebhookApiProps) {
     super(scope, id);
@@ -201,7 +210,11 @@ export class WebhookApi extends Construct {
     });
 
     // Setup the stage: access log, tracing, throttling and detailed metrics
-    const accountLogging = new ApiGatewayCloudWatchRole(this, 'account-logging', { ...props, names });
+    const manageAccountLogging = props.manageAccountLogging ?? true;
+    this.accountLogging =
+      manageAccountLogging === false
+        ? undefined
+        : new ApiGatewayCloudWatchRole(this, 'account-logging', { ...props, names, manageAccountLogging });
     this.accessLogGroup = new CloudwatchLogGroup(this, 'access-log', {
       name: `/aws/apigateway/${apiName}`,
       retentionInDays: props.logRetentionDays ?? 30,
@@ -212,7 +225,7 @@ export class WebhookApi extends Construct {
       stageName: STAGE_NAME,
       xrayTracingEnabled: switchValue(props.tracing ?? true),
       accessLogSettings: { destinationArn: this.accessLogGroup.arn, format: ACCESS_LOG_FORMAT },
-      dependsOn: [accountLogging.account],
+      dependsOn: this.accountLogging ? [this.accountLogging.account] : undefined,
     });
     new ApiGatewayMethodSettings(this, 'method-settings', {
       restApiId: this.api.id,
@@ -260,21 +273,32 @@ export class WebhookApi extends Construct {
 
 /**
  * API Gateway writes stage logs through one account-wide role; without it, creating a stage with
- * access logging fails. Managing it here makes a fresh account deployable.
+ * access logging fails. Managing it here makes a fresh account deployable. With a plan-time switch
+ * all three resources get a `count`, and references go to instance 0.
  */
-class ApiGatewayCloudWatchRole extends Construct {
+export class ApiGatewayCloudWatchRole extends Construct {
+  public readonly role: IamRole;
   public readonly account: ApiGatewayAccount;
 
-  constructor(scope: Construct, id: string, props: WebhookApiProps & { readonly names: ResourceNames }) {
+  constructor(
+    scope: Construct,
+    id: string,
+    props: WebhookApiProps & { readonly names: ResourceNames; readonly manageAccountLogging: Switch },
+  ) {
     super(scope, id);
-    const role = new IamRole(this, 'role', {
+    const count = countWhen(props.manageAccountLogging);
+    const attribute = (resource: TerraformResource, name: string) =>
+      count === undefined ? Token.asString(resource.getStringAttribute(name)) : Token.asString(ref(`${resource.fqn}[0].${name}`));
+    this.role = new IamRole(this, 'role', {
+      count,
       name: props.names.of('apigw-cloudwatch'),
       assumeRolePolicy: assumeRolePolicy('apigateway.amazonaws.com'),
     });
     // Execution and access logs of any API in the account go through this role, so it is scoped
     // to this account and region's log groups rather than to one group.
     const policy = new IamRolePolicy(this, 'policy', {
-      role: role.name,
+      count,
+      role: attribute(this.role, 'name'),
       name: 'push-to-cloudwatch-logs',
       policy: policyDocument({
         Sid: 'WriteApiGatewayLogs',
@@ -292,7 +316,8 @@ class ApiGatewayCloudWatchRole extends Construct {
       }),
     });
     this.account = new ApiGatewayAccount(this, 'account', {
-      cloudwatchRoleArn: role.arn,
+      count,
+      cloudwatchRoleArn: attribute(this.role, 'arn'),
       dependsOn: [policy],
     });
   }

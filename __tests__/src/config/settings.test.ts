@@ -10,8 +10,19 @@ const errorOf = (env: NodeJS.ProcessEnv): SettingError => {
 };
 
 describe('readSynthSettings', () => {
-  test('defaults to local state at a relative path', () => {
-    expect(readSynthSettings({})).toEqual({ backend: { kind: 'local', path: 'terraform.webhook-pipeline.tfstate' } });
+  test('defaults to local state at the project root, beside the output folder, as a path relative to the stack folder', () => {
+    expect(readSynthSettings({})).toEqual({ backend: { kind: 'local', path: '../../../terraform.webhook-pipeline.tfstate' } });
+  });
+
+  test('a local AWS API gets a state file of its own', () => {
+    expect(readSynthSettings({ WEBHOOK_LOCAL_ENDPOINT: 'http://127.0.0.1:5055' })).toEqual({
+      backend: { kind: 'local', path: '../../../terraform.webhook-pipeline.local.tfstate' },
+      localEndpoint: 'http://127.0.0.1:5055',
+    });
+    expect(readSynthSettings({ WEBHOOK_LOCAL_ENDPOINT: 'http://localhost:4566/', WEBHOOK_STATE_PATH: 'local.tfstate' })).toEqual({
+      backend: { kind: 'local', path: 'local.tfstate' },
+      localEndpoint: 'http://localhost:4566/',
+    });
   });
 
   test('takes a relative local state path', () => {
@@ -44,6 +55,17 @@ describe('readSynthSettings', () => {
     ['WEBHOOK_STATE_PATH', { TF_CLOUD_ORGANIZATION: 'acme', TF_WORKSPACE: 'prod', WEBHOOK_STATE_PATH: 'x.tfstate' }, /Terraform Cloud/],
     ['WEBHOOK_STATE_PATH', { WEBHOOK_STATE_PATH: '/var/state/x.tfstate' }, /must be a relative path/],
     ['WEBHOOK_STATE_PATH', { WEBHOOK_STATE_PATH: 'C:\\state\\x.tfstate' }, /must be a relative path/],
+    [
+      'WEBHOOK_LOCAL_ENDPOINT',
+      { WEBHOOK_LOCAL_ENDPOINT: 'http://10.0.0.5:5055' },
+      /"http:\/\/10\.0\.0\.5:5055" must be an http\(s\) URL on loopback/,
+    ],
+    ['WEBHOOK_LOCAL_ENDPOINT', { WEBHOOK_LOCAL_ENDPOINT: 'http://127.0.0.1' }, /on loopback with a port/],
+    [
+      'WEBHOOK_LOCAL_ENDPOINT',
+      { TF_CLOUD_ORGANIZATION: 'acme', TF_WORKSPACE: 'prod', WEBHOOK_LOCAL_ENDPOINT: 'http://127.0.0.1:5055' },
+      /Terraform Cloud/,
+    ],
   ])('rejects a bad %s with an error naming it', (setting, env, detail) => {
     const error = errorOf(env);
     expect(error).toBeInstanceOf(SettingError);

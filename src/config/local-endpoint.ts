@@ -1,0 +1,74 @@
+/**
+ * Pointing Terraform at a local AWS API (moto on loopback) without touching the product JSON:
+ * `local_override.tf.json` beside it, which Terraform merges over `cdk.tf.json`. Written by synth
+ * when `WEBHOOK_LOCAL_ENDPOINT` is set (plain `cdktf deploy` / `cdktf diff`), and by
+ * `npm run deploy:local`; removed by the next synth without the setting.
+ */
+export const LOCAL_OVERRIDE_FILE = 'local_override.tf.json';
+
+/**
+ * Services the stack's resources call, pointed at the local API. Anything missing here would go to
+ * the real AWS endpoint with fake credentials and fail, never succeed against a real account.
+ */
+export const LOCAL_ENDPOINT_SERVICES = [
+  'apigateway',
+  'cloudwatch',
+  'dynamodb',
+  'events',
+  'iam',
+  'kms',
+  'lambda',
+  'logs',
+  's3',
+  'secretsmanager',
+  'sns',
+  'sqs',
+  'ssm',
+  'sts',
+  'xray',
+] as const;
+
+/**
+ * The override for a synthesized stack JSON. Besides endpoints and fake credentials it carries
+ * three allowances for what moto 5.2 does not model, all local-only:
+ * - `aws_sqs_queue_redrive_allow_policy` gets `count = 0`: moto never returns `RedriveAllowPolicy`
+ *   from GetQueueAttributes, so the provider would wait for it forever (and moto's
+ *   SetQueueAttributes drops a queue's `Policy` whenever another attribute is set);
+ * - functions ignore changes to `logging_config`: moto does not store `LoggingConfig`;
+ * - queues ignore changes to `redrive_policy`: moto re-serializes the JSON with spaces, which
+ *   the provider reads as a change.
+ * Without the last two every plan after an apply would show six in-place updates that AWS would
+ * not show. `statePath`, when given, replaces the backend's state file.
+ */
+export function localOverride(
+  stackJson: { resource?: Record<string, Record<string, unknown>> },
+  endpoint: string,
+  statePath?: string,
+): object {
+  const names = (type: string) => Object.keys(stackJson.resource?.[type] ?? {});
+  const each = (type: string, body: object) => Object.fromEntries(names(type).map((name) => [name, body]));
+  const resource: Record<string, object> = {
+    aws_sqs_queue_redrive_allow_policy: each('aws_sqs_queue_redrive_allow_policy', { count: 0 }),
+    aws_lambda_function: each('aws_lambda_function', { lifecycle: { ignore_changes: ['logging_config'] } }),
+    aws_sqs_queue: each('aws_sqs_queue', { lifecycle: { ignore_changes: ['redrive_policy'] } }),
+  };
+  return {
+    '//': `Local AWS API ${endpoint} only (src/config/local-endpoint.ts); never part of a real deployment.`,
+    ...(statePath ? { terraform: { backend: { local: { path: statePath } } } } : {}),
+    provider: {
+      aws: [
+        {
+          access_key: 'test',
+          secret_key: 'test',
+          skip_credentials_validation: true,
+          skip_metadata_api_check: true,
+          skip_region_validation: true,
+          skip_requesting_account_id: true,
+          s3_use_path_style: true,
+          endpoints: [Object.fromEntries(LOCAL_ENDPOINT_SERVICES.map((service) => [service, endpoint]))],
+        },
+      ],
+    },
+    resource: Object.fromEntries(Object.entries(resource).filter(([, byName]) => Object.keys(byName).length > 0)),
+  };
+}
