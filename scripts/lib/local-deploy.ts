@@ -69,6 +69,8 @@ export interface LocalSession {
   readonly stackDir: string;
   readonly statePath: string;
   readonly varArgs: readonly string[];
+  /** The `aws_region` the deployment lives in (moto keeps each region apart). */
+  readonly region?: string;
   /** Pid of the moto server a deploy of this work directory started (destroy stops it), if any. */
   readonly motoPid?: number;
   readonly deployedAt: string;
@@ -254,13 +256,15 @@ export async function deployLocal(options: DeployOptions = {}): Promise<LocalDep
 
   // The region is required on every command (no default in the JSON); locally it only names moto's
   // region, so the local loop gives one unless the caller chose another.
-  const args = varArgs({ aws_region: DEFAULT_LOCAL_REGION, ...options.vars });
+  const vars = { aws_region: DEFAULT_LOCAL_REGION, ...options.vars };
+  const args = varArgs(vars);
   const session: LocalSession = {
     endpoint: moto.endpoint,
     port,
     stackDir,
     statePath,
     varArgs: args,
+    region: String(vars.aws_region),
     motoPid: moto.pid,
     deployedAt: new Date().toISOString(),
   };
@@ -333,7 +337,7 @@ export async function destroyLocal(options: LocalOptions = {}): Promise<DestroyR
     tf.run('destroy', ['destroy', '-auto-approve', '-input=false', '-no-color', '-lock-timeout=60s', ...session.varArgs]),
   );
   const leftovers = await step('check what is left', timings, log, async () => {
-    const left = nonEmpty(await listLocalResources(session.endpoint));
+    const left = nonEmpty(await listLocalResources(session.endpoint, session.region ?? DEFAULT_LOCAL_REGION));
     log(Object.keys(left).length === 0 ? '  nothing left on the endpoint' : `  still on the endpoint: ${JSON.stringify(left)}`);
     return left;
   });
