@@ -34,6 +34,10 @@ export type { MetricMathSpec, MetricSpec } from './metrics/metric';
 export type { IGrantable, PolicyStatement } from './iam/policy-document';
 export type { HandlerBundle } from './bundling/handler-bundle';
 
+// HCL output (`cdktf synth --hcl`): cdktf 0.21 mis-escapes strings that mix text and references;
+// override your stack's toHclTerraform with `renderWithHclSafeStrings(this, () => super.toHclTerraform())`.
+export { renderWithHclSafeStrings } from './hcl/hcl-strings';
+
 // Policy as code
 export {
   formatSuppressed,

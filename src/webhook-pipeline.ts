@@ -180,7 +180,7 @@ export class WebhookPipeline extends Construct {
   public readonly sourceSecretsPath: string;
   /** SSM parameter holding the dispatcher's signing key. */
   public readonly deliverySecretParameter: string;
-  /** The account id, read from the ingest queue's ARN (no STS call at plan time). */
+  /** The account id, read from the ingest queue's ARN (no data source needs STS). */
   public readonly accountId: string;
 
   constructor(scope: Construct, id: string, props: WebhookPipelineProps = {}) {
@@ -207,7 +207,7 @@ export class WebhookPipeline extends Construct {
     // The provider's region, known at plan time without an API call.
     const region = new DataAwsRegion(this, 'region').name;
     // The account id is read from a queue ARN instead of data.aws_caller_identity, so that
-    // `terraform plan` makes no STS call: plans work offline and with plan-only credentials.
+    // no data source needs STS: with the provider's skip flags, plans run offline.
     this.accountId = new TerraformLocal(this, 'account_id', Fn.element(Fn.split(':', this.queues.ingest.queue.arn), 4)).asString;
     const arn = (service: string, resource: string) => `arn:${partition}:${service}:${region}:${this.accountId}:${resource}`;
 

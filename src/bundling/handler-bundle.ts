@@ -43,7 +43,16 @@ export function describeZip(name: string, zipPath: string, reused: boolean): Han
 export function defaultBundle(name: string): HandlerBundle {
   const prebuilt = path.join(PREBUILT_HANDLERS_DIR, `${name}.zip`);
   if (fs.existsSync(prebuilt)) return describeZip(name, prebuilt, true);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { bundleHandler } = require('./bundle-handler') as typeof import('./bundle-handler');
-  return bundleHandler(name);
+  let bundler: typeof import('./bundle-handler');
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- esbuild only when there is no prebuilt zip
+    bundler = require('./bundle-handler') as typeof import('./bundle-handler');
+  } catch (error) {
+    throw new Error(
+      `no prebuilt handler zip at ${prebuilt}, and esbuild cannot be loaded to bundle src/handlers/${name} ` +
+        `(${(error as Error).message.split('\n')[0]}): reinstall the package, or pass your own build as the bundle prop`,
+      { cause: error },
+    );
+  }
+  return bundler.bundleHandler(name);
 }

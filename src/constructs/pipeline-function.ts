@@ -21,6 +21,8 @@ export const DEFAULT_BATCH_SIZE = 10;
 export const DEFAULT_BATCH_WINDOW_SECONDS = 1;
 export const DEFAULT_TIMEOUT_SECONDS = 30;
 export const DEFAULT_LOG_RETENTION_DAYS = 30;
+/** SQS event source mappings scale to at most 1000 concurrent invocations. */
+export const MAX_EVENT_SOURCE_CONCURRENCY = 1000;
 
 /** Sizing and scaling of one function and its event source mapping; every field optional. */
 export interface FunctionSizing {
@@ -116,7 +118,10 @@ export class PipelineFunction extends Construct implements IGrantable {
     const tracing = props.tracing ?? true;
     this.timeoutSeconds = props.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
     this.reservedConcurrency = props.reservedConcurrency ?? DEFAULT_RESERVED_CONCURRENCY;
-    const maximumConcurrency = props.maximumConcurrency ?? this.reservedConcurrency;
+    // The event source mapping's cap follows the reserve, within what SQS event sources allow (2-1000).
+    const maximumConcurrency =
+      props.maximumConcurrency ??
+      (isToken(this.reservedConcurrency) ? this.reservedConcurrency : Math.min(this.reservedConcurrency, MAX_EVENT_SOURCE_CONCURRENCY));
     validateSizing(owner, {
       ...props,
       timeoutSeconds: this.timeoutSeconds,
@@ -238,7 +243,13 @@ export function validateSizing(owner: string, sizing: FunctionSizing): void {
   requirePlain(owner, 'timeoutSeconds', sizing.timeoutSeconds, isWholeNumberIn(1, 900), 'a whole number of seconds from 1 to 900');
   requirePlain(owner, 'batchSize', sizing.batchSize, isWholeNumberIn(1, 10000), 'a whole number from 1 to 10000');
   requirePlain(owner, 'batchWindowSeconds', sizing.batchWindowSeconds, isWholeNumberIn(0, 300), 'a whole number of seconds from 0 to 300');
-  requirePlain(owner, 'reservedConcurrency', sizing.reservedConcurrency, isWholeNumberIn(1, 10000), 'a whole number of at least 1');
+  requirePlain(
+    owner,
+    'reservedConcurrency',
+    sizing.reservedConcurrency,
+    isWholeNumberIn(2, 10000),
+    'a whole number of at least 2 (an SQS event source mapping runs at least 2 invocations at once)',
+  );
   requirePlain(owner, 'maximumConcurrency', sizing.maximumConcurrency, isWholeNumberIn(2, 1000), 'a whole number from 2 to 1000');
   requirePlain(
     owner,

@@ -93,3 +93,27 @@ describe('bundleHandler', () => {
     expect(bundle.sizeBytes).toBeLessThan(250 * 1024);
   });
 });
+
+describe('defaultBundle', () => {
+  test('without a prebuilt zip it bundles from src/handlers, as in this repository', () => {
+    const { defaultBundle } = jest.requireActual(
+      '../../../src/bundling/handler-bundle',
+    ) as typeof import('../../../src/bundling/handler-bundle');
+    const bundle = defaultBundle('validator');
+    expect(bundle.zipPath).toMatch(/\.build\/lambda\/validator\/handler\.zip$/);
+  });
+
+  test('without a prebuilt zip and without esbuild it says what to do', () => {
+    jest.isolateModules(() => {
+      jest.doMock('../../../src/bundling/bundle-handler', () => {
+        throw new Error("Cannot find module 'esbuild'\nRequire stack: …");
+      });
+      const { defaultBundle } = jest.requireActual(
+        '../../../src/bundling/handler-bundle',
+      ) as typeof import('../../../src/bundling/handler-bundle');
+      expect(() => defaultBundle('validator')).toThrow(
+        /no prebuilt handler zip at .*validator\.zip, and esbuild cannot be loaded to bundle src\/handlers\/validator \(Cannot find module 'esbuild'\): reinstall/,
+      );
+    });
+  });
+});

@@ -116,6 +116,12 @@ describe('PipelineFunction', () => {
     });
   });
 
+  test('a reserve above 1000 caps the mapping at the 1000 SQS event sources allow', () => {
+    const raw = Testing.synthScope((scope) => withFunction(scope, { reservedConcurrency: 1500 }));
+    expect(raw).toHaveResourceWithProperties(LambdaFunction, { reserved_concurrent_executions: 1500 });
+    expect(raw).toHaveResourceWithProperties(LambdaEventSourceMapping, { scaling_config: { maximum_concurrency: 1000 } });
+  });
+
   test('tracing off: PassThrough and no X-Ray grant; a plan-time switch gives both a conditional', () => {
     const off = parse(Testing.synthScope((scope) => withFunction(scope, { tracing: false })));
     expect(resourcesOfType(off, 'aws_lambda_function')[0].tracing_config.mode).toBe('PassThrough');
@@ -161,6 +167,11 @@ describe('PipelineFunction', () => {
       /maximumConcurrency \(20\) must not exceed reservedConcurrency \(10\)/,
     ],
     ['maximum concurrency 1', { maximumConcurrency: 1 }, /maximumConcurrency must be a whole number from 2 to 1000, got 1/],
+    [
+      'a reserve of 1',
+      { reservedConcurrency: 1 },
+      /reservedConcurrency must be a whole number of at least 2 \(an SQS event source mapping runs at least 2 invocations at once\), got 1/,
+    ],
     ['memory 64 MB', { memorySize: 64 }, /memorySize must be a whole number of MB from 128 to 10240, got 64/],
     ['a 1000 s timeout', { timeoutSeconds: 1000 }, /timeoutSeconds must be .* got 1000/],
     [
