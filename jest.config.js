@@ -7,6 +7,9 @@ const unitOnly = process.env.UNIT_ONLY === '1';
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
+  // Two workers on this two-core machine: Jest's default (cores − 1) runs one file at a time, and
+  // most suites wait on terraform, moto or module loading rather than on the CPU.
+  maxWorkers: 2,
   roots: ['<rootDir>/__tests__'],
   testMatch: ['**/*.test.ts'],
   testPathIgnorePatterns: unitOnly ? ['/node_modules/', '\\.int\\.test\\.ts$'] : ['/node_modules/'],
