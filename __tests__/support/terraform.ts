@@ -9,6 +9,7 @@ import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { OFFLINE_PROVIDER_SETTINGS } from '../../src/config/local-endpoint';
 import { AWS_PROVIDER, findProviderMirror, terraformEnv, terraformVersion, writeCliConfig } from '../../scripts/lib/terraform-env';
 
 export { AWS_PROVIDER, findProviderMirror, terraformVersion, writeCliConfig };
@@ -60,17 +61,7 @@ export function writeOfflineOverride(stackDir: string, options: OfflineOverrideO
       {
         terraform: { backend: { local: { path: 'test.tfstate' } } },
         provider: {
-          aws: [
-            {
-              access_key: 'test',
-              secret_key: 'test',
-              skip_credentials_validation: true,
-              skip_metadata_api_check: true,
-              skip_region_validation: true,
-              skip_requesting_account_id: true,
-              ...options.provider,
-            },
-          ],
+          aws: [{ ...OFFLINE_PROVIDER_SETTINGS, ...options.provider }],
         },
       },
       null,

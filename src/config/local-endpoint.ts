@@ -29,6 +29,19 @@ export const LOCAL_ENDPOINT_SERVICES = [
 ] as const;
 
 /**
+ * Provider settings for a run that must never reach AWS: fake credentials, and the provider's
+ * checks that would call STS or the metadata API skipped.
+ */
+export const OFFLINE_PROVIDER_SETTINGS = {
+  access_key: 'test',
+  secret_key: 'test',
+  skip_credentials_validation: true,
+  skip_metadata_api_check: true,
+  skip_region_validation: true,
+  skip_requesting_account_id: true,
+} as const;
+
+/**
  * The override for a synthesized stack JSON. Besides endpoints and fake credentials it carries
  * three allowances for what moto 5.2 does not model, all local-only:
  * - `aws_sqs_queue_redrive_allow_policy` gets `count = 0`: moto never returns `RedriveAllowPolicy`
@@ -58,12 +71,7 @@ export function localOverride(
     provider: {
       aws: [
         {
-          access_key: 'test',
-          secret_key: 'test',
-          skip_credentials_validation: true,
-          skip_metadata_api_check: true,
-          skip_region_validation: true,
-          skip_requesting_account_id: true,
+          ...OFFLINE_PROVIDER_SETTINGS,
           s3_use_path_style: true,
           endpoints: [Object.fromEntries(LOCAL_ENDPOINT_SERVICES.map((service) => [service, endpoint]))],
         },
