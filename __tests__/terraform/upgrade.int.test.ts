@@ -1,6 +1,6 @@
 /**
  * Upgrading from 0.1.0 changes nothing: `terraform plan` of today's JSON over a state that 0.1.0
- * wrote (applied on moto with its default variables, `__tests__/fixtures/state-0.1.0.tfstate.json`)
+ * wrote (applied on moto with its default variables, `__tests__/fixtures/terraform-state-0.1.0.json`)
  * plans no create, update, replace or delete. The three account-logging resources that gained a
  * `count` (manage_api_gateway_account) move to instance 0, which Terraform does by itself.
  * `-refresh=false`: the state is compared with the configuration, offline.
@@ -13,7 +13,7 @@ import { copyStack, describeIfTerraform, planVarArgs, TerraformRunner, writeCliC
 
 jest.setTimeout(300_000);
 
-const STATE_FIXTURE = path.join(__dirname, '..', 'fixtures', 'state-0.1.0.tfstate.json');
+const STATE_FIXTURE = path.join(__dirname, '..', 'fixtures', 'terraform-state-0.1.0.json');
 
 interface ResourceChange {
   readonly address: string;
