@@ -4,7 +4,7 @@
  */
 
 /** Signature schemes a webhook source can use (SPEC §1). */
-export const SIGNATURE_SCHEMES = ['github', 'stripe', 'shopify', 'hmac-sha256'] as const;
+export const SIGNATURE_SCHEMES = ['github', 'stripe', 'shopify', 'hmac-sha256', 'standard-webhooks'] as const;
 export type SignatureScheme = (typeof SIGNATURE_SCHEMES)[number];
 
 /** SQS allows at most 10 message attributes on one message. */
@@ -21,8 +21,13 @@ export const INGEST_ATTRIBUTE = {
 
 /**
  * Request headers API Gateway forwards, when present, as SQS message attributes named by the
- * lower-case header name. Order is priority: once ten attributes are used, later ones are dropped,
- * so signature and delivery-id headers come before the merely informative ones.
+ * lower-case header name. Order is priority: once ten attributes are used, later ones are dropped.
+ *
+ * Every header a scheme needs to verify a request (its signature header and, for Standard Webhooks,
+ * the signed `webhook-id` and `webhook-timestamp`) comes within the first eight, so even a request
+ * carrying every header listed here keeps what its scheme verifies; the delivery-id headers come
+ * next, then the merely informative ones. A provider's own request sends at most five of these
+ * (the generic scheme's), so in practice nothing it sends is dropped.
  */
 export const FORWARDED_HEADERS = [
   'content-type',
@@ -30,6 +35,9 @@ export const FORWARDED_HEADERS = [
   'stripe-signature',
   'x-shopify-hmac-sha256',
   'x-signature-256',
+  'webhook-signature',
+  'webhook-id',
+  'webhook-timestamp',
   'x-github-delivery',
   'x-shopify-webhook-id',
   'x-webhook-id',
@@ -47,7 +55,7 @@ export const HANDLER_ENV = {
   webhookSources: 'WEBHOOK_SOURCES',
   /** SSM path prefix (ends with `/`) under which each source's secret is `<prefix><source>`. */
   sourceSecretsPath: 'SOURCE_SECRETS_PATH',
-  /** Seconds a Stripe timestamp may differ from now. */
+  /** Seconds a signed timestamp (Stripe, Standard Webhooks) may differ from the time of receipt. */
   stripeToleranceSeconds: 'STRIPE_TOLERANCE_SECONDS',
   /** Largest raw body, in bytes, the validator accepts. */
   maxBodyBytes: 'MAX_BODY_BYTES',

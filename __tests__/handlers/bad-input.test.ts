@@ -9,8 +9,15 @@ import type { ValidatorConfig } from '../../src/handlers/validator/config';
 import { validateWebhook } from '../../src/handlers/validator/validate-webhook';
 import { buildSqsRecord } from '../support/sqs-records';
 import { genericWebhook, githubWebhook, type IngestWebhook, shopifyWebhook, stripeWebhook, withAttributes } from '../support/webhooks';
+import { SECRET as HOOKS_SECRET, standardWebhook } from './shared/signatures/standard-webhooks-requests';
 
-const SECRETS: Record<string, string> = { gh: 'gh-secret-1', billing: 'whsec_billing-1', shop: 'shop-secret-1', ci: 'ci-secret-1' };
+const SECRETS: Record<string, string> = {
+  gh: 'gh-secret-1',
+  billing: 'whsec_billing-1',
+  shop: 'shop-secret-1',
+  ci: 'ci-secret-1',
+  hooks: HOOKS_SECRET,
+};
 const config: ValidatorConfig = {
   nextQueueUrl: 'http://unused',
   sources: new Map([
@@ -18,6 +25,7 @@ const config: ValidatorConfig = {
     ['billing', 'stripe'],
     ['shop', 'shopify'],
     ['ci', 'hmac-sha256'],
+    ['hooks', 'standard-webhooks'],
   ]),
   sourceSecretsPath: '/bad-input/',
   stripeToleranceSeconds: 300,
@@ -83,6 +91,25 @@ const ROWS: ReadonlyArray<[string, IngestWebhook, string]> = [
     'a Stripe header without timestamp',
     withAttributes(stripeWebhook({ source: 'billing', secret: SECRETS.billing, body: BODY }), {
       'stripe-signature': `v1=${'a'.repeat(64)}`,
+    }),
+    'malformed-signature',
+  ],
+  [
+    'a genuine Standard Webhooks request replayed 10 minutes later',
+    standardWebhook({ source: 'hooks', secret: HOOKS_SECRET, body: BODY, timestamp: nowSeconds - 600 }),
+    'stale-timestamp',
+  ],
+  [
+    'a Standard Webhooks request whose webhook-id was changed to dodge de-duplication',
+    withAttributes(standardWebhook({ source: 'hooks', secret: HOOKS_SECRET, body: BODY, timestamp: nowSeconds }), {
+      'webhook-id': 'msg_replayed',
+    }),
+    'bad-signature',
+  ],
+  [
+    'a Standard Webhooks signature in Stripe’s format',
+    withAttributes(standardWebhook({ source: 'hooks', secret: HOOKS_SECRET, body: BODY, timestamp: nowSeconds }), {
+      'webhook-signature': `t=${nowSeconds},v1=${'a'.repeat(64)}`,
     }),
     'malformed-signature',
   ],

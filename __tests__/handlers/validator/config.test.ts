@@ -51,8 +51,9 @@ describe('parseWebhookSources', () => {
       b: { scheme: 'stripe' },
       c: { scheme: 'shopify' },
       d: { scheme: 'hmac-sha256' },
+      e: { scheme: 'standard-webhooks' },
     });
-    expect([...parseWebhookSources(json).values()]).toEqual(['github', 'stripe', 'shopify', 'hmac-sha256']);
+    expect([...parseWebhookSources(json).values()]).toEqual(['github', 'stripe', 'shopify', 'hmac-sha256', 'standard-webhooks']);
     expect(parseWebhookSources('{}').size).toBe(0);
   });
 
@@ -62,7 +63,7 @@ describe('parseWebhookSources', () => {
     [
       'an unknown scheme',
       '{"a":{"scheme":"paypal"}}',
-      'has source "a" with scheme "paypal"; expected one of github, stripe, shopify, hmac-sha256',
+      'has source "a" with scheme "paypal"; expected one of github, stripe, shopify, hmac-sha256, standard-webhooks',
     ],
     ['a settings string', '{"a":"github"}', 'has source "a" with scheme null'],
     ['a missing scheme', '{"a":{}}', 'has source "a" with scheme null'],

@@ -11,6 +11,13 @@ describe('delivery id and event type', () => {
     ['shopify', { 'x-shopify-webhook-id': 'sh-1', 'x-shopify-topic': 'orders/create' }, null, 'sh-1', 'orders/create'],
     ['hmac-sha256', { 'x-webhook-id': 'g-1', 'x-webhook-event': 'build.done' }, null, 'g-1', 'build.done'],
     ['stripe', {}, { id: 'evt_1', type: 'charge.succeeded' }, 'evt_1', 'charge.succeeded'],
+    [
+      'standard-webhooks',
+      { 'webhook-id': 'msg_1' },
+      { type: 'user.created', timestamp: '2026-01-02T03:04:05Z', data: {} },
+      'msg_1',
+      'user.created',
+    ],
   ] as const)('reads them for %s', (scheme, headerEntries, payload, deliveryId, eventType) => {
     const input = { source: 's', scheme, headers: headers(headerEntries), rawBody: '{}', payload };
     expect(deliveryIdOf(input)).toBe(deliveryId);
@@ -20,6 +27,18 @@ describe('delivery id and event type', () => {
   it('ignores the other schemes’ headers', () => {
     const input = { source: 's', scheme: 'github' as const, headers: headers({ 'x-webhook-id': 'g-1' }), rawBody: 'x', payload: null };
     expect(deliveryIdOf(input)).toBe(fallbackDeliveryId('s', 'x'));
+    expect(eventTypeOf(input)).toBeNull();
+  });
+
+  it('takes no Standard Webhooks type from a header, and none from a payload without one', () => {
+    const input = {
+      source: 's',
+      scheme: 'standard-webhooks' as const,
+      headers: headers({ 'webhook-id': 'msg_1', 'x-webhook-event': 'build.done' }),
+      rawBody: '{}',
+      payload: { data: { type: 'nested' } },
+    };
+    expect(deliveryIdOf(input)).toBe('msg_1');
     expect(eventTypeOf(input)).toBeNull();
   });
 

@@ -4,6 +4,7 @@ import type { ValidatorConfig } from '../../../src/handlers/validator/config';
 import { validateWebhook, type WebhookVerdict } from '../../../src/handlers/validator/validate-webhook';
 import { buildSqsRecord } from '../../support/sqs-records';
 import { genericWebhook, githubWebhook, type IngestWebhook, shopifyWebhook, stripeWebhook, withAttributes } from '../../support/webhooks';
+import { OTHER_SECRET, SECRET as HOOKS_SECRET, standardWebhook } from '../shared/signatures/standard-webhooks-requests';
 
 const SECRETS_PATH = '/webhooks/test/';
 const secrets: Record<string, string> = {
@@ -11,6 +12,7 @@ const secrets: Record<string, string> = {
   [`${SECRETS_PATH}billing`]: 'whsec_billing',
   [`${SECRETS_PATH}shop`]: 'shop-secret',
   [`${SECRETS_PATH}ci`]: 'ci-secret',
+  [`${SECRETS_PATH}hooks`]: HOOKS_SECRET,
 };
 const config: ValidatorConfig = {
   nextQueueUrl: 'http://unused',
@@ -19,6 +21,7 @@ const config: ValidatorConfig = {
     ['billing', 'stripe'],
     ['shop', 'shopify'],
     ['ci', 'hmac-sha256'],
+    ['hooks', 'standard-webhooks'],
     ['orphan', 'github'],
   ]),
   sourceSecretsPath: SECRETS_PATH,
@@ -27,6 +30,9 @@ const config: ValidatorConfig = {
 };
 
 const SENT_AT = Date.UTC(2026, 0, 2, 3, 4, 5, 678);
+const SENT_AT_SECONDS = Math.floor(SENT_AT / 1000);
+const hooks = (options: { secret?: string; id?: string; timestamp?: number; body?: string } = {}) =>
+  standardWebhook({ source: 'hooks', secret: HOOKS_SECRET, timestamp: SENT_AT_SECONDS - 10, ...options });
 const readSecret = jest.fn<ReturnType<SecretReader>, Parameters<SecretReader>>(async (name) => {
   const secret = secrets[name];
   if (secret === undefined) throw new MissingSecretError(name);
@@ -82,6 +88,31 @@ describe('validateWebhook accepts genuine webhooks', () => {
     expect(ci).toMatchObject({ accepted: true, envelope: { deliveryId: 'g-1', eventType: 'build' } });
   });
 
+  it('takes the Standard Webhooks delivery id from webhook-id and the type from the body', async () => {
+    const webhook = hooks({ id: 'msg_2KWPBgLlAfxdpx2AI54pPJ85f4W' });
+    expect(await validate(webhook)).toEqual({
+      accepted: true,
+      envelope: {
+        version: 1,
+        source: 'hooks',
+        scheme: 'standard-webhooks',
+        deliveryId: 'msg_2KWPBgLlAfxdpx2AI54pPJ85f4W',
+        eventType: 'invoice.paid',
+        receivedAt: '2026-01-02T03:04:05.678Z',
+        requestId: webhook.attributes['request-id'],
+        payload: JSON.parse(webhook.body),
+      },
+    });
+    expect(readSecret).toHaveBeenCalledTimes(1);
+  });
+
+  it('checks a Standard Webhooks timestamp against SentTimestamp, so a backlog does not make it stale', async () => {
+    const webhook = hooks({ timestamp: SENT_AT_SECONDS - 299 });
+    const record = buildSqsRecord({ body: webhook.body, messageAttributes: webhook.attributes, sentTimestamp: SENT_AT });
+    const hoursLater = () => SENT_AT + 6 * 3600 * 1000;
+    expect((await validateWebhook(readIngestMessage(record), { config, readSecret, now: hoursLater })).accepted).toBe(true);
+  });
+
   it('falls back to a body hash and a null event type when the generic source sends neither', async () => {
     const verdict = await validate(genericWebhook({ source: 'ci', secret: 'ci-secret' }));
     expect(verdict).toMatchObject({ accepted: true, envelope: { eventType: null } });
@@ -104,7 +135,7 @@ describe('validateWebhook accepts genuine webhooks', () => {
 describe('validateWebhook rejects', () => {
   const github = githubWebhook({ source: 'gh', secret: 'gh-secret' });
 
-  it.each([
+  it.each<[string, IngestWebhook, string]>([
     ['an unconfigured source', withAttributes(github, { source: 'gitlab' }), 'unknown-source'],
     ['a message without source', withAttributes(github, { source: undefined }), 'unknown-source'],
     [
@@ -118,6 +149,11 @@ describe('validateWebhook rejects', () => {
       withAttributes(github, { 'x-hub-signature-256': undefined, 'x-signature-256': github.attributes['x-hub-signature-256'] }),
       'missing-signature',
     ],
+    ...(['webhook-id', 'webhook-timestamp', 'webhook-signature'] as const).map((header): [string, IngestWebhook, string] => [
+      `a Standard Webhooks request without ${header}`,
+      withAttributes(hooks(), { [header]: undefined }),
+      'missing-signature',
+    ]),
   ])('%s before reading any secret', async (_name, webhook, reason) => {
     expect(rejection(await validate(webhook))).toBe(reason);
     expect(readSecret).not.toHaveBeenCalled();
@@ -139,8 +175,25 @@ describe('validateWebhook rejects', () => {
       stripeWebhook({ source: 'billing', secret: 'forged', timestamp: 1 }),
       'bad-signature',
     ],
+    ['a tampered Standard Webhooks body', { ...hooks(), body: hooks().body.replace('4200', '1') }, 'bad-signature'],
+    ['a Standard Webhooks signature made with another secret', hooks({ secret: OTHER_SECRET }), 'bad-signature'],
+    ['a stale Standard Webhooks timestamp', hooks({ timestamp: SENT_AT_SECONDS - 301 }), 'stale-timestamp'],
+    ['a Standard Webhooks timestamp too far in the future', hooks({ timestamp: SENT_AT_SECONDS + 301 }), 'stale-timestamp'],
+    ['a malformed Standard Webhooks timestamp', withAttributes(hooks(), { 'webhook-timestamp': 'now' }), 'malformed-signature'],
+    [
+      'a Standard Webhooks signature list of v2 only',
+      withAttributes(hooks(), { 'webhook-signature': `v2,${'A'.repeat(43)}=` }),
+      'malformed-signature',
+    ],
   ])('%s', async (_name, webhook, reason) => {
     expect(rejection(await validate(webhook))).toBe(reason);
+  });
+
+  it('names the missing Standard Webhooks header, and the signature header when one does not verify', async () => {
+    const missing = await validate(withAttributes(hooks(), { 'webhook-timestamp': undefined }));
+    expect(missing).toMatchObject({ reason: 'missing-signature', detail: 'no webhook-timestamp header' });
+    const stale = await validate(hooks({ timestamp: 1 }));
+    expect(stale).toMatchObject({ reason: 'stale-timestamp', detail: 'webhook-signature does not verify (stale-timestamp)' });
   });
 
   it('never puts the secret or the body in the rejection detail', async () => {
@@ -174,6 +227,16 @@ describe('validateWebhook during a secret rotation', () => {
       ['/webhooks/test/gh', { refresh: false }],
       ['/webhooks/test/gh', { refresh: true }],
     ]);
+  });
+
+  it('re-reads the secret for a Standard Webhooks signature too', async () => {
+    const reader = jest.fn<ReturnType<SecretReader>, Parameters<SecretReader>>(async (_name, options) =>
+      options?.refresh ? HOOKS_SECRET : OTHER_SECRET,
+    );
+    const webhook = hooks({ timestamp: Math.floor(Date.now() / 1000) });
+    const record = buildSqsRecord({ body: webhook.body, messageAttributes: webhook.attributes });
+    expect((await validateWebhook(readIngestMessage(record), { config, readSecret: reader, now: Date.now })).accepted).toBe(true);
+    expect(reader.mock.calls.map(([, options]) => options)).toEqual([{ refresh: false }, { refresh: true }]);
   });
 
   it('still rejects a forgery after the re-read', async () => {

@@ -1,6 +1,7 @@
 import { ACCEPTED_RESPONSE_TEMPLATE, escapeTerraformTemplate, ingestRequestTemplate } from '../../../src/api/ingest-template';
 import { FORWARDED_HEADERS } from '../../../src/contract';
 import { parseSendMessageForm, renderMappingTemplate } from '../../support/velocity';
+import { OTHER_SECRET, SECRET, signStandardWebhook } from '../../handlers/shared/signatures/standard-webhooks-requests';
 
 const template = ingestRequestTemplate();
 const send = (headers: Record<string, string>, body = '{"hello":"world"}') =>
@@ -36,6 +37,31 @@ describe('ingest request mapping template', () => {
       [6, 'x-github-event', 'push'],
     ]);
     expect(form.attributes.every((a) => a.dataType === 'String')).toBe(true);
+  });
+
+  test('forwards the three Standard Webhooks headers, which a verification needs together', () => {
+    // Signed by the reference library, with a rolled secret: two space-separated signatures.
+    const { body, headers } = signStandardWebhook({ secret: SECRET, otherSecrets: [OTHER_SECRET], id: 'msg_1', timestamp: 1_767_323_045 });
+    const form = send(
+      {
+        'Content-Type': 'application/json',
+        'Webhook-Id': headers['webhook-id'],
+        'Webhook-Timestamp': headers['webhook-timestamp'],
+        'Webhook-Signature': headers['webhook-signature'],
+        'User-Agent': 'Svix-Webhooks/1.0',
+      },
+      body,
+    );
+    expect(form.messageBody).toBe(body);
+    expect(form.attributes.map(({ index, name, value }) => [index, name, value])).toEqual([
+      [1, 'source', 'github'],
+      [2, 'request-id', 'req-1'],
+      [3, 'content-type', 'application/json'],
+      [4, 'webhook-signature', headers['webhook-signature']],
+      [5, 'webhook-id', 'msg_1'],
+      [6, 'webhook-timestamp', '1767323045'],
+    ]);
+    expect(headers['webhook-signature']).toMatch(/^v1,\S+ v1,\S+$/);
   });
 
   test('matches header names case-insensitively', () => {

@@ -5,12 +5,21 @@ import { type JsonValue, stringMember } from '../shared/json';
 
 type Headers = ReadonlyMap<ForwardedHeader, string>;
 
-/** Headers naming the delivery and the event type; Stripe puts both in the body instead. */
-const HEADER_SCHEMES = {
-  github: { deliveryId: 'x-github-delivery', eventType: 'x-github-event' },
-  shopify: { deliveryId: 'x-shopify-webhook-id', eventType: 'x-shopify-topic' },
-  'hmac-sha256': { deliveryId: 'x-webhook-id', eventType: 'x-webhook-event' },
-} as const satisfies Record<Exclude<SignatureScheme, 'stripe'>, Record<string, ForwardedHeader>>;
+/** Where a scheme's delivery carries a piece of metadata: a forwarded header or a payload field. */
+type Locator = { readonly header: ForwardedHeader } | { readonly payloadField: string };
+
+/**
+ * Where each scheme names the delivery and the event type. Stripe puts both in the body;
+ * Standard Webhooks signs its id header and puts the type in the body (`{"type", "timestamp",
+ * "data"}`).
+ */
+const METADATA = {
+  github: { deliveryId: { header: 'x-github-delivery' }, eventType: { header: 'x-github-event' } },
+  stripe: { deliveryId: { payloadField: 'id' }, eventType: { payloadField: 'type' } },
+  shopify: { deliveryId: { header: 'x-shopify-webhook-id' }, eventType: { header: 'x-shopify-topic' } },
+  'hmac-sha256': { deliveryId: { header: 'x-webhook-id' }, eventType: { header: 'x-webhook-event' } },
+  'standard-webhooks': { deliveryId: { header: 'webhook-id' }, eventType: { payloadField: 'type' } },
+} as const satisfies Record<SignatureScheme, { readonly deliveryId: Locator; readonly eventType: Locator }>;
 
 export interface DeliveryMetadataInput {
   readonly source: string;
@@ -26,9 +35,7 @@ export interface DeliveryMetadataInput {
  * body is then still recognised.
  */
 export function deliveryIdOf(input: DeliveryMetadataInput): string {
-  const provided =
-    input.scheme === 'stripe' ? stringMember(input.payload, 'id') : input.headers.get(HEADER_SCHEMES[input.scheme].deliveryId);
-  return provided ?? fallbackDeliveryId(input.source, input.rawBody);
+  return locate(METADATA[input.scheme].deliveryId, input) ?? fallbackDeliveryId(input.source, input.rawBody);
 }
 
 export function fallbackDeliveryId(source: string, rawBody: string): string {
@@ -37,7 +44,9 @@ export function fallbackDeliveryId(source: string, rawBody: string): string {
 
 /** The provider's event type, or null when the delivery does not name one. */
 export function eventTypeOf(input: Omit<DeliveryMetadataInput, 'source' | 'rawBody'>): string | null {
-  const provided =
-    input.scheme === 'stripe' ? stringMember(input.payload, 'type') : input.headers.get(HEADER_SCHEMES[input.scheme].eventType);
-  return provided ?? null;
+  return locate(METADATA[input.scheme].eventType, input) ?? null;
+}
+
+function locate(locator: Locator, input: Pick<DeliveryMetadataInput, 'headers' | 'payload'>): string | undefined {
+  return 'header' in locator ? input.headers.get(locator.header) : stringMember(input.payload, locator.payloadField);
 }

@@ -1,4 +1,4 @@
-import { decodeBase64Digest, decodeHexDigest, digestsEqual, hmacSha256 } from '../../../../src/handlers/shared/signatures/hmac';
+import { decodeBase64Digest, decodeHexDigest, digestsEqual, hmacSha256, matchesAny } from '../../../../src/handlers/shared/signatures/hmac';
 import { GITHUB_DOCS_VECTOR } from './vectors';
 
 describe('HMAC primitives', () => {
@@ -6,6 +6,17 @@ describe('HMAC primitives', () => {
 
   it('computes HMAC-SHA256 over UTF-8 text', () => {
     expect(`sha256=${digest.toString('hex')}`).toBe(GITHUB_DOCS_VECTOR.header);
+  });
+
+  it('takes the key as text or as bytes', () => {
+    expect(hmacSha256(Buffer.from(GITHUB_DOCS_VECTOR.secret, 'utf8'), GITHUB_DOCS_VECTOR.body)).toEqual(digest);
+  });
+
+  it('finds a matching digest in any position among candidates', () => {
+    const other = Buffer.alloc(32);
+    expect(matchesAny(digest, [other, Buffer.from(digest), other])).toBe(true);
+    expect(matchesAny(digest, [other, digest.subarray(0, 16)])).toBe(false);
+    expect(matchesAny(digest, [])).toBe(false);
   });
 
   it('compares digests of different lengths as unequal instead of throwing', () => {

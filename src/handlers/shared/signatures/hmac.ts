@@ -3,8 +3,9 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 /** Length in bytes of an HMAC-SHA256 digest. */
 const SHA256_DIGEST_BYTES = 32;
 
-export function hmacSha256(secret: string, data: string): Buffer {
-  return createHmac('sha256', secret).update(data, 'utf8').digest();
+/** `key` is the secret's text for most schemes, or decoded bytes (Standard Webhooks). */
+export function hmacSha256(key: string | Uint8Array, data: string): Buffer {
+  return createHmac('sha256', key).update(data, 'utf8').digest();
 }
 
 /**
@@ -14,6 +15,15 @@ export function hmacSha256(secret: string, data: string): Buffer {
  */
 export function digestsEqual(expected: Buffer, actual: Buffer): boolean {
   return expected.length === actual.length && timingSafeEqual(expected, actual);
+}
+
+/**
+ * Whether any candidate equals `expected`, for headers that carry several signatures while a
+ * secret is rolled. Every candidate is compared rather than stopping at the first match, so the
+ * time taken does not reveal which position matched.
+ */
+export function matchesAny(expected: Buffer, candidates: readonly Buffer[]): boolean {
+  return candidates.reduce((found, candidate) => digestsEqual(expected, candidate) || found, false);
 }
 
 /**

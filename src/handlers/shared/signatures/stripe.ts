@@ -1,5 +1,5 @@
-import { decodeHexDigest, digestsEqual, hmacSha256 } from './hmac';
-import { invalid, type SignatureVerdict, VALID } from './verification';
+import { decodeHexDigest, hmacSha256, matchesAny } from './hmac';
+import { invalid, isWithinTolerance, type SignatureVerdict, type TimestampTolerance, VALID } from './verification';
 
 /** The parts of a `Stripe-Signature: t=<unix seconds>,v1=<hex>[,v1=<hex>…]` header. */
 export interface StripeSignatureHeader {
@@ -33,24 +33,13 @@ export function parseStripeSignature(header: string): StripeSignatureHeader | un
   return timestamp === undefined || v1.length === 0 ? undefined : { timestamp, v1 };
 }
 
-export interface StripeVerificationOptions {
-  /** The moment the webhook was received, in Unix seconds. */
-  readonly nowSeconds: number;
-  /** Largest accepted distance between the signed timestamp and `nowSeconds`. */
-  readonly toleranceSeconds: number;
-}
-
 /**
  * Stripe signs `${t}.${rawBody}`; any `v1` may match. The timestamp check comes after the
  * digest check so that a forged header is reported as forged, not as stale.
  */
-export function verifyStripe(header: string, rawBody: string, secret: string, options: StripeVerificationOptions): SignatureVerdict {
+export function verifyStripe(header: string, rawBody: string, secret: string, options: TimestampTolerance): SignatureVerdict {
   const parsed = parseStripeSignature(header);
   if (!parsed) return invalid('malformed-signature');
-  const expected = hmacSha256(secret, `${parsed.timestamp}.${rawBody}`);
-  // Compare against every candidate rather than stopping at the first match, so the time taken
-  // does not reveal which position matched.
-  const matches = parsed.v1.reduce((found, candidate) => digestsEqual(expected, candidate) || found, false);
-  if (!matches) return invalid('bad-signature');
-  return Math.abs(options.nowSeconds - parsed.timestamp) > options.toleranceSeconds ? invalid('stale-timestamp') : VALID;
+  if (!matchesAny(hmacSha256(secret, `${parsed.timestamp}.${rawBody}`), parsed.v1)) return invalid('bad-signature');
+  return isWithinTolerance(parsed.timestamp, options) ? VALID : invalid('stale-timestamp');
 }
