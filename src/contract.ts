@@ -4,7 +4,7 @@
  */
 
 /** Signature schemes a webhook source can use (SPEC §1). */
-export const SIGNATURE_SCHEMES = ['github', 'stripe', 'shopify', 'hmac-sha256', 'standard-webhooks'] as const;
+export const SIGNATURE_SCHEMES = ['github', 'stripe', 'shopify', 'hmac-sha256', 'standard-webhooks', 'slack', 'paddle', 'linear'] as const;
 export type SignatureScheme = (typeof SIGNATURE_SCHEMES)[number];
 
 /** SQS allows at most 10 message attributes on one message. */
@@ -23,14 +23,18 @@ export const INGEST_ATTRIBUTE = {
  * Request headers API Gateway forwards, when present, as SQS message attributes named by the
  * lower-case header name. Order is priority: once ten attributes are used, later ones are dropped.
  *
- * Every header a scheme needs to verify a request (its signature header and, for Standard Webhooks,
- * the signed `webhook-id` and `webhook-timestamp`) comes within the first eight, so even a request
- * carrying every header listed here keeps what its scheme verifies; the delivery-id headers come
- * next, then the merely informative ones. A provider's own request sends at most five of these
- * (the generic scheme's), so in practice nothing it sends is dropped.
+ * Three tiers, so that an extra header never pushes out a more important one: first every header a
+ * scheme verifies (signatures, and the signed ids and timestamps of Standard Webhooks and Slack),
+ * then the delivery-id headers de-duplication reads, then the merely informative ones. The
+ * verification headers of github, stripe, shopify (`X-Shopify-*`), hmac-sha256, standard-webhooks
+ * and paddle come within the first eight, so those survive even a request carrying every header
+ * listed here; there are twelve verification headers in all, so linear, slack and Shopify's
+ * un-prefixed names are kept as long as a request carries at most eight verification headers. A
+ * provider's own request carries at most three of them and seven headers in all (Shopify sending
+ * both spellings), so in practice nothing it sends is dropped.
  */
 export const FORWARDED_HEADERS = [
-  'content-type',
+  // Verification: signatures, signed ids and timestamps.
   'x-hub-signature-256',
   'stripe-signature',
   'x-shopify-hmac-sha256',
@@ -38,12 +42,24 @@ export const FORWARDED_HEADERS = [
   'webhook-signature',
   'webhook-id',
   'webhook-timestamp',
+  'paddle-signature',
+  'linear-signature',
+  'x-slack-signature',
+  'x-slack-request-timestamp',
+  'shopify-hmac-sha256',
+  // De-duplication: delivery ids sent as headers.
   'x-github-delivery',
   'x-shopify-webhook-id',
+  'shopify-webhook-id',
   'x-webhook-id',
+  'linear-delivery',
+  // Informative.
+  'content-type',
   'x-github-event',
   'x-shopify-topic',
+  'shopify-topic',
   'x-webhook-event',
+  'linear-event',
   'x-webhook-timestamp',
 ] as const;
 
@@ -55,7 +71,7 @@ export const HANDLER_ENV = {
   webhookSources: 'WEBHOOK_SOURCES',
   /** SSM path prefix (ends with `/`) under which each source's secret is `<prefix><source>`. */
   sourceSecretsPath: 'SOURCE_SECRETS_PATH',
-  /** Seconds a signed timestamp (Stripe, Standard Webhooks) may differ from the time of receipt. */
+  /** Seconds a signed timestamp (Stripe, Standard Webhooks, Slack, Paddle, Linear) may differ from the time of receipt. */
   stripeToleranceSeconds: 'STRIPE_TOLERANCE_SECONDS',
   /** Largest raw body, in bytes, the validator accepts. */
   maxBodyBytes: 'MAX_BODY_BYTES',

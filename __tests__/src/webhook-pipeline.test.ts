@@ -177,7 +177,7 @@ describe('WebhookPipeline rejects bad props, naming the prop, before building an
     [
       'an unknown scheme',
       { webhookSources: { shop: { scheme: 'md5' as never } } },
-      /webhookSources\.shop\.scheme must be one of github, stripe, shopify, hmac-sha256, standard-webhooks, got "md5"/,
+      /webhookSources\.shop\.scheme must be one of github, stripe, shopify, hmac-sha256, standard-webhooks, slack, paddle, linear, got "md5"/,
     ],
     ['a source name with a capital', { webhookSources: { Shop: { scheme: 'shopify' } } }, /webhookSources key "Shop"/],
     ['no source', { webhookSources: {} }, /webhookSources must name at least one source/],

@@ -52,8 +52,20 @@ describe('parseWebhookSources', () => {
       c: { scheme: 'shopify' },
       d: { scheme: 'hmac-sha256' },
       e: { scheme: 'standard-webhooks' },
+      f: { scheme: 'slack' },
+      g: { scheme: 'paddle' },
+      h: { scheme: 'linear' },
     });
-    expect([...parseWebhookSources(json).values()]).toEqual(['github', 'stripe', 'shopify', 'hmac-sha256', 'standard-webhooks']);
+    expect([...parseWebhookSources(json).values()]).toEqual([
+      'github',
+      'stripe',
+      'shopify',
+      'hmac-sha256',
+      'standard-webhooks',
+      'slack',
+      'paddle',
+      'linear',
+    ]);
     expect(parseWebhookSources('{}').size).toBe(0);
   });
 
@@ -63,7 +75,7 @@ describe('parseWebhookSources', () => {
     [
       'an unknown scheme',
       '{"a":{"scheme":"paypal"}}',
-      'has source "a" with scheme "paypal"; expected one of github, stripe, shopify, hmac-sha256, standard-webhooks',
+      'has source "a" with scheme "paypal"; expected one of github, stripe, shopify, hmac-sha256, standard-webhooks, slack, paddle, linear',
     ],
     ['a settings string', '{"a":"github"}', 'has source "a" with scheme null'],
     ['a missing scheme', '{"a":{}}', 'has source "a" with scheme null'],

@@ -18,6 +18,10 @@ describe('delivery id and event type', () => {
       'msg_1',
       'user.created',
     ],
+    ['shopify', { 'shopify-webhook-id': 'sh-2', 'shopify-topic': 'orders/paid' }, null, 'sh-2', 'orders/paid'],
+    ['slack', {}, { type: 'event_callback', event_id: 'Ev1', event: { type: 'app_mention' } }, 'Ev1', 'app_mention'],
+    ['paddle', {}, { event_id: 'evt_01h8', event_type: 'transaction.completed', data: {} }, 'evt_01h8', 'transaction.completed'],
+    ['linear', { 'linear-delivery': 'ld-1', 'linear-event': 'Issue' }, { type: 'Comment' }, 'ld-1', 'Issue'],
   ] as const)('reads them for %s', (scheme, headerEntries, payload, deliveryId, eventType) => {
     const input = { source: 's', scheme, headers: headers(headerEntries), rawBody: '{}', payload };
     expect(deliveryIdOf(input)).toBe(deliveryId);
@@ -40,6 +44,42 @@ describe('delivery id and event type', () => {
     };
     expect(deliveryIdOf(input)).toBe('msg_1');
     expect(eventTypeOf(input)).toBeNull();
+  });
+
+  it('prefers Shopify’s X- headers when both spellings are present', () => {
+    const entries = { 'x-shopify-webhook-id': 'a', 'shopify-webhook-id': 'b', 'x-shopify-topic': 't1', 'shopify-topic': 't2' };
+    const input = { source: 's', scheme: 'shopify' as const, headers: headers(entries), rawBody: '{}', payload: null };
+    expect([deliveryIdOf(input), eventTypeOf(input)]).toEqual(['a', 't1']);
+  });
+
+  it.each([
+    ['a top-level type when the payload wraps no event', { type: 'url_verification', challenge: 'c' }, 'url_verification'],
+    ['a top-level type when the event has no type', { type: 'event_callback', event: { user: 'U1' } }, 'event_callback'],
+    ['a top-level type when event is not an object', { type: 'event_callback', event: 'app_mention' }, 'event_callback'],
+    ['none from a payload without either', { token: 'x' }, null],
+  ])('takes for Slack %s', (_name, payload, eventType) => {
+    const rawBody = JSON.stringify(payload);
+    const input = { source: 'team', scheme: 'slack' as const, headers: headers({}), rawBody, payload };
+    expect(eventTypeOf(input)).toBe(eventType);
+    // Without event_id (a URL verification, an interactive payload) the body hash stands in.
+    expect(deliveryIdOf(input)).toBe(fallbackDeliveryId('team', rawBody));
+  });
+
+  it('takes Linear’s type from the payload without a Linear-Event header, and falls back without Linear-Delivery', () => {
+    const input = {
+      source: 'lin',
+      scheme: 'linear' as const,
+      headers: headers({}),
+      rawBody: '{"type":"Issue"}',
+      payload: { type: 'Issue' },
+    };
+    expect(eventTypeOf(input)).toBe('Issue');
+    expect(deliveryIdOf(input)).toBe(fallbackDeliveryId('lin', '{"type":"Issue"}'));
+  });
+
+  it('falls back for Paddle without event_id', () => {
+    const input = { source: 'pay', scheme: 'paddle' as const, headers: headers({}), rawBody: '{}', payload: {} };
+    expect([deliveryIdOf(input), eventTypeOf(input)]).toEqual([fallbackDeliveryId('pay', '{}'), null]);
   });
 
   it.each([

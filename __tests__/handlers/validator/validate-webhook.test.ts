@@ -4,6 +4,7 @@ import type { ValidatorConfig } from '../../../src/handlers/validator/config';
 import { validateWebhook, type WebhookVerdict } from '../../../src/handlers/validator/validate-webhook';
 import { buildSqsRecord } from '../../support/sqs-records';
 import { genericWebhook, githubWebhook, type IngestWebhook, shopifyWebhook, stripeWebhook, withAttributes } from '../../support/webhooks';
+import { linearWebhook, paddleWebhook, shopifyUnprefixedWebhook, slackWebhook } from '../shared/signatures/provider-requests';
 import { OTHER_SECRET, SECRET as HOOKS_SECRET, standardWebhook } from '../shared/signatures/standard-webhooks-requests';
 
 const SECRETS_PATH = '/webhooks/test/';
@@ -13,6 +14,9 @@ const secrets: Record<string, string> = {
   [`${SECRETS_PATH}shop`]: 'shop-secret',
   [`${SECRETS_PATH}ci`]: 'ci-secret',
   [`${SECRETS_PATH}hooks`]: HOOKS_SECRET,
+  [`${SECRETS_PATH}team`]: 'slack-secret',
+  [`${SECRETS_PATH}pay`]: 'pdl_ntfset_secret',
+  [`${SECRETS_PATH}lin`]: 'lin_wh_secret',
 };
 const config: ValidatorConfig = {
   nextQueueUrl: 'http://unused',
@@ -22,6 +26,9 @@ const config: ValidatorConfig = {
     ['shop', 'shopify'],
     ['ci', 'hmac-sha256'],
     ['hooks', 'standard-webhooks'],
+    ['team', 'slack'],
+    ['pay', 'paddle'],
+    ['lin', 'linear'],
     ['orphan', 'github'],
   ]),
   sourceSecretsPath: SECRETS_PATH,
@@ -33,6 +40,12 @@ const SENT_AT = Date.UTC(2026, 0, 2, 3, 4, 5, 678);
 const SENT_AT_SECONDS = Math.floor(SENT_AT / 1000);
 const hooks = (options: { secret?: string; id?: string; timestamp?: number; body?: string } = {}) =>
   standardWebhook({ source: 'hooks', secret: HOOKS_SECRET, timestamp: SENT_AT_SECONDS - 10, ...options });
+const slack = (options: { secret?: string; timestamp?: number; body?: string; eventId?: string } = {}) =>
+  slackWebhook({ source: 'team', secret: 'slack-secret', timestamp: SENT_AT_SECONDS - 10, ...options });
+const paddle = (options: { secret?: string; timestamp?: number; otherSecrets?: string[]; eventId?: string } = {}) =>
+  paddleWebhook({ source: 'pay', secret: 'pdl_ntfset_secret', timestamp: SENT_AT_SECONDS - 10, ...options });
+const linear = (options: { secret?: string; timestampMillis?: number; deliveryId?: string; event?: string } = {}) =>
+  linearWebhook({ source: 'lin', secret: 'lin_wh_secret', timestampMillis: SENT_AT - 10_000, ...options });
 const readSecret = jest.fn<ReturnType<SecretReader>, Parameters<SecretReader>>(async (name) => {
   const secret = secrets[name];
   if (secret === undefined) throw new MissingSecretError(name);
@@ -113,6 +126,43 @@ describe('validateWebhook accepts genuine webhooks', () => {
     expect((await validateWebhook(readIngestMessage(record), { config, readSecret, now: hoursLater })).accepted).toBe(true);
   });
 
+  it('takes Slack’s delivery id from event_id and the type from the wrapped event', async () => {
+    const verdict = await validate(slack({ eventId: 'Ev0ABC' }));
+    expect(verdict).toMatchObject({ accepted: true, envelope: { scheme: 'slack', deliveryId: 'Ev0ABC', eventType: 'app_mention' } });
+  });
+
+  it('takes Paddle’s delivery id and type from event_id and event_type, with a rotating signature', async () => {
+    const verdict = await validate(paddle({ eventId: 'evt_01h8', otherSecrets: ['pdl_ntfset_old'] }));
+    expect(verdict).toMatchObject({
+      accepted: true,
+      envelope: { scheme: 'paddle', deliveryId: 'evt_01h8', eventType: 'transaction.completed' },
+    });
+  });
+
+  it('takes Linear’s delivery id and type from Linear-Delivery and Linear-Event', async () => {
+    const verdict = await validate(linear({ deliveryId: 'ld-1', event: 'Comment' }));
+    expect(verdict).toMatchObject({ accepted: true, envelope: { scheme: 'linear', deliveryId: 'ld-1', eventType: 'Comment' } });
+  });
+
+  it('accepts Shopify’s un-prefixed headers', async () => {
+    const verdict = await validate(
+      shopifyUnprefixedWebhook({ source: 'shop', secret: 'shop-secret', webhookId: 'sh-9', topic: 'orders/paid' }),
+    );
+    expect(verdict).toMatchObject({ accepted: true, envelope: { scheme: 'shopify', deliveryId: 'sh-9', eventType: 'orders/paid' } });
+  });
+
+  it('checks Slack, Paddle and Linear timestamps against SentTimestamp, not the clock', async () => {
+    const hoursLater = () => SENT_AT + 6 * 3600 * 1000;
+    for (const webhook of [
+      slack({ timestamp: SENT_AT_SECONDS - 299 }),
+      paddle({ timestamp: SENT_AT_SECONDS - 299 }),
+      linear({ timestampMillis: SENT_AT - 299_000 }),
+    ]) {
+      const record = buildSqsRecord({ body: webhook.body, messageAttributes: webhook.attributes, sentTimestamp: SENT_AT });
+      expect((await validateWebhook(readIngestMessage(record), { config, readSecret, now: hoursLater })).accepted).toBe(true);
+    }
+  });
+
   it('falls back to a body hash and a null event type when the generic source sends neither', async () => {
     const verdict = await validate(genericWebhook({ source: 'ci', secret: 'ci-secret' }));
     expect(verdict).toMatchObject({ accepted: true, envelope: { eventType: null } });
@@ -154,6 +204,18 @@ describe('validateWebhook rejects', () => {
       withAttributes(hooks(), { [header]: undefined }),
       'missing-signature',
     ]),
+    ...(['x-slack-signature', 'x-slack-request-timestamp'] as const).map((header): [string, IngestWebhook, string] => [
+      `a Slack request without ${header}`,
+      withAttributes(slack(), { [header]: undefined }),
+      'missing-signature',
+    ]),
+    ['a Paddle request without Paddle-Signature', withAttributes(paddle(), { 'paddle-signature': undefined }), 'missing-signature'],
+    ['a Linear request without Linear-Signature', withAttributes(linear(), { 'linear-signature': undefined }), 'missing-signature'],
+    [
+      'a Shopify request with neither signature header',
+      withAttributes(shopifyUnprefixedWebhook({ source: 'shop', secret: 'shop-secret' }), { 'shopify-hmac-sha256': undefined }),
+      'missing-signature',
+    ],
   ])('%s before reading any secret', async (_name, webhook, reason) => {
     expect(rejection(await validate(webhook))).toBe(reason);
     expect(readSecret).not.toHaveBeenCalled();
@@ -180,6 +242,23 @@ describe('validateWebhook rejects', () => {
     ['a stale Standard Webhooks timestamp', hooks({ timestamp: SENT_AT_SECONDS - 301 }), 'stale-timestamp'],
     ['a Standard Webhooks timestamp too far in the future', hooks({ timestamp: SENT_AT_SECONDS + 301 }), 'stale-timestamp'],
     ['a malformed Standard Webhooks timestamp', withAttributes(hooks(), { 'webhook-timestamp': 'now' }), 'malformed-signature'],
+    ['a tampered Slack body', { ...slack(), body: slack().body.replace('hi', 'HI') }, 'bad-signature'],
+    ['a Slack signature made with another secret', slack({ secret: 'guessed' }), 'bad-signature'],
+    ['a stale Slack timestamp', slack({ timestamp: SENT_AT_SECONDS - 301 }), 'stale-timestamp'],
+    ['a malformed Slack signature', withAttributes(slack(), { 'x-slack-signature': 'v0=nope' }), 'malformed-signature'],
+    ['a tampered Paddle body', { ...paddle(), body: paddle().body.replace('completed', 'canceled') }, 'bad-signature'],
+    ['a Paddle signature made with another secret', paddle({ secret: 'guessed' }), 'bad-signature'],
+    ['a stale Paddle timestamp', paddle({ timestamp: SENT_AT_SECONDS - 301 }), 'stale-timestamp'],
+    ['a malformed Paddle signature', withAttributes(paddle(), { 'paddle-signature': 'h1=abc' }), 'malformed-signature'],
+    ['a tampered Linear body', { ...linear(), body: linear().body.replace('Fix', 'Break') }, 'bad-signature'],
+    ['a Linear signature made with another secret', linear({ secret: 'guessed' }), 'bad-signature'],
+    ['a stale Linear webhookTimestamp', linear({ timestampMillis: SENT_AT - 301_000 }), 'stale-timestamp'],
+    ['a malformed Linear signature', withAttributes(linear(), { 'linear-signature': 'sha256=abc' }), 'malformed-signature'],
+    [
+      'a tampered Shopify body under the un-prefixed header',
+      { ...shopifyUnprefixedWebhook({ source: 'shop', secret: 'shop-secret' }), body: '{"id":1}' },
+      'bad-signature',
+    ],
     [
       'a Standard Webhooks signature list of v2 only',
       withAttributes(hooks(), { 'webhook-signature': `v2,${'A'.repeat(43)}=` }),
@@ -194,6 +273,15 @@ describe('validateWebhook rejects', () => {
     expect(missing).toMatchObject({ reason: 'missing-signature', detail: 'no webhook-timestamp header' });
     const stale = await validate(hooks({ timestamp: 1 }));
     expect(stale).toMatchObject({ reason: 'stale-timestamp', detail: 'webhook-signature does not verify (stale-timestamp)' });
+  });
+
+  it('names Shopify’s un-prefixed header when that is the one that does not verify, and both when neither is there', async () => {
+    const forged = await validate(shopifyUnprefixedWebhook({ source: 'shop', secret: 'guessed' }));
+    expect(forged).toMatchObject({ reason: 'bad-signature', detail: 'shopify-hmac-sha256 does not verify (bad-signature)' });
+    const bare = await validate(
+      withAttributes(shopifyUnprefixedWebhook({ source: 'shop', secret: 'x' }), { 'shopify-hmac-sha256': undefined }),
+    );
+    expect(bare).toMatchObject({ detail: 'no x-shopify-hmac-sha256 or shopify-hmac-sha256 header' });
   });
 
   it('never puts the secret or the body in the rejection detail', async () => {

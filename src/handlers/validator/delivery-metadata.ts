@@ -1,25 +1,35 @@
 import { createHash } from 'node:crypto';
 import type { SignatureScheme } from '../../contract';
 import type { ForwardedHeader } from '../shared/ingest-message';
-import { type JsonValue, stringMember } from '../shared/json';
+import { isJsonObject, type JsonValue, stringMember } from '../shared/json';
 
 type Headers = ReadonlyMap<ForwardedHeader, string>;
 
-/** Where a scheme's delivery carries a piece of metadata: a forwarded header or a payload field. */
-type Locator = { readonly header: ForwardedHeader } | { readonly payloadField: string };
+/**
+ * Where a delivery carries a piece of metadata: a forwarded header, or a payload member reached
+ * by a path of keys (one key for a top-level field).
+ */
+type Locator = { readonly header: ForwardedHeader } | { readonly payloadPath: readonly [string, ...string[]] };
 
 /**
- * Where each scheme names the delivery and the event type. Stripe puts both in the body;
- * Standard Webhooks signs its id header and puts the type in the body (`{"type", "timestamp",
- * "data"}`).
+ * Where each scheme names the delivery and the event type, as locators tried in order. Stripe and
+ * Paddle put both in the body; Standard Webhooks signs its id header and puts the type in the body
+ * (`{"type", "timestamp", "data"}`); Slack's Events API wraps the event (`{"event_id", "type":
+ * "event_callback", "event": {"type"}}`); Shopify's newer webhooks drop the `X-` prefix.
  */
 const METADATA = {
-  github: { deliveryId: { header: 'x-github-delivery' }, eventType: { header: 'x-github-event' } },
-  stripe: { deliveryId: { payloadField: 'id' }, eventType: { payloadField: 'type' } },
-  shopify: { deliveryId: { header: 'x-shopify-webhook-id' }, eventType: { header: 'x-shopify-topic' } },
-  'hmac-sha256': { deliveryId: { header: 'x-webhook-id' }, eventType: { header: 'x-webhook-event' } },
-  'standard-webhooks': { deliveryId: { header: 'webhook-id' }, eventType: { payloadField: 'type' } },
-} as const satisfies Record<SignatureScheme, { readonly deliveryId: Locator; readonly eventType: Locator }>;
+  github: { deliveryId: [{ header: 'x-github-delivery' }], eventType: [{ header: 'x-github-event' }] },
+  stripe: { deliveryId: [{ payloadPath: ['id'] }], eventType: [{ payloadPath: ['type'] }] },
+  shopify: {
+    deliveryId: [{ header: 'x-shopify-webhook-id' }, { header: 'shopify-webhook-id' }],
+    eventType: [{ header: 'x-shopify-topic' }, { header: 'shopify-topic' }],
+  },
+  'hmac-sha256': { deliveryId: [{ header: 'x-webhook-id' }], eventType: [{ header: 'x-webhook-event' }] },
+  'standard-webhooks': { deliveryId: [{ header: 'webhook-id' }], eventType: [{ payloadPath: ['type'] }] },
+  slack: { deliveryId: [{ payloadPath: ['event_id'] }], eventType: [{ payloadPath: ['event', 'type'] }, { payloadPath: ['type'] }] },
+  paddle: { deliveryId: [{ payloadPath: ['event_id'] }], eventType: [{ payloadPath: ['event_type'] }] },
+  linear: { deliveryId: [{ header: 'linear-delivery' }], eventType: [{ header: 'linear-event' }, { payloadPath: ['type'] }] },
+} as const satisfies Record<SignatureScheme, { readonly deliveryId: readonly Locator[]; readonly eventType: readonly Locator[] }>;
 
 export interface DeliveryMetadataInput {
   readonly source: string;
@@ -47,6 +57,17 @@ export function eventTypeOf(input: Omit<DeliveryMetadataInput, 'source' | 'rawBo
   return locate(METADATA[input.scheme].eventType, input) ?? null;
 }
 
-function locate(locator: Locator, input: Pick<DeliveryMetadataInput, 'headers' | 'payload'>): string | undefined {
-  return 'header' in locator ? input.headers.get(locator.header) : stringMember(input.payload, locator.payloadField);
+function locate(locators: readonly Locator[], input: Pick<DeliveryMetadataInput, 'headers' | 'payload'>): string | undefined {
+  for (const locator of locators) {
+    const found = 'header' in locator ? input.headers.get(locator.header) : memberAt(input.payload, locator.payloadPath);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+/** The non-empty string at `path` in `payload`, through nested objects. */
+function memberAt(payload: JsonValue, path: readonly [string, ...string[]]): string | undefined {
+  let value: JsonValue | undefined = payload;
+  for (const key of path.slice(0, -1)) value = isJsonObject(value) ? value[key] : undefined;
+  return stringMember(value, path[path.length - 1] as string);
 }

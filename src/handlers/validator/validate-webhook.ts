@@ -3,7 +3,7 @@ import type { IngestMessage } from '../shared/ingest-message';
 import type { JsonValue } from '../shared/json';
 import { PROCESS_ENVELOPE_VERSION, type ProcessEnvelope } from '../shared/process-envelope';
 import { MissingSecretError, type SecretReader } from '../shared/secrets';
-import { REQUIRED_HEADERS, SIGNATURE_HEADER, verifySignature } from '../shared/signatures';
+import { missingRequirement, signatureHeaderOf, verifySignature } from '../shared/signatures';
 import type { ValidatorConfig } from './config';
 import { deliveryIdOf, eventTypeOf } from './delivery-metadata';
 
@@ -48,11 +48,11 @@ export async function validateWebhook(message: IngestMessage, context: Validatio
     return reject('body-too-large', `body is ${bodyBytes} bytes, limit ${config.maxBodyBytes}`);
   }
 
-  const missingHeader = REQUIRED_HEADERS[scheme].find((name) => !headers.has(name));
-  if (missingHeader !== undefined) return reject('missing-signature', `no ${missingHeader} header`);
+  const missing = missingRequirement(scheme, headers);
+  if (missing !== undefined) return reject('missing-signature', `no ${missing.join(' or ')} header`);
 
   const parameterName = `${config.sourceSecretsPath}${source}`;
-  // Signed timestamps (Stripe, Standard Webhooks) are checked against the time API Gateway
+  // Signed timestamps (Stripe, Standard Webhooks, Slack, Paddle, Linear's payload) are checked against the time API Gateway
   // received the request, not the time this record is processed: a backlog or a retry must not
   // turn genuine events stale.
   const receivedAtMillis = message.receivedAtMillis ?? context.now();
@@ -77,7 +77,7 @@ export async function validateWebhook(message: IngestMessage, context: Validatio
     if (error instanceof MissingSecretError) return reject('missing-secret', `SSM parameter ${parameterName} does not exist`);
     throw error;
   }
-  if (!signature.valid) return reject(signature.reason, `${SIGNATURE_HEADER[scheme]} does not verify (${signature.reason})`);
+  if (!signature.valid) return reject(signature.reason, `${signatureHeaderOf(scheme, headers)} does not verify (${signature.reason})`);
 
   let payload: JsonValue;
   try {

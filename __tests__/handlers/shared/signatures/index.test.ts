@@ -1,27 +1,97 @@
 import { FORWARDED_HEADERS, INGEST_ATTRIBUTE, MAX_MESSAGE_ATTRIBUTES, SIGNATURE_SCHEMES } from '../../../../src/contract';
 import type { ForwardedHeader } from '../../../../src/handlers/shared/ingest-message';
-import { REQUIRED_HEADERS, SIGNATURE_HEADER, verifySignature } from '../../../../src/handlers/shared/signatures';
+import {
+  missingRequirement,
+  REQUIRED_HEADERS,
+  SIGNATURE_HEADER,
+  SIGNATURE_HEADERS,
+  signatureHeaderOf,
+  verifySignature,
+} from '../../../../src/handlers/shared/signatures';
+import { linearSignature, paddleSignature, slackHeaders } from './provider-requests';
 import { SECRET, signStandardWebhook } from './standard-webhooks-requests';
-import { GENERIC_VECTOR, GITHUB_DOCS_VECTOR, SHOPIFY_VECTOR, STRIPE_VECTOR } from './vectors';
+import {
+  GENERIC_VECTOR,
+  GITHUB_DOCS_VECTOR,
+  LINEAR_VECTOR,
+  PADDLE_VECTOR,
+  SHOPIFY_VECTOR,
+  SLACK_EVENT_VECTOR,
+  STRIPE_VECTOR,
+} from './vectors';
 
 const common = { receivedAtSeconds: STRIPE_VECTOR.timestamp, stripeToleranceSeconds: 300 };
 const headers = (entries: Record<string, string>) => new Map(Object.entries(entries)) as ReadonlyMap<ForwardedHeader, string>;
 const standard = signStandardWebhook({ secret: SECRET, timestamp: STRIPE_VECTOR.timestamp });
+const T = STRIPE_VECTOR.timestamp;
+const BODY = '{"type":"event_callback"}';
+const LINEAR_BODY = JSON.stringify({ type: 'Issue', webhookTimestamp: T * 1000 });
 
 describe('verifySignature', () => {
   it('names a forwarded header for every scheme', () => {
     for (const scheme of SIGNATURE_SCHEMES) {
       expect(FORWARDED_HEADERS).toContain(SIGNATURE_HEADER[scheme]);
-      expect(REQUIRED_HEADERS[scheme]).toContain(SIGNATURE_HEADER[scheme]);
+      expect(REQUIRED_HEADERS[scheme]).toContainEqual(SIGNATURE_HEADERS[scheme]);
+      expect(SIGNATURE_HEADERS[scheme]).toContain(SIGNATURE_HEADER[scheme]);
+      for (const name of requiredNames(scheme)) expect(FORWARDED_HEADERS).toContain(name);
     }
   });
 
-  it('forwards every header a scheme needs even when a request carries every forwarded header', () => {
-    // Two of SQS's ten attribute slots hold source and request id.
-    const headerSlots = MAX_MESSAGE_ATTRIBUTES - Object.keys(INGEST_ATTRIBUTE).length;
-    for (const scheme of SIGNATURE_SCHEMES) {
-      for (const name of REQUIRED_HEADERS[scheme]) expect([scheme, FORWARDED_HEADERS.indexOf(name) < headerSlots]).toEqual([scheme, true]);
+  // Two of SQS's ten attribute slots hold source and request id.
+  const headerSlots = MAX_MESSAGE_ATTRIBUTES - Object.keys(INGEST_ATTRIBUTE).length;
+  const requiredNames = (scheme: (typeof SIGNATURE_SCHEMES)[number]) => REQUIRED_HEADERS[scheme].flat();
+
+  it('forwards every header these schemes verify even when a request carries every forwarded header', () => {
+    // Twelve headers are verified in all, for eight slots: these schemes' come first. (Shopify's
+    // un-prefixed signature is an alternative to its X-Shopify one, which is among them.)
+    const guaranteed = ['github', 'stripe', 'shopify', 'hmac-sha256', 'standard-webhooks', 'paddle'] as const;
+    for (const scheme of guaranteed) {
+      for (const names of REQUIRED_HEADERS[scheme]) {
+        expect([scheme, names.some((name) => FORWARDED_HEADERS.indexOf(name) < headerSlots)]).toEqual([scheme, true]);
+      }
     }
+  });
+
+  it('puts every verified header before every delivery-id header, and those before the informative ones', () => {
+    const verified = new Set<string>(SIGNATURE_SCHEMES.flatMap(requiredNames));
+    const deliveryIds = new Set(['x-github-delivery', 'x-shopify-webhook-id', 'shopify-webhook-id', 'x-webhook-id', 'linear-delivery']);
+    const tier = (name: string) => (verified.has(name) ? 0 : deliveryIds.has(name) ? 1 : 2);
+    const tiers = FORWARDED_HEADERS.map(tier);
+    expect(tiers).toEqual([...tiers].sort());
+    expect(tiers.filter((t) => t === 0)).toHaveLength(verified.size);
+  });
+
+  it('keeps every verified header of a scheme as long as a request carries at most eight verified headers', () => {
+    // Worst case per scheme: the attributes used when a request carries every forwarded header up
+    // to the scheme's last verified one (README, "The ingest message").
+    const worstCase = Object.fromEntries(
+      SIGNATURE_SCHEMES.map((scheme) => [
+        scheme,
+        2 + Math.max(...REQUIRED_HEADERS[scheme].map((names) => Math.min(...names.map((n) => FORWARDED_HEADERS.indexOf(n))))) + 1,
+      ]),
+    );
+    expect(worstCase).toEqual({
+      github: 3,
+      stripe: 4,
+      shopify: 5,
+      'hmac-sha256': 6,
+      'standard-webhooks': 9,
+      paddle: 10,
+      linear: 11,
+      slack: 13,
+    });
+  });
+
+  it('names the header a request carries its signature in, Shopify in either spelling', () => {
+    expect(SIGNATURE_HEADERS.shopify).toEqual(['x-shopify-hmac-sha256', 'shopify-hmac-sha256']);
+    expect(signatureHeaderOf('shopify', headers({ 'shopify-hmac-sha256': 'x' }))).toBe('shopify-hmac-sha256');
+    expect(signatureHeaderOf('shopify', headers({ 'shopify-hmac-sha256': 'x', 'x-shopify-hmac-sha256': 'y' }))).toBe(
+      'x-shopify-hmac-sha256',
+    );
+    expect(signatureHeaderOf('shopify', headers({}))).toBe('x-shopify-hmac-sha256');
+    expect(missingRequirement('shopify', headers({ 'shopify-hmac-sha256': 'x' }))).toBeUndefined();
+    expect(missingRequirement('shopify', headers({}))).toEqual(['x-shopify-hmac-sha256', 'shopify-hmac-sha256']);
+    expect(missingRequirement('slack', headers({ 'x-slack-signature': 'v0=1' }))).toEqual(['x-slack-request-timestamp']);
   });
 
   it.each([
@@ -30,6 +100,15 @@ describe('verifySignature', () => {
     ['shopify', { 'x-shopify-hmac-sha256': SHOPIFY_VECTOR.header }, SHOPIFY_VECTOR.body, SHOPIFY_VECTOR.secret],
     ['stripe', { 'stripe-signature': `t=${STRIPE_VECTOR.timestamp},v1=${STRIPE_VECTOR.v1}` }, STRIPE_VECTOR.body, STRIPE_VECTOR.secret],
     ['standard-webhooks', standard.headers, standard.body, SECRET],
+    ['shopify', { 'shopify-hmac-sha256': SHOPIFY_VECTOR.header }, SHOPIFY_VECTOR.body, SHOPIFY_VECTOR.secret],
+    [
+      'slack',
+      { 'x-slack-signature': SLACK_EVENT_VECTOR.header, 'x-slack-request-timestamp': SLACK_EVENT_VECTOR.timestamp },
+      SLACK_EVENT_VECTOR.body,
+      SLACK_EVENT_VECTOR.secret,
+    ],
+    ['paddle', { 'paddle-signature': `ts=${PADDLE_VECTOR.timestamp};h1=${PADDLE_VECTOR.h1}` }, PADDLE_VECTOR.body, PADDLE_VECTOR.secret],
+    ['linear', { 'linear-signature': LINEAR_VECTOR.header }, LINEAR_VECTOR.body, LINEAR_VECTOR.secret],
   ] as const)('dispatches the %s scheme to its verifier', (scheme, entries, rawBody, secret) => {
     const request = { ...common, headers: headers(entries), secret };
     expect(verifySignature(scheme, { ...request, rawBody })).toEqual({ valid: true });
@@ -61,5 +140,16 @@ describe('verifySignature', () => {
       verifySignature('standard-webhooks', { ...request, receivedAtSeconds, stripeToleranceSeconds: 30 });
     expect(at(STRIPE_VECTOR.timestamp + 30)).toEqual({ valid: true });
     expect(at(STRIPE_VECTOR.timestamp + 31)).toEqual({ valid: false, reason: 'stale-timestamp' });
+  });
+
+  it.each([
+    ['slack', slackHeaders('s', T, BODY), BODY],
+    ['paddle', { 'paddle-signature': paddleSignature(['s'], T, BODY) }, BODY],
+    ['linear', { 'linear-signature': linearSignature('s', LINEAR_BODY) }, LINEAR_BODY],
+  ] as const)('checks the %s timestamp against the same time and tolerance', (scheme, entries, rawBody) => {
+    const at = (receivedAtSeconds: number) =>
+      verifySignature(scheme, { headers: headers(entries), rawBody, secret: 's', receivedAtSeconds, stripeToleranceSeconds: 30 });
+    expect(at(T + 30)).toEqual({ valid: true });
+    expect(at(T + 31)).toEqual({ valid: false, reason: 'stale-timestamp' });
   });
 });
