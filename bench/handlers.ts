@@ -55,7 +55,7 @@ interface Endpoints {
   readonly deliveryUrl: string;
 }
 
-/** The environment the stack gives each function (SPEC §2), on the given endpoints. */
+/** The environment the stack gives each function (src/webhook-pipeline.ts), on the given endpoints. */
 function handlerEnv(name: FunctionName, endpoints: Endpoints): Record<string, string> {
   const common = {
     POWERTOOLS_SERVICE_NAME: `webhook-${name}`,

@@ -11,7 +11,7 @@ import { githubWebhook, sendIngestMessage, stripeWebhook } from '../support/webh
 
 /**
  * The three handlers chained over real queues with the event source mapping's semantics
- * (SPEC §6): a signed webhook reaches the target once, forged ones and redeliveries do not, and a
+ * (docs/ARCHITECTURE.md, "The flow"): a signed webhook reaches the target once, forged ones and redeliveries do not, and a
  * poison message ends in its DLQ after maxReceiveCount.
  */
 

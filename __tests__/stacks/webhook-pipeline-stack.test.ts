@@ -29,7 +29,7 @@ describe('WebhookPipelineStack', () => {
     expect(json.terraform.required_providers.aws.version).toBe('5.100.0');
   });
 
-  test('holds exactly the resource counts of SPEC §2', () => {
+  test('holds exactly the resource counts of the construct tree (docs/ARCHITECTURE.md)', () => {
     const counts = Object.fromEntries(Object.entries(json.resource).map(([type, r]) => [type, Object.keys(r as object).length]));
     expect(counts).toMatchObject({
       aws_api_gateway_rest_api: 1,

@@ -66,7 +66,7 @@ describeIfTerraform('terraform validate and plan (offline)', (mirror) => {
     expect(count(plan, 'aws_iam_role_policy')).toBe(8);
   });
 
-  test('defaults: alarm thresholds resolve to SPEC §4 values', () => {
+  test('defaults: alarm thresholds resolve to the defaults docs/RUNBOOK.md states', () => {
     const alarms = Object.fromEntries(
       plannedResources(plans.get('defaults')!, 'aws_cloudwatch_metric_alarm').map((a) => [a.values.alarm_name, a.values]),
     );

@@ -7,7 +7,7 @@ const byId = new Map(definitions.map((d) => [d.id, d]));
 const single = (d: AlarmDefinition) => d.metric as MetricSpec;
 
 describe('alarm catalogue', () => {
-  test('expands to the 24 alarms of SPEC §4 (12 function + 6 queue + 3 DLQ + 3 API)', () => {
+  test('expands to the 24 alarms of the alarm kinds in docs/RUNBOOK.md (12 function + 6 queue + 3 DLQ + 3 API)', () => {
     expect(definitions).toHaveLength(24);
     expect(new Set(definitions.map((d) => d.id)).size).toBe(24);
     const perKind = definitions.reduce<Record<string, number>>((acc, d) => ({ ...acc, [d.kind]: (acc[d.kind] ?? 0) + 1 }), {});
@@ -96,7 +96,7 @@ describe('alarm catalogue', () => {
     }
   });
 
-  test('defaults match SPEC §4', () => {
+  test('defaults match those docs/RUNBOOK.md states', () => {
     expect(ALARM_THRESHOLD_DEFAULTS).toEqual({
       lambdaErrorRatePercent: 5,
       lambdaDurationPercentOfTimeout: 80,

@@ -10,7 +10,7 @@ import { buildDeliveryRequest, postDelivery } from './deliver';
 
 /**
  * dispatcher: deliver queue → delivery target. POSTs each event, signed; any non-2xx or timeout
- * fails the record so SQS retries it and, in the end, dead-letters it (SPEC §1).
+ * fails the record so SQS retries it and, in the end, dead-letters it (docs/ARCHITECTURE.md, "The flow").
  */
 
 const config = readDispatcherConfig(process.env);

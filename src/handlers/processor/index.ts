@@ -12,7 +12,7 @@ import { createForwardOnce, createIdempotencyConfig } from './forward-once';
 
 /**
  * processor: process queue → deliver queue. De-duplicates provider retries by delivery id and
- * forwards each delivery once as a normalized event (SPEC §1).
+ * forwards each delivery once as a normalized event (docs/ARCHITECTURE.md, "The flow").
  */
 
 const config = readProcessorConfig(process.env);

@@ -12,7 +12,7 @@ import { validateWebhook } from './validate-webhook';
 
 /**
  * validator: ingest queue → process queue. Verifies each webhook's signature and forwards a
- * canonical envelope; rejections are logged, counted and deleted (SPEC §1).
+ * canonical envelope; rejections are logged, counted and deleted (docs/ARCHITECTURE.md, "The flow").
  */
 
 const config = readValidatorConfig(process.env);
