@@ -137,7 +137,7 @@ export function dashboardLayout(props: Omit<PipelineDashboardProps, 'dashboardNa
     properties: { title, region, view: 'timeSeries', stacked: false, period: PERIOD_SECONDS, metrics, ...extra },
   });
   const lambda = (metric: (fn: DashboardFunction) => MetricSpec) => functions.map((fn) => metricLine(metric(fn), fn.name));
-  const sqs = (metric: (q: DashboardQueue) => MetricSpec, label: (q: DashboardQueue) => string) =>
+  const sqs = (metric: (q: DashboardQueue) => MetricSpec, label = (q: DashboardQueue) => q.name) =>
     queues.map((q) => metricLine(metric(q), label(q)));
   const { api } = props;
   const handler = (fn: DashboardFunction, metricName: HandlerMetric): MetricLine =>
@@ -236,18 +236,12 @@ export function dashboardLayout(props: Omit<PipelineDashboardProps, 'dashboardNa
     metricWidget(
       depth,
       'Queue depth (visible messages)',
-      sqs(
-        (q) => q.metricVisibleMessages(),
-        (q) => q.name,
-      ),
+      sqs((q) => q.metricVisibleMessages()),
     ),
     metricWidget(
       age,
       'Oldest message age (s)',
-      sqs(
-        (q) => q.metricAgeOfOldestMessage(),
-        (q) => q.name,
-      ),
+      sqs((q) => q.metricAgeOfOldestMessage()),
     ),
     metricWidget(
       deadLetters,

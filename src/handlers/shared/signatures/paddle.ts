@@ -1,4 +1,5 @@
-import { decodeHexDigest, hmacSha256, matchesAny } from './hmac';
+import { hmacSha256, matchesAny } from './hmac';
+import { parseTimestampedDigests, type TimestampedHeaderFormat } from './timestamped-header';
 import { invalid, isWithinTolerance, type SignatureVerdict, type TimestampTolerance, VALID } from './verification';
 
 /** The parts of a Paddle Billing `Paddle-Signature: ts=<unix seconds>;h1=<hex>[;h1=<hex>…]` header. */
@@ -8,29 +9,16 @@ export interface PaddleSignatureHeader {
   readonly h1: readonly Buffer[];
 }
 
+const FORMAT: TimestampedHeaderFormat = { separator: ';', timestampKey: 'ts', digestKey: 'h1' };
+
 /**
  * Parses the header. Keys other than `ts` and `h1` are skipped (room for a future scheme, as
  * Stripe's `v0` is). Undefined when an element is not `key=value`, `ts` is missing, repeated or
  * not whole seconds, an `h1` is not a hex SHA-256 digest, or there is no `h1`.
  */
 export function parsePaddleSignature(header: string): PaddleSignatureHeader | undefined {
-  let timestamp: number | undefined;
-  const h1: Buffer[] = [];
-  for (const element of header.split(';')) {
-    const separator = element.indexOf('=');
-    if (separator < 1) return undefined;
-    const key = element.slice(0, separator).trim();
-    const value = element.slice(separator + 1).trim();
-    if (key === 'ts') {
-      if (timestamp !== undefined || !/^\d{1,12}$/.test(value)) return undefined;
-      timestamp = Number(value);
-    } else if (key === 'h1') {
-      const digest = decodeHexDigest(value);
-      if (!digest) return undefined;
-      h1.push(digest);
-    }
-  }
-  return timestamp === undefined || h1.length === 0 ? undefined : { timestamp, h1 };
+  const parsed = parseTimestampedDigests(header, FORMAT);
+  return parsed && { timestamp: parsed.timestamp, h1: parsed.digests };
 }
 
 /**

@@ -1,4 +1,5 @@
-import { decodeHexDigest, hmacSha256, matchesAny } from './hmac';
+import { hmacSha256, matchesAny } from './hmac';
+import { parseTimestampedDigests, type TimestampedHeaderFormat } from './timestamped-header';
 import { invalid, isWithinTolerance, type SignatureVerdict, type TimestampTolerance, VALID } from './verification';
 
 /** The parts of a `Stripe-Signature: t=<unix seconds>,v1=<hex>[,v1=<hex>…]` header. */
@@ -8,29 +9,16 @@ export interface StripeSignatureHeader {
   readonly v1: readonly Buffer[];
 }
 
+const FORMAT: TimestampedHeaderFormat = { separator: ',', timestampKey: 't', digestKey: 'v1' };
+
 /**
  * Parses the header, ignoring schemes other than `v1` (Stripe's `v0` is a test-mode scheme that
  * must never be trusted). Returns undefined when the timestamp or every `v1` is missing or
  * malformed.
  */
 export function parseStripeSignature(header: string): StripeSignatureHeader | undefined {
-  let timestamp: number | undefined;
-  const v1: Buffer[] = [];
-  for (const element of header.split(',')) {
-    const separator = element.indexOf('=');
-    if (separator < 1) return undefined;
-    const key = element.slice(0, separator).trim();
-    const value = element.slice(separator + 1).trim();
-    if (key === 't') {
-      if (timestamp !== undefined || !/^\d{1,12}$/.test(value)) return undefined;
-      timestamp = Number(value);
-    } else if (key === 'v1') {
-      const digest = decodeHexDigest(value);
-      if (!digest) return undefined;
-      v1.push(digest);
-    }
-  }
-  return timestamp === undefined || v1.length === 0 ? undefined : { timestamp, v1 };
+  const parsed = parseTimestampedDigests(header, FORMAT);
+  return parsed && { timestamp: parsed.timestamp, v1: parsed.digests };
 }
 
 /**
