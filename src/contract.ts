@@ -79,10 +79,16 @@ export const HANDLER_ENV = {
   idempotencyTable: 'IDEMPOTENCY_TABLE_NAME',
   /** Seconds an idempotency record lives. */
   idempotencyTtlSeconds: 'IDEMPOTENCY_TTL_SECONDS',
-  /** Where the dispatcher POSTs events; empty means log and succeed. */
-  deliveryUrl: 'DELIVERY_URL',
-  /** SSM SecureString parameter holding the HMAC key for outgoing deliveries. */
-  deliverySecretParameter: 'DELIVERY_SECRET_PARAMETER',
+  /**
+   * JSON object: destination name → { url, secretParameter, sources?, eventTypes? } (see
+   * `DeliveryDestination` in src/handlers/shared/destinations.ts). The processor routes by it, the
+   * dispatcher delivers by it. `{}` means no destination: events are logged as unrouted.
+   */
+  deliveryDestinations: 'DELIVERY_DESTINATIONS',
+  /** JSON array of seconds: the delay before retry n+1 of a failed delivery, by receive count. */
+  deliveryRetrySchedule: 'DELIVERY_RETRY_SCHEDULE',
+  /** URL of the deliver queue's DLQ: where a delivery the destination answered 410 Gone goes at once. */
+  deadLetterQueueUrl: 'DEAD_LETTER_QUEUE_URL',
   /** Milliseconds before a delivery attempt is abandoned and the record fails. */
   deliveryTimeoutMs: 'DELIVERY_TIMEOUT_MS',
 } as const;
@@ -107,11 +113,34 @@ export const HANDLER_METRICS = {
   forwarded: 'Forwarded',
   /** processor: a delivery already processed was dropped. */
   duplicate: 'Duplicate',
-  /** dispatcher: the delivery target answered 2xx. */
+  /** processor: a first-seen event no destination's route matched; logged and dropped. */
+  unrouted: 'Unrouted',
+  /** dispatcher: the destination answered 2xx. Also emitted with the {@link DESTINATION_DIMENSION}. */
   delivered: 'Delivered',
-  /** dispatcher: the delivery target answered non-2xx or timed out; SQS retries the record. */
+  /**
+   * dispatcher: the destination answered non-2xx (but 410), timed out or was unreachable; the
+   * record backs off and SQS retries it. Also emitted with the {@link DESTINATION_DIMENSION}.
+   */
   deliveryFailed: 'DeliveryFailed',
+  /** dispatcher: the destination answered 410 Gone; the delivery went to the DLQ at once. */
+  deliveryGone: 'DeliveryGone',
 } as const;
+
+/** Dimension of the dispatcher's per-destination metrics, naming the destination. */
+export const DESTINATION_DIMENSION = 'destination';
+
+/** The destination `delivery_url` becomes, so a 0.1.0 configuration keeps delivering unchanged. */
+export const DEFAULT_DESTINATION = 'default';
+
+/**
+ * The default delivery retry schedule, in seconds: Svix's (5 s, 5 min, 30 min, 2 h, 5 h, 10 h,
+ * 10 h), about 27.6 h from the first attempt to the last. Each step is at most SQS's 12 h
+ * visibility cap.
+ */
+export const DEFAULT_DELIVERY_RETRY_SCHEDULE = [5, 300, 1_800, 7_200, 18_000, 36_000, 36_000] as const;
+
+/** SQS's ceiling on a message's visibility timeout: 12 h. */
+export const MAX_VISIBILITY_TIMEOUT_SECONDS = 43_200;
 
 /** Dimension of the `Rejected` metric naming why a webhook was dropped. */
 export const REJECTION_REASON_DIMENSION = 'reason';

@@ -1,9 +1,18 @@
-import type { JsonValue } from './json';
+import { DEFAULT_DESTINATION } from '../../contract';
 import { MessageFields } from './message-fields';
 
-/** What the processor sends to the deliver queue and the dispatcher POSTs to the target. */
+/** Bumped on any incompatible change; version 1 (0.1.0) carried a parsed `data` and no destination. */
+export const DELIVERY_EVENT_VERSION = 2;
+
+/**
+ * What the processor sends to the deliver queue, one message per event and destination, and the
+ * dispatcher delivers: the provider's body as it arrived, and the metadata that goes in headers.
+ */
 export interface DeliveryEvent {
-  /** The provider's delivery id: the target's own de-duplication key. */
+  readonly version: typeof DELIVERY_EVENT_VERSION;
+  /** The destination (a key of DELIVERY_DESTINATIONS) this message is for. */
+  readonly destination: string;
+  /** The provider's delivery id; with `source`, the receiver's de-duplication key. */
   readonly id: string;
   readonly source: string;
   readonly type: string;
@@ -12,26 +21,35 @@ export interface DeliveryEvent {
   /** ISO-8601 time the processor first handled it. */
   readonly processedAt: string;
   readonly requestId: string | null;
-  /** The provider's payload. */
-  readonly data: JsonValue;
+  /** The provider's request body, exactly as it arrived: delivered byte for byte. */
+  readonly body: string;
 }
 
 const KIND = 'delivery event';
 
 /**
- * Parses a deliver-queue message body, or throws an `InvalidMessageError`. The result holds
- * exactly the documented fields, so what is signed and sent is the documented shape.
+ * Parses a deliver-queue message body, or throws an `InvalidMessageError`. A version 1 message,
+ * still queued from before an upgrade, reads as one for the default destination with its parsed
+ * `data` serialized again: the best its already-parsed payload allows.
  */
 export function parseDeliveryEvent(body: string): DeliveryEvent {
   const fields = MessageFields.parse(KIND, body);
-  if (!fields.has('data')) fields.fail('"data" is missing');
+  const version = fields.get('version');
+  const legacy = version === undefined;
+  if (!legacy && version !== DELIVERY_EVENT_VERSION) fields.fail(`"version" must be ${DELIVERY_EVENT_VERSION}`);
+  const payloadKey = legacy ? 'data' : 'body';
+  if (!fields.has(payloadKey)) fields.fail(`"${payloadKey}" is missing`);
+  const rawBody = legacy ? JSON.stringify(fields.get('data')) : fields.get('body');
+  if (typeof rawBody !== 'string') fields.fail('"body" must be a string');
   return {
+    version: DELIVERY_EVENT_VERSION,
+    destination: legacy ? DEFAULT_DESTINATION : fields.string('destination'),
     id: fields.string('id'),
     source: fields.string('source'),
     type: fields.string('type'),
     receivedAt: fields.timestamp('receivedAt'),
     processedAt: fields.timestamp('processedAt'),
     requestId: fields.nullableString('requestId'),
-    data: fields.get('data'),
+    body: rawBody as string,
   };
 }

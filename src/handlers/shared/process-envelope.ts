@@ -1,9 +1,8 @@
 import { SIGNATURE_SCHEMES, type SignatureScheme } from '../../contract';
-import type { JsonValue } from './json';
 import { MessageFields } from './message-fields';
 
-/** Bumped on any incompatible change, so a processor never misreads an envelope it predates. */
-export const PROCESS_ENVELOPE_VERSION = 1;
+/** Bumped on any incompatible change; version 1 (0.1.0) carried a parsed `payload`. */
+export const PROCESS_ENVELOPE_VERSION = 2;
 
 /** What the validator sends to the process queue: a verified webhook, provider-neutral. */
 export interface ProcessEnvelope {
@@ -18,21 +17,28 @@ export interface ProcessEnvelope {
   readonly receivedAt: string;
   /** API Gateway's request id, for tracing a delivery back to its access log line. */
   readonly requestId: string | null;
-  /** The parsed request body. */
-  readonly payload: JsonValue;
+  /** The provider's request body, exactly as it arrived (verified JSON text, never re-serialized). */
+  readonly body: string;
 }
 
 const KIND = 'process envelope';
 
-/** Parses a process-queue message body, or throws an `InvalidMessageError`. */
+/**
+ * Parses a process-queue message body, or throws an `InvalidMessageError`. A version 1 envelope,
+ * still queued from before an upgrade, has its parsed `payload` serialized again.
+ */
 export function parseProcessEnvelope(body: string): ProcessEnvelope {
   const fields = MessageFields.parse(KIND, body);
-  if (fields.get('version') !== PROCESS_ENVELOPE_VERSION) {
+  const version = fields.get('version');
+  if (version !== PROCESS_ENVELOPE_VERSION && version !== 1) {
     fields.fail(`"version" must be ${PROCESS_ENVELOPE_VERSION}`);
   }
   const scheme = fields.string('scheme');
   if (!(SIGNATURE_SCHEMES as readonly string[]).includes(scheme)) fields.fail(`unknown scheme "${scheme}"`);
-  if (!fields.has('payload')) fields.fail('"payload" is missing');
+  const payloadKey = version === 1 ? 'payload' : 'body';
+  if (!fields.has(payloadKey)) fields.fail(`"${payloadKey}" is missing`);
+  const rawBody = version === 1 ? JSON.stringify(fields.get('payload')) : fields.get('body');
+  if (typeof rawBody !== 'string') fields.fail('"body" must be a string');
   return {
     version: PROCESS_ENVELOPE_VERSION,
     source: fields.string('source'),
@@ -41,6 +47,6 @@ export function parseProcessEnvelope(body: string): ProcessEnvelope {
     eventType: fields.nullableString('eventType'),
     receivedAt: fields.timestamp('receivedAt'),
     requestId: fields.nullableString('requestId'),
-    payload: fields.get('payload'),
+    body: rawBody as string,
   };
 }
