@@ -87,6 +87,8 @@ export const HANDLER_ENV = {
   deliveryDestinations: 'DELIVERY_DESTINATIONS',
   /** JSON array of seconds: the delay before retry n+1 of a failed delivery, by receive count. */
   deliveryRetrySchedule: 'DELIVERY_RETRY_SCHEDULE',
+  /** URL of the queue the function consumes (the dispatcher sets each failed record's next visibility on it). */
+  sourceQueueUrl: 'SOURCE_QUEUE_URL',
   /** URL of the deliver queue's DLQ: where a delivery the destination answered 410 Gone goes at once. */
   deadLetterQueueUrl: 'DEAD_LETTER_QUEUE_URL',
   /** Milliseconds before a delivery attempt is abandoned and the record fails. */
