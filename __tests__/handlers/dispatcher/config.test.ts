@@ -1,27 +1,61 @@
+import { DEFAULT_DELIVERY_RETRY_SCHEDULE } from '../../../src/contract';
 import { DEFAULT_DELIVERY_TIMEOUT_MS, readDispatcherConfig } from '../../../src/handlers/dispatcher/config';
 
-describe('readDispatcherConfig', () => {
-  it('disables delivery when DELIVERY_URL is empty or unset, without needing the secret', () => {
-    expect(readDispatcherConfig({ DELIVERY_URL: '' })).toEqual({ enabled: false });
-    expect(readDispatcherConfig({})).toEqual({ enabled: false });
-  });
+const DESTINATIONS = JSON.stringify({ default: { url: 'https://example.com/hooks', secretParameter: '/webhooks/dev/default' } });
+const QUEUES = {
+  SOURCE_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/deliver',
+  DEAD_LETTER_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/deliver-dlq',
+};
 
-  it('reads the target, the secret parameter and the default timeout', () => {
-    expect(
-      readDispatcherConfig({ DELIVERY_URL: 'https://example.com/hooks', DELIVERY_SECRET_PARAMETER: '/webhooks/dev/delivery' }),
-    ).toEqual({
-      enabled: true,
-      deliveryUrl: 'https://example.com/hooks',
-      deliverySecretParameter: '/webhooks/dev/delivery',
+describe('readDispatcherConfig', () => {
+  it('reads destinations, queues, the default schedule and the default timeout', () => {
+    const config = readDispatcherConfig({ DELIVERY_DESTINATIONS: DESTINATIONS, ...QUEUES });
+    expect(config).toEqual({
+      destinations: new Map([
+        [
+          'default',
+          { name: 'default', url: 'https://example.com/hooks', secretParameter: '/webhooks/dev/default', sources: null, eventTypes: null },
+        ],
+      ]),
+      retrySchedule: DEFAULT_DELIVERY_RETRY_SCHEDULE,
+      sourceQueueUrl: QUEUES.SOURCE_QUEUE_URL,
+      deadLetterQueueUrl: QUEUES.DEAD_LETTER_QUEUE_URL,
       deliveryTimeoutMs: 5_000,
     });
     expect(DEFAULT_DELIVERY_TIMEOUT_MS).toBe(5_000);
   });
 
+  it('reads a schedule and a timeout of its own', () => {
+    const config = readDispatcherConfig({
+      DELIVERY_DESTINATIONS: DESTINATIONS,
+      ...QUEUES,
+      DELIVERY_RETRY_SCHEDULE: '[2, 60]',
+      DELIVERY_TIMEOUT_MS: '750',
+    });
+    expect(config.retrySchedule).toEqual([2, 60]);
+    expect(config.deliveryTimeoutMs).toBe(750);
+  });
+
+  it('needs no queue URL while no destination is configured, and keeps those given', () => {
+    expect(readDispatcherConfig({})).toMatchObject({ destinations: new Map(), sourceQueueUrl: null, deadLetterQueueUrl: null });
+    expect(readDispatcherConfig({ DELIVERY_DESTINATIONS: '{}', DEAD_LETTER_QUEUE_URL: QUEUES.DEAD_LETTER_QUEUE_URL })).toMatchObject({
+      sourceQueueUrl: null,
+      deadLetterQueueUrl: QUEUES.DEAD_LETTER_QUEUE_URL,
+    });
+  });
+
+  it('no longer reads the 0.1.0 variables', () => {
+    const config = readDispatcherConfig({ DELIVERY_URL: 'https://old.example.com', DELIVERY_SECRET_PARAMETER: '/old' });
+    expect(config.destinations.size).toBe(0);
+  });
+
   it.each([
-    ['DELIVERY_URL', { DELIVERY_URL: 'example.com/hooks', DELIVERY_SECRET_PARAMETER: '/p' }],
-    ['DELIVERY_SECRET_PARAMETER', { DELIVERY_URL: 'https://example.com' }],
-    ['DELIVERY_TIMEOUT_MS', { DELIVERY_URL: 'https://example.com', DELIVERY_SECRET_PARAMETER: '/p', DELIVERY_TIMEOUT_MS: '5s' }],
+    ['SOURCE_QUEUE_URL', { DELIVERY_DESTINATIONS: DESTINATIONS, DEAD_LETTER_QUEUE_URL: QUEUES.DEAD_LETTER_QUEUE_URL }],
+    ['DEAD_LETTER_QUEUE_URL', { DELIVERY_DESTINATIONS: DESTINATIONS, SOURCE_QUEUE_URL: QUEUES.SOURCE_QUEUE_URL }],
+    ['DEAD_LETTER_QUEUE_URL', { DELIVERY_DESTINATIONS: DESTINATIONS, ...QUEUES, DEAD_LETTER_QUEUE_URL: 'deliver-dlq' }],
+    ['DELIVERY_TIMEOUT_MS', { DELIVERY_DESTINATIONS: DESTINATIONS, ...QUEUES, DELIVERY_TIMEOUT_MS: '5s' }],
+    ['DELIVERY_RETRY_SCHEDULE', { DELIVERY_DESTINATIONS: DESTINATIONS, ...QUEUES, DELIVERY_RETRY_SCHEDULE: '5,10' }],
+    ['DELIVERY_DESTINATIONS', { DELIVERY_DESTINATIONS: '[]', ...QUEUES }],
   ])('fails naming %s when it is wrong', (variable, env) => {
     expect(() => readDispatcherConfig(env)).toThrow(`Environment variable ${variable} `);
   });

@@ -1,45 +1,60 @@
-import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { createHmac } from 'node:crypto';
+import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import type { SQSBatchResponse } from 'aws-lambda';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Webhook } from 'standardwebhooks';
 import type { DeliveryEvent } from '../../../src/handlers/shared/delivery-event';
 import { type AwsClients, awsClients, createQueue, putSecureString } from '../../support/aws-resources';
-import { type HttpTarget, startHttpTarget } from '../../support/http-target';
 import { lambdaContext } from '../../support/lambda-context';
-import { loadHandler } from '../../support/load-handler';
+import { type LoadedHandler, loadHandler } from '../../support/load-handler';
 import { type MotoServer, startMoto } from '../../support/moto';
 import { captureOutput, type CapturedOutput } from '../../support/output';
-import { receiveRecords, settleBatch, toSqsEvent } from '../../support/sqs-records';
+import { receiveAll, receiveRecords, settleBatch, toSqsEvent } from '../../support/sqs-records';
+import { type Receiver, sameIdOverlapped, startReceiver } from './receiver';
 
 jest.setTimeout(60_000);
 
-const SECRET_PARAMETER = '/webhook-pipeline/test/delivery-secret';
-const DELIVERY_SECRET = 'delivery-secret-value';
+const SECRET_PARAMETER = '/webhook-pipeline/test/destinations/orders';
+const CURRENT = `whsec_${randomBytes(32).toString('base64')}`;
+const PREVIOUS = 'previous-raw-secret';
+/** Big numbers, escapes, non-ASCII and odd spacing: anything a parse and re-serialize would change. */
+const BODY = '{"n": 12345678901234567890123, "s":"é\\u00e9\\n",  "k": [1 , 2]}  \n';
 
 let moto: MotoServer;
 let aws: AwsClients;
-let deliverQueueUrl: string;
-let target: HttpTarget;
+let receiver: Receiver;
 let output: CapturedOutput;
+/** Fresh per test, so no test sees another's messages. */
+let deliverQueueUrl: string;
+let deadLetterQueueUrl: string;
 
 function dispatcherEnv(overrides: Record<string, string | undefined> = {}) {
   return {
     AWS_ENDPOINT_URL: moto.endpoint,
     AWS_MAX_ATTEMPTS: '1',
-    DELIVERY_URL: `${target.url}/webhooks/inbound`,
-    DELIVERY_SECRET_PARAMETER: SECRET_PARAMETER,
-    DELIVERY_TIMEOUT_MS: '300',
+    DELIVERY_DESTINATIONS: JSON.stringify({
+      orders: { url: `${receiver.url}/webhooks/inbound`, secretParameter: SECRET_PARAMETER },
+      unsigned: { url: `${receiver.url}/unsigned`, secretParameter: '/webhook-pipeline/test/absent' },
+    }),
+    DELIVERY_RETRY_SCHEDULE: '[2]',
+    SOURCE_QUEUE_URL: deliverQueueUrl,
+    DEAD_LETTER_QUEUE_URL: deadLetterQueueUrl,
+    DELIVERY_TIMEOUT_MS: '2000',
     ...overrides,
   };
 }
 
-function event(id: string): DeliveryEvent {
+function event(id: string, overrides: Partial<DeliveryEvent> = {}): DeliveryEvent {
   return {
+    version: 2,
+    destination: 'orders',
     id,
     source: 'shop',
     type: 'orders/create',
     receivedAt: '2026-01-01T00:00:00.000Z',
     processedAt: '2026-01-01T00:00:01.000Z',
     requestId: `req-${id}`,
-    data: { order: id, total: '10.00' },
+    body: BODY,
+    ...overrides,
   };
 }
 
@@ -50,99 +65,194 @@ async function enqueue(bodies: readonly string[]) {
     const { MessageId } = await aws.sqs.send(new SendMessageCommand({ QueueUrl: deliverQueueUrl, MessageBody: body }));
     messageIds.push(MessageId!);
   }
+  // Received with a long visibility timeout, so a record receivable again soon proves the dispatcher shortened it.
   const received = await receiveRecords(aws.sqs, deliverQueueUrl, { count: bodies.length, visibilityTimeoutSeconds: 60 });
   const byId = new Map(received.map((record) => [record.messageId, record]));
   const records = messageIds.map((id) => byId.get(id)!);
   return { messageIds, records, event: toSqsEvent(records) };
 }
 
+/** Runs the handler over bodies as the event source mapping would: receive, invoke, delete what succeeded. */
+async function invoke(handler: LoadedHandler, bodies: readonly string[]) {
+  const batch = await enqueue(bodies);
+  const response: SQSBatchResponse = await handler(batch.event, lambdaContext('dispatcher'));
+  await settleBatch(aws.sqs, deliverQueueUrl, batch.records, response);
+  return { ...batch, response };
+}
+
+/** Whatever the queue lets a consumer receive right now, without waiting. */
+async function receivableNow(queueUrl: string) {
+  const { Messages = [] } = await aws.sqs.send(
+    new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 0, MaxNumberOfMessages: 10, VisibilityTimeout: 0 }),
+  );
+  return Messages;
+}
+
 beforeAll(async () => {
   moto = await startMoto();
   aws = awsClients(moto.endpoint);
-  deliverQueueUrl = await createQueue(aws.sqs, 'webhook-deliver-test');
-  await putSecureString(aws.ssm, SECRET_PARAMETER, DELIVERY_SECRET);
-  target = await startHttpTarget();
+  await putSecureString(aws.ssm, SECRET_PARAMETER, `${CURRENT}\n${PREVIOUS}`);
+  receiver = await startReceiver();
 });
 
 afterAll(async () => {
-  await target?.close();
+  await receiver?.close();
   if (aws) Object.values(aws).forEach((client) => client.destroy());
   await moto?.stop();
 });
 
-beforeEach(() => {
+beforeEach(async () => {
+  const suffix = randomUUID().slice(0, 8);
+  deadLetterQueueUrl = await createQueue(aws.sqs, `webhook-deliver-dlq-${suffix}`);
+  // maxReceiveCount = schedule length + 1, as the infrastructure sets it.
+  deliverQueueUrl = await createQueue(aws.sqs, `webhook-deliver-${suffix}`, {
+    deadLetter: { queueUrl: deadLetterQueueUrl, maxReceiveCount: 2 },
+  });
   output = captureOutput();
-  target.requests.length = 0;
-  target.respondWith(200);
+  receiver.reset();
+  receiver.answer({ status: 200 });
 });
 afterEach(() => output?.restore());
 
-describe('dispatcher against SQS, SSM and an HTTP target', () => {
-  it('POSTs each event signed with the delivery secret', async () => {
+describe('dispatcher against SQS, SSM and a loopback destination', () => {
+  it('delivers each provider body byte for byte, signed so the standardwebhooks library verifies it with either secret', async () => {
     const handler = loadHandler('dispatcher', dispatcherEnv());
-    const { records, event: sqsEvent } = await enqueue([JSON.stringify(event('o-1')), JSON.stringify(event('o-2'))]);
-
-    const response = await handler(sqsEvent, lambdaContext('dispatcher'));
+    const { response } = await invoke(handler, [JSON.stringify(event('o-1')), JSON.stringify(event('o-2'))]);
 
     expect(response).toEqual({ batchItemFailures: [] });
-    await settleBatch(aws.sqs, deliverQueueUrl, records, response);
-    expect(target.requests.map((request) => request.headers['x-webhook-id'])).toEqual(['o-1', 'o-2']);
-    for (const request of target.requests) {
-      expect(request).toMatchObject({ method: 'POST', path: '/webhooks/inbound' });
-      expect(request.headers['content-type']).toBe('application/json');
-      const expected = `sha256=${createHmac('sha256', DELIVERY_SECRET).update(request.body).digest('hex')}`;
-      expect(request.headers['x-signature-256']).toBe(expected);
+    expect(receiver.requests.map((request) => request.headers['webhook-id']).sort()).toEqual(['shop:o-1', 'shop:o-2']);
+    for (const request of receiver.requests) {
+      expect(request.path).toBe('/webhooks/inbound');
+      expect(request.raw.equals(Buffer.from(BODY, 'utf8'))).toBe(true);
+      expect(request.headers).toMatchObject({
+        'content-type': 'application/json',
+        'user-agent': 'webhook-pipeline',
+        'x-webhook-attempt': '1',
+      });
+      const headers = request.headers as Record<string, string>;
+      expect(() => new Webhook(CURRENT).verify(request.raw, headers)).not.toThrow();
+      expect(() => new Webhook(PREVIOUS, { format: 'raw' }).verify(request.raw, headers)).not.toThrow();
+      expect(() => new Webhook(CURRENT).verify(request.body.replace('23,', '24,'), headers)).toThrow();
     }
-    expect(JSON.parse(target.requests[0].body)).toEqual(event('o-1'));
-    expect(output.metricValues('Delivered').map((entry) => entry.value)).toEqual([1, 1]);
-    expect(output.text()).not.toContain(DELIVERY_SECRET);
+    expect(output.metricValues('Delivered')).toEqual(
+      expect.arrayContaining([
+        { value: 1, dimensions: { service: 'dispatcher', destination: 'orders' } },
+        { value: 1, dimensions: { service: 'dispatcher' } },
+      ]),
+    );
+    expect(output.metricValues('Delivered')).toHaveLength(4);
+    expect(await receivableNow(deliverQueueUrl)).toHaveLength(0);
+    expect(output.text()).not.toContain(CURRENT);
   });
 
-  it('fails the records the target answers with 500', async () => {
+  it('delivers a batch concurrently, but never two records of the same event to a destination at once', async () => {
     const handler = loadHandler('dispatcher', dispatcherEnv());
-    target.respondWith(500);
-    const { messageIds, event: sqsEvent } = await enqueue([JSON.stringify(event('o-3'))]);
+    receiver.answer({ status: 200, delayMs: 300 });
+    const distinct = Array.from({ length: 7 }, (_, i) => JSON.stringify(event(`c-${i}`)));
+    const repeated = [1, 2, 3].map((n) => JSON.stringify(event('same', { body: `{"copy": ${n}}` })));
+    const { response } = await invoke(handler, [repeated[0], ...distinct.slice(0, 3), repeated[1], ...distinct.slice(3), repeated[2]]);
 
-    expect(await handler(sqsEvent, lambdaContext('dispatcher'))).toEqual({ batchItemFailures: [{ itemIdentifier: messageIds[0] }] });
-    expect(output.metricValues('DeliveryFailed').map((entry) => entry.value)).toEqual([1]);
-    expect(output.logs().find((line) => line.level === 'ERROR')).toMatchObject({ reason: 'delivery-rejected', deliveryId: 'o-3' });
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(receiver.requests).toHaveLength(10);
+    // Evidence of overlap: several requests were open at the destination at the same moment.
+    expect(receiver.maxInFlight()).toBeGreaterThanOrEqual(2);
+    expect(sameIdOverlapped(receiver.timeline)).toBe(false);
+    const copies = receiver.requests.filter((request) => request.headers['webhook-id'] === 'shop:same').map((request) => request.body);
+    expect(copies).toEqual(['{"copy": 1}', '{"copy": 2}', '{"copy": 3}']);
+    // Each record's log line carries its own ids, though the records interleaved.
+    const delivered = output.logs().filter((line) => line.message === 'Event delivered');
+    expect(delivered).toHaveLength(10);
+    for (const line of delivered) expect(line.requestId).toBe(`req-${line.deliveryId}`);
   });
 
-  it('fails a record whose delivery times out, and still delivers the rest of the batch', async () => {
-    const handler = loadHandler('dispatcher', dispatcherEnv({ DELIVERY_TIMEOUT_MS: '250' }));
-    const { messageIds, event: sqsEvent } = await enqueue([JSON.stringify(event('o-4')), JSON.stringify(event('o-5')), 'not an event']);
-    target.respondWith((request) => (request.headers['x-webhook-id'] === 'o-4' ? 'hang' : 200));
-    const started = Date.now();
+  it('keeps a failed record invisible for the scheduled delay, then lets the redrive policy dead-letter it after the last attempt', async () => {
+    const handler = loadHandler('dispatcher', dispatcherEnv());
+    receiver.answer({ status: 500 });
+    const first = await invoke(handler, [JSON.stringify(event('f-1'))]);
 
-    const response = await handler(sqsEvent, lambdaContext('dispatcher'));
+    expect(first.response).toEqual({ batchItemFailures: [{ itemIdentifier: first.messageIds[0] }] });
+    expect(output.logs().find((line) => line.level === 'ERROR')).toMatchObject({
+      reason: 'delivery-rejected',
+      status: 500,
+      attempt: 1,
+      nextDelaySeconds: 2,
+      deliveryId: 'f-1',
+      destination: 'orders',
+    });
+    // Not receivable at once (the schedule's 2 s) ...
+    expect(await receivableNow(deliverQueueUrl)).toHaveLength(0);
+    // ... but long before the 60 s it was received with.
+    const [again] = await receiveRecords(aws.sqs, deliverQueueUrl, { count: 1, timeoutMs: 8_000, visibilityTimeoutSeconds: 60 });
+    expect(again.messageId).toBe(first.messageIds[0]);
+    expect(again.attributes.ApproximateReceiveCount).toBe('2');
+
+    // The second attempt is past the one-step schedule: it fails visible at once, and the next
+    // receive moves it to the DLQ.
+    output.clear();
+    const second = await handler(toSqsEvent([again]), lambdaContext('dispatcher'));
+    expect(second).toEqual({ batchItemFailures: [{ itemIdentifier: again.messageId }] });
+    expect(output.logs().find((line) => line.level === 'ERROR')).toMatchObject({ attempt: 2, nextDelaySeconds: 0 });
+    expect(receiver.requests.map((request) => request.headers['x-webhook-attempt'])).toEqual(['1', '2']);
+    expect(await receiveAll(aws.sqs, deliverQueueUrl, { waitSeconds: 1 })).toHaveLength(0);
+    const [deadLetter] = await receiveRecords(aws.sqs, deadLetterQueueUrl, { count: 1, timeoutMs: 5_000 });
+    expect(deadLetter.body).toBe(first.records[0].body);
+  });
+
+  it('sends a delivery the destination answers 410 Gone to the DLQ at once, unchanged and labelled', async () => {
+    const handler = loadHandler('dispatcher', dispatcherEnv());
+    receiver.answer({ status: 410 });
+    const body = JSON.stringify(event('g-1'));
+    const { response } = await invoke(handler, [body]);
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(receiver.requests).toHaveLength(1);
+    const [deadLetter] = await receiveRecords(aws.sqs, deadLetterQueueUrl, { count: 1, timeoutMs: 5_000 });
+    expect(deadLetter.body).toBe(body);
+    expect(deadLetter.messageAttributes.reason?.stringValue).toBe('destination-gone');
+    expect(deadLetter.messageAttributes.destination?.stringValue).toBe('orders');
+    expect(await receiveAll(aws.sqs, deliverQueueUrl, { waitSeconds: 1 })).toHaveLength(0);
+    expect(output.logs().find((line) => line.level === 'ERROR')).toMatchObject({ reason: 'destination-gone', deliveryId: 'g-1' });
+    expect(output.metricValues('DeliveryGone')).toHaveLength(2);
+  });
+
+  it('sends a record for a destination no longer configured to the DLQ without a request', async () => {
+    const handler = loadHandler('dispatcher', dispatcherEnv());
+    const body = JSON.stringify(event('u-1', { destination: 'retired' }));
+    const { response } = await invoke(handler, [body]);
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(receiver.requests).toHaveLength(0);
+    const [deadLetter] = await receiveRecords(aws.sqs, deadLetterQueueUrl, { count: 1, timeoutMs: 5_000 });
+    expect(deadLetter.body).toBe(body);
+    expect(deadLetter.messageAttributes.reason?.stringValue).toBe('unknown-destination');
+    expect(deadLetter.messageAttributes.destination?.stringValue).toBe('retired');
+  });
+
+  it('fails a record whose destination’s secret parameter is missing, and one that is not an event, delivering the rest', async () => {
+    const handler = loadHandler('dispatcher', dispatcherEnv());
+    const { messageIds, response } = await invoke(handler, [
+      JSON.stringify(event('m-1', { destination: 'unsigned' })),
+      JSON.stringify(event('m-2')),
+      'not an event',
+    ]);
 
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: messageIds[0] }, { itemIdentifier: messageIds[2] }] });
-    expect(Date.now() - started).toBeLessThan(5_000);
-    expect(target.requests.map((request) => request.headers['x-webhook-id'])).toEqual(['o-4', 'o-5']);
-    const failures = output.logs().filter((line) => line.level === 'ERROR');
-    expect(failures.map((line) => line.reason)).toEqual(['delivery-timeout', 'invalid-message']);
-    expect(output.metricValues('DeliveryFailed')).toHaveLength(1);
-    expect(output.metricValues('Delivered')).toHaveLength(1);
+    expect(receiver.requests.map((request) => request.headers['webhook-id'])).toEqual(['shop:m-2']);
+    const errors = output.logs().filter((line) => line.level === 'ERROR');
+    expect(errors).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ reason: 'missing-secret', secretParameter: '/webhook-pipeline/test/absent', deliveryId: 'm-1' }),
+        expect.objectContaining({ reason: 'invalid-message', messageId: messageIds[2] }),
+      ]),
+    );
   });
 
-  it('fails every record while the delivery secret parameter is missing', async () => {
-    const handler = loadHandler('dispatcher', dispatcherEnv({ DELIVERY_SECRET_PARAMETER: '/webhook-pipeline/test/absent' }));
-    const { messageIds, event: sqsEvent } = await enqueue([JSON.stringify(event('o-6'))]);
-    expect(await handler(sqsEvent, lambdaContext('dispatcher'))).toEqual({ batchItemFailures: [{ itemIdentifier: messageIds[0] }] });
-    expect(target.requests).toHaveLength(0);
-    expect(output.logs().find((line) => line.level === 'ERROR')).toMatchObject({ reason: 'MissingSecretError' });
-  });
-
-  it('with an empty DELIVERY_URL, logs each event and succeeds without sending anything', async () => {
-    const handler = loadHandler('dispatcher', dispatcherEnv({ DELIVERY_URL: '', DELIVERY_SECRET_PARAMETER: undefined }));
-    const { event: sqsEvent } = await enqueue([JSON.stringify(event('o-7'))]);
-    expect(await handler(sqsEvent, lambdaContext('dispatcher'))).toEqual({ batchItemFailures: [] });
-    expect(target.requests).toHaveLength(0);
-    expect(output.logs().find((line) => line.eventType === 'orders/create')).toMatchObject({
-      level: 'INFO',
-      deliveryId: 'o-7',
-      source: 'shop',
-    });
-    expect(output.text()).not.toContain('10.00');
+  it('with no destination configured, dead-letters whatever arrives', async () => {
+    const handler = loadHandler('dispatcher', dispatcherEnv({ DELIVERY_DESTINATIONS: '{}', SOURCE_QUEUE_URL: undefined }));
+    const { response } = await invoke(handler, [JSON.stringify(event('n-1'))]);
+    expect(response).toEqual({ batchItemFailures: [] });
+    const [deadLetter] = await receiveRecords(aws.sqs, deadLetterQueueUrl, { count: 1, timeoutMs: 5_000 });
+    expect(deadLetter.messageAttributes.reason?.stringValue).toBe('unknown-destination');
+    expect(receiver.requests).toHaveLength(0);
   });
 });

@@ -1,26 +1,36 @@
 import { HANDLER_ENV } from '../../contract';
-import { type Environment, optionalUrl, positiveInteger, requiredString } from '../shared/env-config';
+import { type DeliveryDestination, readDestinations } from '../shared/destinations';
+import { type Environment, optionalUrl, positiveInteger, requiredUrl } from '../shared/env-config';
+import { readRetrySchedule } from './retry-schedule';
 
-export type DispatcherConfig =
-  | { readonly enabled: false }
-  | {
-      readonly enabled: true;
-      readonly deliveryUrl: string;
-      readonly deliverySecretParameter: string;
-      readonly deliveryTimeoutMs: number;
-    };
+export interface DispatcherConfig {
+  /** Destinations by name; a message naming any other goes to the DLQ. */
+  readonly destinations: ReadonlyMap<string, DeliveryDestination>;
+  /** Seconds before each retry, by attempt. */
+  readonly retrySchedule: readonly number[];
+  /** The deliver queue, whose failed records get their next visibility set; null only with no destination. */
+  readonly sourceQueueUrl: string | null;
+  /** The deliver queue's DLQ; null only with no destination. */
+  readonly deadLetterQueueUrl: string | null;
+  readonly deliveryTimeoutMs: number;
+}
 
 /** Long enough for a healthy target, short enough that a hung one fails well inside the Lambda timeout. */
 export const DEFAULT_DELIVERY_TIMEOUT_MS = 5_000;
 
-/** An empty DELIVERY_URL disables delivery; only then may the secret parameter be unset. */
+/**
+ * Reads the dispatcher's environment. The two queue URLs are required as soon as one destination
+ * exists, because every failed or gone delivery needs them; with none they are optional, so a stack
+ * that routes nowhere can still be deployed without them.
+ */
 export function readDispatcherConfig(env: Environment): DispatcherConfig {
-  const deliveryUrl = optionalUrl(env, HANDLER_ENV.deliveryUrl);
-  if (deliveryUrl === '') return { enabled: false };
+  const destinations = readDestinations(env);
+  const url = destinations.size > 0 ? requiredUrl : optionalUrl;
   return {
-    enabled: true,
-    deliveryUrl,
-    deliverySecretParameter: requiredString(env, HANDLER_ENV.deliverySecretParameter),
+    destinations,
+    retrySchedule: readRetrySchedule(env),
+    sourceQueueUrl: url(env, HANDLER_ENV.sourceQueueUrl) || null,
+    deadLetterQueueUrl: url(env, HANDLER_ENV.deadLetterQueueUrl) || null,
     deliveryTimeoutMs: positiveInteger(env, HANDLER_ENV.deliveryTimeoutMs, DEFAULT_DELIVERY_TIMEOUT_MS),
   };
 }

@@ -41,7 +41,7 @@ export function readDestinations(env: Environment): ReadonlyMap<string, Delivery
     if (!/^[A-Za-z0-9_-]{1,64}$/.test(name)) fail('whose name is not 1-64 letters, digits, "-" or "_"');
     if (!isJsonObject(settings)) fail('that is not an object');
     const { url, secretParameter } = settings as Record<string, JsonValue>;
-    if (typeof url !== 'string' || !/^https?:\/\/[^\s]+$/.test(url)) fail(`with url ${JSON.stringify(url ?? null)}; expected an http(s) URL`);
+    if (typeof url !== 'string' || !isHttpUrl(url)) fail(`with url ${JSON.stringify(url ?? null)}; expected an http(s) URL`);
     if (typeof secretParameter !== 'string' || !secretParameter.startsWith('/')) {
       fail(`with secretParameter ${JSON.stringify(secretParameter ?? null)}; expected an SSM parameter name starting with "/"`);
     }
@@ -54,6 +54,17 @@ export function readDestinations(env: Environment): ReadonlyMap<string, Delivery
     });
   }
   return destinations;
+}
+
+/** An absolute http(s) URL without whitespace that `fetch` can parse, so a typo fails at cold start, not per delivery. */
+function isHttpUrl(value: string): boolean {
+  if (!/^https?:\/\/\S+$/.test(value)) return false;
+  try {
+    new URL(value);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function stringList(value: JsonValue | undefined, key: string, fail: (problem: string) => never): readonly string[] | null {
