@@ -20,33 +20,28 @@ export const INGEST_ATTRIBUTE = {
 } as const;
 
 /**
- * Request headers API Gateway forwards, when present, as SQS message attributes named by the
- * lower-case header name. Order is priority: once ten attributes are used, later ones are dropped.
- *
- * Three tiers, so that an extra header never pushes out a more important one: first every header a
- * scheme verifies (signatures, and the signed ids and timestamps of Standard Webhooks and Slack),
- * then the delivery-id headers de-duplication reads, then the merely informative ones. The
- * verification headers of github, stripe, shopify (`X-Shopify-*`), hmac-sha256, standard-webhooks
- * and paddle come within the first eight, so those survive even a request carrying every header
- * listed here; there are twelve verification headers in all, so linear, slack and Shopify's
- * un-prefixed names are kept as long as a request carries at most eight verification headers. A
- * provider's own request carries at most three of them and seven headers in all (Shopify sending
- * both spellings), so in practice nothing it sends is dropped.
+ * Every request header that can reach the ingest queue, as an SQS message attribute named by the
+ * lower-case header name: the union of {@link SCHEME_HEADERS}, and what the ingest reader
+ * (`readIngestMessage`) accepts. API Gateway forwards, for each request, only the headers of its
+ * source's scheme; this list's order carries no meaning.
  */
 export const FORWARDED_HEADERS = [
   // Verification: signatures, signed ids and timestamps.
   'x-hub-signature-256',
   'stripe-signature',
   'x-shopify-hmac-sha256',
+  'shopify-hmac-sha256',
   'x-signature-256',
   'webhook-signature',
   'webhook-id',
   'webhook-timestamp',
-  'paddle-signature',
-  'linear-signature',
+  'svix-signature',
+  'svix-id',
+  'svix-timestamp',
   'x-slack-signature',
   'x-slack-request-timestamp',
-  'shopify-hmac-sha256',
+  'paddle-signature',
+  'linear-signature',
   // De-duplication: delivery ids sent as headers.
   'x-github-delivery',
   'x-shopify-webhook-id',
@@ -54,14 +49,51 @@ export const FORWARDED_HEADERS = [
   'x-webhook-id',
   'linear-delivery',
   // Informative.
-  'content-type',
   'x-github-event',
   'x-shopify-topic',
   'shopify-topic',
   'x-webhook-event',
   'linear-event',
+  'content-type',
   'x-webhook-timestamp',
 ] as const;
+
+/**
+ * The headers API Gateway forwards for a request, by its source's scheme, in priority order: the
+ * headers the scheme verifies (signatures, signed ids and timestamps), then its delivery id, its
+ * event type, and the content type. Only the ones present are forwarded. Each list fits in the
+ * eight attribute slots left after `source` and `request-id`, so nothing a scheme needs is ever
+ * dropped, whatever else a request carries.
+ *
+ * Shopify's newer webhooks drop the `X-` prefix, and Svix-powered providers (Clerk, Resend, …) send
+ * Standard Webhooks' headers as `svix-*`: both spellings are listed, the usual one first.
+ */
+export const SCHEME_HEADERS: Readonly<Record<SignatureScheme, readonly (typeof FORWARDED_HEADERS)[number][]>> = {
+  github: ['x-hub-signature-256', 'x-github-delivery', 'x-github-event', 'content-type'],
+  stripe: ['stripe-signature', 'content-type'],
+  shopify: [
+    'x-shopify-hmac-sha256',
+    'shopify-hmac-sha256',
+    'x-shopify-webhook-id',
+    'shopify-webhook-id',
+    'x-shopify-topic',
+    'shopify-topic',
+    'content-type',
+  ],
+  'hmac-sha256': ['x-signature-256', 'x-webhook-id', 'x-webhook-event', 'content-type', 'x-webhook-timestamp'],
+  'standard-webhooks': [
+    'webhook-signature',
+    'webhook-id',
+    'webhook-timestamp',
+    'svix-signature',
+    'svix-id',
+    'svix-timestamp',
+    'content-type',
+  ],
+  slack: ['x-slack-signature', 'x-slack-request-timestamp', 'content-type'],
+  paddle: ['paddle-signature', 'content-type'],
+  linear: ['linear-signature', 'linear-delivery', 'linear-event', 'content-type'],
+};
 
 /** Environment variables the handlers read; the stack sets exactly these. */
 export const HANDLER_ENV = {

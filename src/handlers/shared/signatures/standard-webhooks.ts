@@ -1,7 +1,11 @@
 import { decodeBase64Digest, hmacSha256, matchesAny } from './hmac';
 import { invalid, isWithinTolerance, type SignatureVerdict, type TimestampTolerance, VALID } from './verification';
 
-/** The three headers of a Standard Webhooks request (https://www.standardwebhooks.com). */
+/**
+ * The three headers of a Standard Webhooks request (https://www.standardwebhooks.com). Svix-powered
+ * providers (Clerk, Resend, …) send them as `svix-id`, `svix-timestamp` and `svix-signature`, which
+ * the ingest reader reads as these (`HEADER_ALIASES` in ../ingest-message.ts).
+ */
 export interface StandardWebhooksHeaders {
   /** `webhook-id`: the message id, which the provider's retries repeat. */
   readonly id: string;
