@@ -6,6 +6,15 @@ import { AlarmFactory } from './alarms/alarm-factory';
 import { type AlarmThresholds, buildAlarmDefinitions } from './alarms/catalogue';
 import { defaultBundle, type HandlerBundle } from './bundling/handler-bundle';
 import { LOG_RETENTION_DAYS } from './config/aws-limits';
+import {
+  DEFAULT_DELIVERY_RETRY_SCHEDULE,
+  type DeliveryDestinations,
+  destinationsJson,
+  retryMaxReceiveCount,
+  retryRetentionSeconds,
+  scheduleAsString,
+  validateDelivery,
+} from './config/delivery';
 import { ResourceNames } from './config/naming';
 import { AlarmTopic } from './constructs/alarm-topic';
 import { IdempotencyTable } from './constructs/idempotency-table';
@@ -13,27 +22,26 @@ import { PipelineDashboard } from './constructs/pipeline-dashboard';
 import { type FunctionSizing, PipelineFunction, validateSizing } from './constructs/pipeline-function';
 import { MAX_MESSAGE_BYTES, QueueWithDlq, VISIBILITY_TIMEOUT_FACTOR } from './constructs/queue-with-dlq';
 import { WebhookApi } from './constructs/webhook-api';
-import { FUNCTION_NAMES, type FunctionName, HANDLER_ENV, METRICS_NAMESPACE, SIGNATURE_SCHEMES, type SignatureScheme } from './contract';
-import { dividedBy, isToken, numberAsString, requirePlain, type Switch, switchAsString, times } from './core/values';
+import {
+  DEFAULT_WEBHOOK_SOURCES,
+  secretParameterOverrides,
+  sourceSchemesJson,
+  validateWebhookSources,
+  type WebhookSources,
+  webhookSourcesJson,
+} from './config/webhook-sources';
+import { FUNCTION_NAMES, type FunctionName, HANDLER_ENV, METRICS_NAMESPACE } from './contract';
+import { isToken, numberAsString, requirePlain, type Switch, switchAsString, times } from './core/values';
 import type { IGrantable } from './iam/policy-document';
+import { DeliveryMetrics } from './metrics/delivery-metrics';
 import { PolicyCheck, suppressPolicyRule } from './policy/policy-check';
 import { POLICY_RULES } from './policy/rules';
 
-/** A webhook source: the `{source}` path segment's signature scheme. */
-export interface WebhookSource {
-  readonly scheme: SignatureScheme;
-}
-
-export const DEFAULT_WEBHOOK_SOURCES: Readonly<Record<string, WebhookSource>> = {
-  github: { scheme: 'github' },
-  stripe: { scheme: 'stripe' },
-  shopify: { scheme: 'shopify' },
-  generic: { scheme: 'hmac-sha256' },
-};
+export { DEFAULT_WEBHOOK_SOURCES, type WebhookSource } from './config/webhook-sources';
 
 /**
- * Each function's default timeout, in seconds. The dispatcher's leaves room for a batch of ten
- * deliveries at their own timeout, one after another.
+ * Each function's default timeout, in seconds. The dispatcher's leaves room for two rounds of
+ * concurrent deliveries at their own timeout (records of one event and destination go one after another).
  */
 export const FUNCTION_TIMEOUT_DEFAULTS: Readonly<Record<FunctionName, number>> = { validator: 10, processor: 15, dispatcher: 60 };
 export const DEFAULT_IDEMPOTENCY_TTL_SECONDS = 86400;
@@ -42,7 +50,6 @@ export const DEFAULT_IDEMPOTENCY_TTL_SECONDS = 86400;
  * which belongs to whoever configures the provider (`WebhookPipelineStack` applies every rule).
  */
 export const COMPOSED_STACK_RULES = POLICY_RULES.filter((rule) => rule.id !== 'tags-provider-defaults');
-const SOURCE_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 const HTTPS_URL = /^https:\/\/[^\s/?#]+/;
 
 export interface WebhookPipelineProps {
@@ -98,16 +105,32 @@ export interface WebhookPipelineProps {
    */
   readonly dispatcher?: FunctionSizing;
   /**
-   * Accepted sources (the `{source}` path segment) and their signature scheme; or a plan-time
-   * token holding that map (e.g. a Terraform variable's `value`).
+   * Accepted sources (the `{source}` path segment), each with its signature scheme and options;
+   * or a plan-time token holding that map with the same camelCase keys. API Gateway answers 400
+   * to any other source without storing the request.
    * @default github, stripe, shopify (their own schemes) and generic (hmac-sha256)
    */
-  readonly webhookSources?: Readonly<Record<string, WebhookSource>> | IResolvable;
+  readonly webhookSources?: WebhookSources;
   /**
-   * HTTPS endpoint the dispatcher POSTs events to; empty to log events instead.
+   * Named destinations, each with its HTTPS URL and route (which sources and event types it
+   * receives); or a plan-time token holding that map (camelCase keys, `sources` and `eventTypes`
+   * null for all). Each destination's signing secret is `<secretsPath>/delivery/destinations/<name>`.
+   * @default none
+   */
+  readonly destinations?: DeliveryDestinations;
+  /**
+   * HTTPS endpoint of the destination named `default`, which receives every event (0.1.0's single
+   * target); empty for none.
    * @default ''
    */
   readonly deliveryUrl?: string;
+  /**
+   * Seconds before each retry of a failed delivery, by attempt (4-20 steps, each at most 43200,
+   * at most 6 days in all); or a plan-time token holding the list. The deliver queue's
+   * maxReceiveCount (steps + 1) and retention (twice the total) follow from it.
+   * @default [5, 300, 1800, 7200, 18000, 36000, 36000]: about 27.6 h, as Svix
+   */
+  readonly deliveryRetrySchedule?: readonly number[] | IResolvable;
   /**
    * Retention of every log group, in days (a value CloudWatch Logs allows).
    * @default 30
@@ -141,8 +164,10 @@ export interface WebhookPipelineProps {
    */
   readonly dashboardName?: string;
   /**
-   * SSM Parameter Store path under which the secrets live: `<path>/sources/<source>` and
-   * `<path>/delivery/signing-secret`. The functions may read exactly those.
+   * SSM Parameter Store path under which the secrets live: `<path>/sources/<source>`,
+   * `<path>/delivery/signing-secret` (the `default` destination's) and
+   * `<path>/delivery/destinations/<name>`. The functions may read exactly those (and the sources'
+   * own `secretParameter`s).
    * @default '/<prefix>-pipeline/<suffix>'
    */
   readonly secretsPath?: string;
@@ -175,11 +200,15 @@ export class WebhookPipeline extends Construct {
   /** Where alarm and OK notifications go. */
   public readonly alarmTopicArn: string;
   public readonly alarms: AlarmFactory;
+  /** The dispatcher's delivery metrics, overall and by destination. */
+  public readonly deliveries: DeliveryMetrics;
   public readonly dashboard: PipelineDashboard;
   /** SSM path prefix of the source secrets (ends with `/`): the secret of `s` is `<prefix><s>`. */
   public readonly sourceSecretsPath: string;
-  /** SSM parameter holding the dispatcher's signing key. */
+  /** SSM parameter holding the signing secret(s) of the `default` destination (`deliveryUrl`). */
   public readonly deliverySecretParameter: string;
+  /** SSM prefix of the named destinations' secrets: the secret of `d` is `<prefix><d>`. */
+  public readonly destinationSecretsPath: string;
   /** The account id, read from the ingest queue's ARN (no data source needs STS). */
   public readonly accountId: string;
 
@@ -195,12 +224,21 @@ export class WebhookPipeline extends Construct {
       ...definedOnly(props[fn] ?? {}),
     });
 
-    // Setup queues: each visibility timeout follows its consumer's timeout.
+    // Setup queues: each visibility timeout follows its consumer's timeout; the deliver queue's
+    // receives and retention follow the retry schedule, whose delays the dispatcher sets per message.
     const visibility = (fn: FunctionName) => times(sizing(fn).timeoutSeconds!, VISIBILITY_TIMEOUT_FACTOR);
+    const retrySchedule = props.deliveryRetrySchedule ?? DEFAULT_DELIVERY_RETRY_SCHEDULE;
     this.queues = {
       ingest: new QueueWithDlq(this, 'ingest', { name: 'ingest', names, visibilityTimeoutSeconds: visibility('validator') }),
       process: new QueueWithDlq(this, 'process', { name: 'process', names, visibilityTimeoutSeconds: visibility('processor') }),
-      deliver: new QueueWithDlq(this, 'deliver', { name: 'deliver', names, visibilityTimeoutSeconds: visibility('dispatcher') }),
+      deliver: new QueueWithDlq(this, 'deliver', {
+        name: 'deliver',
+        names,
+        visibilityTimeoutSeconds: visibility('dispatcher'),
+        maxReceiveCount: retryMaxReceiveCount(retrySchedule),
+        backsOff: true,
+        retentionSeconds: retryRetentionSeconds(retrySchedule),
+      }),
     };
     this.idempotencyTable = new IdempotencyTable(this, 'idempotency', { names });
     const partition = new DataAwsPartition(this, 'partition').partition;
@@ -215,6 +253,20 @@ export class WebhookPipeline extends Construct {
     const secretsPath = props.secretsPath ?? `/${names.prefix}-pipeline/${names.suffix}`;
     this.sourceSecretsPath = `${secretsPath}/sources/`;
     this.deliverySecretParameter = `${secretsPath}/delivery/signing-secret`;
+    this.destinationSecretsPath = `${secretsPath}/delivery/destinations/`;
+    const sources = props.webhookSources ?? DEFAULT_WEBHOOK_SOURCES;
+    // Plan-time configuration is a local: computed once for both functions, and readable in
+    // `terraform console` (the functions' environment is unknown until the queues exist).
+    const planTimeLocal = (localId: string, value: string) => (isToken(value) ? new TerraformLocal(this, localId, value).asString : value);
+    const destinations = planTimeLocal(
+      'delivery_destinations',
+      destinationsJson({
+        destinations: props.destinations ?? {},
+        deliveryUrl: props.deliveryUrl ?? '',
+        defaultSecretParameter: this.deliverySecretParameter,
+        destinationSecretsPrefix: this.destinationSecretsPath,
+      }),
+    );
     // The `service` dimension of the handlers' EMF metrics, which the dashboard charts. Suffixed,
     // so two environments in one account and region never share metrics.
     const serviceName = (fn: FunctionName) => names.of(fn);
@@ -236,10 +288,11 @@ export class WebhookPipeline extends Construct {
         },
       });
     const dispatcherSizing = sizing('dispatcher');
+    this.deliveries = new DeliveryMetrics(serviceName('dispatcher'));
     this.functions = {
       validator: pipelineFunction('validator', this.queues.ingest, {
         [HANDLER_ENV.nextQueueUrl]: this.queues.process.queue.url,
-        [HANDLER_ENV.webhookSources]: webhookSourcesJson(props.webhookSources ?? DEFAULT_WEBHOOK_SOURCES),
+        [HANDLER_ENV.webhookSources]: planTimeLocal('webhook_sources', webhookSourcesJson(sources)),
         [HANDLER_ENV.sourceSecretsPath]: this.sourceSecretsPath,
         [HANDLER_ENV.stripeToleranceSeconds]: '300',
         [HANDLER_ENV.maxBodyBytes]: String(MAX_MESSAGE_BYTES),
@@ -248,26 +301,33 @@ export class WebhookPipeline extends Construct {
         [HANDLER_ENV.nextQueueUrl]: this.queues.deliver.queue.url,
         [HANDLER_ENV.idempotencyTable]: this.idempotencyTable.table.name,
         [HANDLER_ENV.idempotencyTtlSeconds]: numberAsString(props.idempotencyTtlSeconds ?? DEFAULT_IDEMPOTENCY_TTL_SECONDS),
+        [HANDLER_ENV.deliveryDestinations]: destinations,
       }),
       dispatcher: pipelineFunction('dispatcher', this.queues.deliver, {
-        [HANDLER_ENV.deliveryUrl]: props.deliveryUrl ?? '',
-        [HANDLER_ENV.deliverySecretParameter]: this.deliverySecretParameter,
-        [HANDLER_ENV.deliveryTimeoutMs]: numberAsString(
-          deliveryTimeoutMs(dispatcherSizing.timeoutSeconds!, dispatcherSizing.batchSize ?? 10),
-        ),
+        [HANDLER_ENV.deliveryDestinations]: destinations,
+        [HANDLER_ENV.deliveryRetrySchedule]: scheduleAsString(retrySchedule),
+        [HANDLER_ENV.sourceQueueUrl]: this.queues.deliver.queue.url,
+        [HANDLER_ENV.deadLetterQueueUrl]: this.queues.deliver.deadLetterQueue.url,
+        [HANDLER_ENV.deliveryTimeoutMs]: numberAsString(deliveryTimeoutMs(dispatcherSizing.timeoutSeconds!)),
       }),
     };
 
     // Setup grants: each function may reach exactly the next queue and its own secrets or table.
     this.queues.process.grantSend(this.functions.validator);
     grantReadParameters(this.functions.validator, arn('ssm', `parameter${this.sourceSecretsPath}*`));
+    this.functions.validator.grantReadParameterEach('source-secret', secretParameterOverrides(sources), (name) =>
+      arn('ssm', `parameter${name}`),
+    );
     this.queues.deliver.grantSend(this.functions.processor);
     this.idempotencyTable.grantIdempotencyRecords(this.functions.processor);
-    grantReadParameters(this.functions.dispatcher, arn('ssm', `parameter${this.deliverySecretParameter}`));
+    grantReadParameters(this.functions.dispatcher, arn('ssm', `parameter${secretsPath}/delivery/*`));
+    // A delivery answered 410 Gone, or for a destination no longer configured, is dead-lettered at once.
+    this.queues.deliver.grantSendToDeadLetterQueue(this.functions.dispatcher);
 
     // Setup the API
     this.api = new WebhookApi(this, 'api', {
       ingestQueue: this.queues.ingest.queue,
+      sourceSchemes: sourceSchemesJson(sources),
       accountId: this.accountId,
       region,
       partition,
@@ -291,7 +351,7 @@ export class WebhookPipeline extends Construct {
       topicArn: this.alarmTopicArn,
       enabled: alarmsEnabled,
       names,
-      definitions: buildAlarmDefinitions({ functions, queues, api: this.api }, props.alarmThresholds),
+      definitions: buildAlarmDefinitions({ functions, queues, api: this.api, delivery: this.deliveries }, props.alarmThresholds),
     });
 
     // Setup the dashboard. Alarm ARNs are built from the alarms' names (known at plan time) rather
@@ -308,6 +368,7 @@ export class WebhookPipeline extends Construct {
       })),
       queues,
       api: this.api,
+      deliveries: this.deliveries,
       alarmArns: this.alarms.alarms.map((alarm) => arn('cloudwatch', `alarm:${alarm.alarmNameInput}`)),
       alarmsEnabled,
       dependsOn: this.alarms.alarms,
@@ -328,23 +389,18 @@ export class WebhookPipeline extends Construct {
 }
 
 /**
- * The dispatcher's per-delivery timeout: deliveries run one after another, so a batch of hung
- * targets must fail its records, not time out the invocation (which would re-send the batch's
- * delivered events). 80 % of the function timeout shared by the batch, at most 5 s, at least 1 s.
+ * The dispatcher's per-delivery timeout. A batch's records are delivered concurrently, but records
+ * of one event and destination go one after another, so two rounds must fit in 80 % of the
+ * function timeout: a batch of hung targets fails its records instead of timing out the
+ * invocation (which would re-send the batch's delivered events). At most 10 s, at least 1 s.
  */
-export function deliveryTimeoutMs(timeoutSeconds: number, batchSize: number): number {
-  if (!isToken(timeoutSeconds) && !isToken(batchSize)) {
-    return Math.max(1000, Math.min(5000, Math.floor((timeoutSeconds * 800) / batchSize)));
-  }
-  return Token.asNumber(Fn.max([1000, Fn.min([5000, Fn.floor(dividedBy(times(timeoutSeconds, 800), batchSize))])]));
+export function deliveryTimeoutMs(timeoutSeconds: number): number {
+  if (!isToken(timeoutSeconds)) return Math.max(1000, Math.min(10_000, Math.floor(timeoutSeconds * 400)));
+  return Token.asNumber(Fn.max([1000, Fn.min([10_000, Fn.floor(times(timeoutSeconds, 400))])]));
 }
 
 function grantReadParameters(grantee: IGrantable, resource: string): void {
   grantee.addToPrincipalPolicy({ Sid: 'ReadOwnParameters', Effect: 'Allow', Action: 'ssm:GetParameter', Resource: resource });
-}
-
-function webhookSourcesJson(sources: Readonly<Record<string, WebhookSource>> | IResolvable): string {
-  return isToken(sources) ? Token.asString(Fn.jsonencode(sources)) : JSON.stringify(sources);
 }
 
 const definedOnly = <T extends object>(value: T): Partial<T> =>
@@ -384,21 +440,6 @@ function validateProps(props: WebhookPipelineProps): void {
   for (const [key, value] of Object.entries(props.alarmThresholds ?? {})) {
     requirePlain(owner, `alarmThresholds.${key}`, value as number | undefined, (n) => n > 0, 'a positive number');
   }
-  const sources = props.webhookSources;
-  if (sources !== undefined && !isToken(sources)) {
-    const entries = Object.entries(sources as Record<string, WebhookSource>);
-    if (entries.length === 0) throw new Error(`${owner}: webhookSources must name at least one source`);
-    for (const [name, source] of entries) {
-      if (!SOURCE_NAME.test(name)) {
-        throw new Error(
-          `${owner}: webhookSources key ${JSON.stringify(name)} must be 1-64 lowercase letters, digits, hyphens or underscores`,
-        );
-      }
-      if (!SIGNATURE_SCHEMES.includes(source?.scheme)) {
-        throw new Error(
-          `${owner}: webhookSources.${name}.scheme must be one of ${SIGNATURE_SCHEMES.join(', ')}, got ${JSON.stringify(source?.scheme)}`,
-        );
-      }
-    }
-  }
+  validateWebhookSources(owner, props.webhookSources);
+  validateDelivery(owner, props.destinations, props.deliveryRetrySchedule);
 }

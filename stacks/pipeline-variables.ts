@@ -3,7 +3,9 @@ import { Construct } from 'constructs';
 import { ALARM_THRESHOLD_DEFAULTS, type AlarmThresholdKey } from '../src/alarms/catalogue';
 import { LOG_RETENTION_DAYS } from '../src/config/aws-limits';
 import { MAX_SUFFIX_LENGTH } from '../src/config/naming';
-import { SIGNATURE_SCHEMES } from '../src/contract';
+import { MAX_RETRY_HORIZON_SECONDS, MAX_RETRY_STEPS, MIN_RETRY_STEPS } from '../src/config/delivery';
+import { MAX_TOLERANCE_SECONDS } from '../src/config/webhook-sources';
+import { DEFAULT_DELIVERY_RETRY_SCHEDULE, DEFAULT_DESTINATION, MAX_VISIBILITY_TIMEOUT_SECONDS, SIGNATURE_SCHEMES } from '../src/contract';
 import { DEFAULT_WEBHOOK_SOURCES, FUNCTION_TIMEOUT_DEFAULTS } from '../src/webhook-pipeline';
 
 export { LOG_RETENTION_DAYS };
@@ -18,6 +20,7 @@ export const ALARM_THRESHOLD_VARIABLE_KEYS: Readonly<Record<AlarmThresholdKey, s
   api4xxRatePercent: 'api_4xx_rate_percent',
   api5xxRatePercent: 'api_5xx_rate_percent',
   apiLatencyP99Ms: 'api_latency_p99_ms',
+  deliveryFailureRatePercent: 'delivery_failure_rate_percent',
 };
 
 /** `alarm_thresholds` defaults, keyed as the variable is. */
@@ -50,6 +53,8 @@ export class PipelineVariables extends Construct {
   public readonly logRetentionDays: TerraformVariable;
   public readonly deliveryUrl: TerraformVariable;
   public readonly webhookSources: TerraformVariable;
+  public readonly deliveryDestinations: TerraformVariable;
+  public readonly deliveryRetrySchedule: TerraformVariable;
   public readonly functionTimeouts: TerraformVariable;
   public readonly idempotencyTtlSeconds: TerraformVariable;
   public readonly apiThrottleRateLimit: TerraformVariable;
@@ -207,7 +212,7 @@ export class PipelineVariables extends Construct {
       type: 'string',
       default: '',
       nullable: false,
-      description: 'HTTPS endpoint the dispatcher POSTs events to; empty to log events instead.',
+      description: `HTTPS endpoint of the destination named "${DEFAULT_DESTINATION}", which receives every event, signed with the secret in the delivery_secret_parameter output; empty for none. More destinations, with routes: delivery_destinations.`,
       validation: [
         {
           condition: '${var.delivery_url == "" || can(regex("^https://[^\\\\s/?#]+", var.delivery_url))}',
@@ -215,11 +220,53 @@ export class PipelineVariables extends Construct {
         },
       ],
     });
+    this.deliveryDestinations = new TerraformVariable(scope, 'delivery_destinations', {
+      type: 'map(object({ url = string, sources = optional(list(string)), event_types = optional(list(string)) }))',
+      default: {},
+      nullable: false,
+      description:
+        'Named destinations: each receives its own signed delivery of every event its route matches, retried and dead-lettered on its own. url: HTTPS endpoint; sources: source names it receives (all when left out); event_types: event types it receives, a trailing * matches by prefix (all when left out). Its signing secret: SSM <destination_secrets_path output><name>.',
+      validation: [
+        {
+          condition: `\${alltrue([for name, d in var.delivery_destinations : can(regex("^[a-z0-9][a-z0-9_-]{0,63}$", name)) && name != "${DEFAULT_DESTINATION}"])}`,
+          errorMessage: `delivery_destinations: every name must be 1-64 lowercase letters, digits, hyphens or underscores, and not "${DEFAULT_DESTINATION}" (delivery_url's).`,
+        },
+        {
+          condition: '${alltrue([for name, d in var.delivery_destinations : can(regex("^https://[^\\\\s/?#]+", d.url))])}',
+          errorMessage: 'delivery_destinations: every url must be an https:// URL.',
+        },
+        {
+          condition:
+            '${alltrue([for name, d in var.delivery_destinations : (d.sources == null ? true : length(d.sources) > 0) && (d.event_types == null ? true : length(d.event_types) > 0)])}',
+          errorMessage: 'delivery_destinations: sources and event_types are left out for all, or non-empty lists.',
+        },
+      ],
+    });
+    this.deliveryRetrySchedule = new TerraformVariable(scope, 'delivery_retry_schedule', {
+      type: 'list(number)',
+      default: [...DEFAULT_DELIVERY_RETRY_SCHEDULE],
+      nullable: false,
+      description: `Seconds before each retry of a failed delivery, by attempt (jittered ±20 %; a Retry-After answer replaces the step, capped at the largest). ${MIN_RETRY_STEPS}-${MAX_RETRY_STEPS} steps, each 1-${MAX_VISIBILITY_TIMEOUT_SECONDS}, at most ${MAX_RETRY_HORIZON_SECONDS} s in all. The default (Svix's) retries for about 27.6 h; the deliver queue keeps messages twice as long.`,
+      validation: [
+        {
+          condition: `\${length(var.delivery_retry_schedule) >= ${MIN_RETRY_STEPS} && length(var.delivery_retry_schedule) <= ${MAX_RETRY_STEPS}}`,
+          errorMessage: `delivery_retry_schedule must have ${MIN_RETRY_STEPS} to ${MAX_RETRY_STEPS} steps.`,
+        },
+        {
+          condition: `\${alltrue([for s in var.delivery_retry_schedule : s >= 1 && s <= ${MAX_VISIBILITY_TIMEOUT_SECONDS} && floor(s) == s])}`,
+          errorMessage: `delivery_retry_schedule: every step must be a whole number of seconds from 1 to ${MAX_VISIBILITY_TIMEOUT_SECONDS} (SQS's 12 h visibility cap).`,
+        },
+        {
+          condition: `\${sum(concat([0], var.delivery_retry_schedule)) <= ${MAX_RETRY_HORIZON_SECONDS}}`,
+          errorMessage: `delivery_retry_schedule must add up to at most ${MAX_RETRY_HORIZON_SECONDS} seconds (6 days): the deliver queue keeps messages twice as long, within SQS's 14 days.`,
+        },
+      ],
+    });
     this.webhookSources = new TerraformVariable(scope, 'webhook_sources', {
-      type: 'map(object({ scheme = string }))',
+      type: 'map(object({ scheme = string, tolerance_seconds = optional(number), secret_parameter = optional(string) }))',
       default: DEFAULT_WEBHOOK_SOURCES,
       nullable: false,
-      description: `Accepted sources (the {source} path segment) and their signature scheme: ${SIGNATURE_SCHEMES.join(', ')}.`,
+      description: `Accepted sources (the {source} path segment; API Gateway answers 400 to any other without storing it). scheme: ${SIGNATURE_SCHEMES.join(', ')}; tolerance_seconds: how far a signed timestamp may be from the time of receipt (default 300); secret_parameter: an SSM SecureString parameter name replacing <source_secrets_path output><source>.`,
       validation: [
         {
           condition: `\${alltrue([for name, source in var.webhook_sources : contains(${hclList(SIGNATURE_SCHEMES)}, source.scheme)])}`,
@@ -228,6 +275,15 @@ export class PipelineVariables extends Construct {
         {
           condition: '${alltrue([for name, source in var.webhook_sources : can(regex("^[a-z0-9][a-z0-9_-]{0,63}$", name))])}',
           errorMessage: 'webhook_sources: every source name must be 1-64 lowercase letters, digits, hyphens or underscores.',
+        },
+        {
+          condition: `\${alltrue([for name, source in var.webhook_sources : source.tolerance_seconds == null ? true : (source.tolerance_seconds >= 1 && source.tolerance_seconds <= ${MAX_TOLERANCE_SECONDS} && floor(source.tolerance_seconds) == source.tolerance_seconds)])}`,
+          errorMessage: `webhook_sources: tolerance_seconds must be a whole number from 1 to ${MAX_TOLERANCE_SECONDS}.`,
+        },
+        {
+          condition:
+            '${alltrue([for name, source in var.webhook_sources : source.secret_parameter == null ? true : can(regex("^/[A-Za-z0-9_.\\\\-/]*[A-Za-z0-9_.-]$", source.secret_parameter))])}',
+          errorMessage: 'webhook_sources: secret_parameter must be an SSM parameter name starting with / (letters, digits, _ . - /).',
         },
       ],
     });

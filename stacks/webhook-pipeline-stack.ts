@@ -1,5 +1,15 @@
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
-import { CloudBackend, Fn, LocalBackend, NamedCloudWorkspace, propertyAccess, TerraformOutput, TerraformStack, Token } from 'cdktf';
+import {
+  CloudBackend,
+  Fn,
+  LocalBackend,
+  NamedCloudWorkspace,
+  propertyAccess,
+  TerraformIterator,
+  TerraformOutput,
+  TerraformStack,
+  Token,
+} from 'cdktf';
 import { Construct } from 'constructs';
 import type { AlarmThresholdKey, AlarmThresholds } from '../src/alarms/catalogue';
 import type { HandlerBundle } from '../src/bundling/handler-bundle';
@@ -31,7 +41,10 @@ const OUTPUT_DESCRIPTIONS = {
   alarm_topic_arn: 'SNS topic receiving alarm and OK notifications: subscribe your pager to it.',
   idempotency_table_name: 'DynamoDB table of processed delivery ids (de-duplication); delete an item to let a delivery through again.',
   source_secrets_path: 'SSM path prefix of the source secrets: put one SecureString per source at <this><source>.',
-  delivery_secret_parameter: 'SSM SecureString the dispatcher signs deliveries with: create it before the first delivery.',
+  delivery_secret_parameter:
+    'SSM SecureString the dispatcher signs deliveries to delivery_url (the "default" destination) with: create it before the first delivery; one secret per line during a rotation.',
+  destination_secrets_path:
+    'SSM prefix of the delivery_destinations secrets: create <prefix><name> (a whsec_… secret, one per line during a rotation) before the first delivery.',
   dashboard_name: 'CloudWatch dashboard of the pipeline (alarm status, traffic, queues, functions).',
 } as const;
 
@@ -90,7 +103,16 @@ export class WebhookPipelineStack extends TerraformStack {
       alarmThresholds,
       alarmEmail: vars.alarmEmail.stringValue,
       ...sizing,
-      webhookSources: vars.webhookSources.value,
+      // The variables' snake_case keys become the construct's camelCase ones.
+      webhookSources: TerraformIterator.fromMap(vars.webhookSources.value).forExpressionForMap(
+        'key',
+        '{ scheme = val.scheme, toleranceSeconds = val.tolerance_seconds, secretParameter = val.secret_parameter }',
+      ),
+      destinations: TerraformIterator.fromMap(vars.deliveryDestinations.value).forExpressionForMap(
+        'key',
+        '{ url = val.url, sources = val.sources, eventTypes = val.event_types }',
+      ),
+      deliveryRetrySchedule: vars.deliveryRetrySchedule.value,
       deliveryUrl: vars.deliveryUrl.stringValue,
       logRetentionDays: vars.logRetentionDays.numberValue,
       idempotencyTtlSeconds: vars.idempotencyTtlSeconds.numberValue,
@@ -114,6 +136,7 @@ export class WebhookPipelineStack extends TerraformStack {
     output('idempotency_table_name', pipeline.idempotencyTable.table.name);
     output('source_secrets_path', pipeline.sourceSecretsPath);
     output('delivery_secret_parameter', pipeline.deliverySecretParameter);
+    output('destination_secrets_path', pipeline.destinationSecretsPath);
     output('dashboard_name', pipeline.dashboard.dashboard.dashboardName);
     for (const q of Object.values(pipeline.queues)) {
       outputs[`${q.name}_queue_url`] = { value: q.queue.url, description: `URL of the ${q.name} queue.` };

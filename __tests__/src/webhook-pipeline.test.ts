@@ -49,16 +49,18 @@ describe('WebhookPipeline with no props', () => {
     expect(byName(json, 'aws_cloudwatch_metric_alarm', 'webhook-api-5xx-rate-dev').threshold).toBe(0.01);
     const dispatcher = byName(json, 'aws_lambda_function', 'webhook-dispatcher-dev');
     expect(dispatcher.environment.variables).toMatchObject({
-      DELIVERY_TIMEOUT_MS: '4800',
-      DELIVERY_URL: '',
+      DELIVERY_TIMEOUT_MS: '10000',
+      DELIVERY_DESTINATIONS: '{}',
+      DELIVERY_RETRY_SCHEDULE: '[5,300,1800,7200,18000,36000,36000]',
       POWERTOOLS_TRACE_ENABLED: 'true',
     });
     const validator = byName(json, 'aws_lambda_function', 'webhook-validator-dev');
+    const plainSource = (scheme: string) => ({ scheme, toleranceSeconds: null, secretParameter: null });
     expect(JSON.parse(validator.environment.variables.WEBHOOK_SOURCES)).toEqual({
-      github: { scheme: 'github' },
-      stripe: { scheme: 'stripe' },
-      shopify: { scheme: 'shopify' },
-      generic: { scheme: 'hmac-sha256' },
+      github: plainSource('github'),
+      stripe: plainSource('stripe'),
+      shopify: plainSource('shopify'),
+      generic: plainSource('hmac-sha256'),
     });
     expect(validator.environment.variables.SOURCE_SECRETS_PATH).toBe('/webhook-pipeline/dev/sources/');
   });
@@ -71,6 +73,110 @@ describe('WebhookPipeline with no props', () => {
     expect(pipeline.idempotencyTable.table).toBeDefined();
     expect(pipeline.dashboard.dashboard).toBeDefined();
     expect(pipeline.api.stage).toBeDefined();
+  });
+});
+
+describe('WebhookPipeline delivery: destinations, routes and the retry schedule', () => {
+  const { json, pipeline } = build({
+    deliveryUrl: 'https://legacy.example/hook',
+    destinations: {
+      crm: { url: 'https://crm.example/in', sources: ['stripe'], eventTypes: ['invoice.*'] },
+      audit: { url: 'https://audit.example' },
+    },
+    deliveryRetrySchedule: [10, 60, 600, 3600, 43200, 43200, 43200, 43200],
+    webhookSources: {
+      stripe: { scheme: 'stripe', toleranceSeconds: 600, secretParameter: '/shared/stripe-secret' },
+      github: { scheme: 'github' },
+    },
+  });
+  const env = (fn: string) => byName(json, 'aws_lambda_function', `webhook-${fn}-dev`).environment.variables;
+
+  test('every destination reaches the processor and the dispatcher with its own secret parameter; deliveryUrl is "default"', () => {
+    const expected = {
+      default: {
+        url: 'https://legacy.example/hook',
+        secretParameter: '/webhook-pipeline/dev/delivery/signing-secret',
+        sources: null,
+        eventTypes: null,
+      },
+      crm: {
+        url: 'https://crm.example/in',
+        secretParameter: '/webhook-pipeline/dev/delivery/destinations/crm',
+        sources: ['stripe'],
+        eventTypes: ['invoice.*'],
+      },
+      audit: {
+        url: 'https://audit.example',
+        secretParameter: '/webhook-pipeline/dev/delivery/destinations/audit',
+        sources: null,
+        eventTypes: null,
+      },
+    };
+    expect(JSON.parse(env('processor').DELIVERY_DESTINATIONS)).toEqual(expected);
+    expect(JSON.parse(env('dispatcher').DELIVERY_DESTINATIONS)).toEqual(expected);
+    expect(pipeline.destinationSecretsPath).toBe('/webhook-pipeline/dev/delivery/destinations/');
+  });
+
+  test("the schedule sets the deliver queue's receives (steps + 1) and retention (twice the horizon, at least 4 days)", () => {
+    const deliver = byName(json, 'aws_sqs_queue', 'webhook-deliver-dev');
+    expect(JSON.parse(deliver.redrive_policy).maxReceiveCount).toBe(9);
+    expect(deliver.message_retention_seconds).toBe(2 * (10 + 60 + 600 + 3600 + 4 * 43200));
+    expect(byName(json, 'aws_sqs_queue', 'webhook-ingest-dev').message_retention_seconds).toBe(345600);
+    expect(JSON.parse(byName(build().json, 'aws_sqs_queue', 'webhook-deliver-dev').redrive_policy).maxReceiveCount).toBe(8);
+    expect(env('dispatcher').DELIVERY_RETRY_SCHEDULE).toBe('[10,60,600,3600,43200,43200,43200,43200]');
+    expect(
+      byName(build({ deliveryRetrySchedule: [5, 5, 5, 5] }).json, 'aws_sqs_queue', 'webhook-deliver-dev').message_retention_seconds,
+    ).toBe(345600);
+  });
+
+  test('the dispatcher may read the delivery secrets, dead-letter, and set visibility on its own queue only', () => {
+    const policy = JSON.parse(
+      json.resource.aws_iam_role_policy[
+        Object.keys(json.resource.aws_iam_role_policy).find((id) => id.startsWith('hooks_dispatcher_policy'))!
+      ].policy,
+    );
+    const bySid = Object.fromEntries(policy.Statement.map((st: any) => [st.Sid, st]));
+    expect(bySid.ReadOwnParameters.Resource).toMatch(/:parameter\/webhook-pipeline\/dev\/delivery\/\*$/);
+    expect(bySid.SendToDeadLetterQueue.Action).toBe('sqs:SendMessage');
+    expect(bySid.SendToDeadLetterQueue.Resource).toMatch(/^\$\{aws_sqs_queue\.hooks_deliver_dlq_\w+\.arn\}$/);
+    expect(bySid.ConsumeSourceQueue.Action).toContain('sqs:ChangeMessageVisibility');
+    expect(env('dispatcher').DEAD_LETTER_QUEUE_URL).toMatch(/aws_sqs_queue\.hooks_deliver_dlq_\w+\.url/);
+    expect(env('dispatcher').SOURCE_QUEUE_URL).toMatch(/aws_sqs_queue\.hooks_deliver_queue_\w+\.url/);
+  });
+
+  test('source options reach the validator, and a secretParameter gets its own read grant', () => {
+    expect(JSON.parse(env('validator').WEBHOOK_SOURCES)).toEqual({
+      stripe: { scheme: 'stripe', toleranceSeconds: 600, secretParameter: '/shared/stripe-secret' },
+      github: { scheme: 'github', toleranceSeconds: null, secretParameter: null },
+    });
+    const [grant] = resourcesOfType(json, 'aws_iam_role_policy').filter((p) => String(p.name).startsWith('read-source-secret'));
+    expect(grant.for_each).toEqual({ stripe: '/shared/stripe-secret' });
+    expect(JSON.parse(grant.policy).Statement[0]).toMatchObject({ Action: 'ssm:GetParameter' });
+    expect(JSON.parse(grant.policy).Statement[0].Resource).toMatch(/:parameter\$\{each\.value\}$/);
+  });
+
+  test('the deliver queue has no age alarm (its messages back off); a sustained delivery failure rate alarms instead', () => {
+    const names = resourcesOfType(json, 'aws_cloudwatch_metric_alarm').map((a) => a.alarm_name);
+    expect(names).toHaveLength(24);
+    expect(names).not.toContain('webhook-deliver-age-dev');
+    expect(names).toContain('webhook-ingest-age-dev');
+    const alarm = byName(json, 'aws_cloudwatch_metric_alarm', 'webhook-dispatcher-delivery-failure-rate-dev');
+    expect(alarm).toMatchObject({ threshold: 50, evaluation_periods: 3, datapoints_to_alarm: 3 });
+    const failed = alarm.metric_query.find((q: any) => q.id === 'failed');
+    expect(failed.metric).toMatchObject({
+      metric_name: 'DeliveryFailed',
+      namespace: 'WebhookPipeline',
+      dimensions: { service: 'webhook-dispatcher-dev' },
+    });
+  });
+
+  test('the dashboard breaks deliveries out by destination with a search over the destination dimension', () => {
+    const body = resourcesOfType(json, 'aws_cloudwatch_dashboard')[0].dashboard_body;
+    const widgets = JSON.parse(body).widgets;
+    const byDestination = widgets.find((w: any) => w.properties?.title === 'Delivered by destination');
+    expect(byDestination.properties.metrics[0][0].expression).toBe(
+      `SEARCH('{WebhookPipeline,service,destination} MetricName="Delivered" service="webhook-dispatcher-dev"', 'Sum', 300)`,
+    );
   });
 });
 
@@ -90,13 +196,18 @@ describe('WebhookPipeline with props', () => {
     });
     const validator = byName(json, 'aws_lambda_function', 'acme-validator-prod');
     expect(validator).toMatchObject({ memory_size: 512, reserved_concurrent_executions: 20, timeout: 10 });
-    expect(JSON.parse(validator.environment.variables.WEBHOOK_SOURCES)).toEqual({
-      github: { scheme: 'github' },
-      billing: { scheme: 'stripe' },
-    });
+    expect(Object.keys(JSON.parse(validator.environment.variables.WEBHOOK_SOURCES))).toEqual(['github', 'billing']);
     const dispatcher = byName(json, 'aws_lambda_function', 'acme-dispatcher-prod');
     expect(dispatcher).toMatchObject({ timeout: 30, architectures: ['x86_64'] });
-    expect(dispatcher.environment.variables).toMatchObject({ DELIVERY_URL: 'https://example.com/hooks', DELIVERY_TIMEOUT_MS: '4800' });
+    expect(dispatcher.environment.variables.DELIVERY_TIMEOUT_MS).toBe('10000');
+    expect(JSON.parse(dispatcher.environment.variables.DELIVERY_DESTINATIONS)).toEqual({
+      default: {
+        url: 'https://example.com/hooks',
+        secretParameter: '/acme-pipeline/prod/delivery/signing-secret',
+        sources: null,
+        eventTypes: null,
+      },
+    });
     expect(byName(json, 'aws_lambda_function', 'acme-processor-prod').environment.variables.IDEMPOTENCY_TTL_SECONDS).toBe('172800');
     expect(byName(json, 'aws_sqs_queue', 'acme-deliver-prod').visibility_timeout_seconds).toBe(180);
     expect(resourcesOfType(json, 'aws_cloudwatch_log_group').every((g) => g.retention_in_days === 90)).toBe(true);
@@ -180,6 +291,30 @@ describe('WebhookPipeline rejects bad props, naming the prop, before building an
       /webhookSources\.shop\.scheme must be one of github, stripe, shopify, hmac-sha256, standard-webhooks, slack, paddle, linear, got "md5"/,
     ],
     ['a source name with a capital', { webhookSources: { Shop: { scheme: 'shopify' } } }, /webhookSources key "Shop"/],
+    [
+      'a zero tolerance',
+      { webhookSources: { pay: { scheme: 'stripe', toleranceSeconds: 0 } } },
+      /webhookSources\.pay\.toleranceSeconds must be a whole number from 1 to 86400, got 0/,
+    ],
+    [
+      'a relative secret parameter',
+      { webhookSources: { pay: { scheme: 'stripe', secretParameter: 'stripe' } } },
+      /webhookSources\.pay\.secretParameter must be an SSM parameter name starting with \/, got "stripe"/,
+    ],
+    [
+      'an http destination',
+      { destinations: { crm: { url: 'http://crm.example' } } },
+      /destinations\.crm\.url must be an https:\/\/ URL, got "http:\/\/crm\.example"/,
+    ],
+    ['a destination named default', { destinations: { default: { url: 'https://a.example' } } }, /destinations key "default"/],
+    [
+      'an empty event-type route',
+      { destinations: { crm: { url: 'https://a.example', eventTypes: [] } } },
+      /destinations\.crm\.eventTypes must be a non-empty list .* got \[\]/,
+    ],
+    ['a 3-step retry schedule', { deliveryRetrySchedule: [5, 60, 600] }, /deliveryRetrySchedule must be 4-20 .* got \[5,60,600\]/],
+    ['a step beyond 12 h', { deliveryRetrySchedule: [5, 60, 600, 43201] }, /deliveryRetrySchedule must be .* got \[5,60,600,43201\]/],
+    ['a horizon beyond 6 days', { deliveryRetrySchedule: Array(13).fill(43200) }, /deliveryRetrySchedule must be .*at most 518400/],
     ['no source', { webhookSources: {} }, /webhookSources must name at least one source/],
     ['a 10-day retention', { logRetentionDays: 10 }, /logRetentionDays must be one of 1, 3, 5, 7, 14, 30, .* got 10/],
     [

@@ -1,3 +1,4 @@
+import { parseRedrivePolicy } from '../../src/policy/rules/relations';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
@@ -65,15 +66,16 @@ describe('WebhookPipelineStack', () => {
     });
 
     test.each([
-      ['ingest', 'validator'],
-      ['process', 'processor'],
-      ['deliver', 'dispatcher'],
-    ])('%s queue redrives to its DLQ after 5 receives with visibility 6 × the %s timeout', (queue, fn) => {
+      ['ingest', 'validator', 5],
+      ['process', 'processor', 5],
+      // One receive per step of the retry schedule plus the first attempt, at least 5.
+      ['deliver', 'dispatcher', '${max(5, sum([length(var.delivery_retry_schedule), 1]))}'],
+    ])('%s queue redrives to its DLQ (after %s receives) with visibility 6 × the %s timeout', (queue, fn, receives) => {
       const main = values('aws_sqs_queue').find((q) => q.name === `webhook-${queue}-\${var.environment_suffix}`);
       expect(main).toBeDefined();
       expect(main.visibility_timeout_seconds).toBe(`\${(var.function_timeouts.${fn} * 6)}`);
-      const redrive = JSON.parse(main.redrive_policy);
-      expect(redrive.maxReceiveCount).toBe(5);
+      const redrive = parseRedrivePolicy(main.redrive_policy);
+      expect(redrive.maxReceiveCount).toBe(receives);
       expect(redrive.deadLetterTargetArn).toMatch(new RegExp(`aws_sqs_queue\\.${queue}_dlq_\\w+\\.arn`));
     });
 
@@ -116,12 +118,16 @@ describe('WebhookPipelineStack', () => {
       const byName = Object.fromEntries(values('aws_lambda_function').map((f) => [f.function_name.split('-')[1], f]));
       expect(byName.validator.environment.variables.NEXT_QUEUE_URL).toMatch(/aws_sqs_queue\.process_queue_\w+\.url/);
       expect(byName.processor.environment.variables.NEXT_QUEUE_URL).toMatch(/aws_sqs_queue\.deliver_queue_\w+\.url/);
-      expect(byName.validator.environment.variables.WEBHOOK_SOURCES).toBe('${jsonencode(var.webhook_sources)}');
+      expect(byName.validator.environment.variables.WEBHOOK_SOURCES).toBe('${local.webhook_sources}');
+      expect(json.locals.webhook_sources).toContain('var.webhook_sources');
       expect(byName.processor.environment.variables.IDEMPOTENCY_TABLE_NAME).toMatch(/aws_dynamodb_table\./);
-      expect(byName.dispatcher.environment.variables.DELIVERY_URL).toBe('${var.delivery_url}');
-      // A batch of 10 sequential deliveries fits in 80 % of the dispatcher's timeout.
+      expect(byName.processor.environment.variables.DELIVERY_DESTINATIONS).toBe('${local.delivery_destinations}');
+      expect(byName.dispatcher.environment.variables.DELIVERY_DESTINATIONS).toBe('${local.delivery_destinations}');
+      expect(json.locals.delivery_destinations).toMatch(/var\.delivery_url[\s\S]*var\.delivery_destinations/);
+      expect(byName.dispatcher.environment.variables.DELIVERY_RETRY_SCHEDULE).toBe('${jsonencode(var.delivery_retry_schedule)}');
+      // Two rounds of concurrent deliveries fit in 80 % of the dispatcher's timeout.
       expect(byName.dispatcher.environment.variables.DELIVERY_TIMEOUT_MS).toBe(
-        '${max(1000, min(5000, floor(((var.function_timeouts.dispatcher * 800) / 10))))}',
+        '${max(1000, min(10000, floor((var.function_timeouts.dispatcher * 400))))}',
       );
     });
 
@@ -170,11 +176,15 @@ describe('WebhookPipelineStack', () => {
       ]);
     });
 
-    test('validator reads only its source secrets path; dispatcher only its signing secret', () => {
+    test("validator reads its source secrets path and each source's own secret_parameter; dispatcher only the delivery secrets", () => {
       const ssm = statements.filter((s) => s.Action === 'ssm:GetParameter').map((s) => s.Resource);
-      expect(ssm).toHaveLength(2);
+      expect(ssm).toHaveLength(3);
       expect(ssm.some((r) => r.endsWith(':parameter/webhook-pipeline/${var.environment_suffix}/sources/*'))).toBe(true);
-      expect(ssm.some((r) => r.endsWith(':parameter/webhook-pipeline/${var.environment_suffix}/delivery/signing-secret'))).toBe(true);
+      expect(ssm.some((r) => r.endsWith(':parameter/webhook-pipeline/${var.environment_suffix}/delivery/*'))).toBe(true);
+      // One policy per override, for_each over the sources that name one.
+      expect(ssm.some((r) => r.endsWith(':parameter${each.value}'))).toBe(true);
+      const overrides = rolePolicies.find((p) => String(p.name).startsWith('read-source-secret-'));
+      expect(overrides.for_each).toMatch(/val\.secretParameter if val\.secretParameter != null/);
     });
 
     test('every function has its own role', () => {
@@ -304,6 +314,7 @@ describe('WebhookPipelineStack', () => {
         'deliver_dlq_url',
         'deliver_queue_url',
         'delivery_secret_parameter',
+        'destination_secrets_path',
         'dispatcher_function_name',
         'idempotency_table_name',
         'ingest_dlq_url',
@@ -341,13 +352,24 @@ describe('WebhookPipelineStack', () => {
       Object.entries(blocks ?? {})
         .flatMap(([type, byName]) => Object.keys(byName).map((name) => `${prefix}${type}.${name}`))
         .sort();
-    expect(list(json.resource)).toEqual(before.resources);
+    // 0.2.0 replaces the deliver queue's age alarm (its messages now back off by design) with a
+    // delivery failure rate alarm, and grants each source's own secret_parameter (none by default).
+    const now = list(json.resource);
+    expect(now.filter((address) => !before.resources.includes(address))).toEqual([
+      'aws_cloudwatch_metric_alarm.alarms_dispatcher-delivery-failure-rate_DEE1680E',
+      'aws_iam_role_policy.validator_source-secret-policy_C76A5BD9',
+    ]);
+    expect(before.resources.filter((address: string) => !now.includes(address))).toEqual([
+      'aws_cloudwatch_metric_alarm.alarms_deliver-age_E9AC481F',
+    ]);
     expect(list(json.data, 'data.')).toEqual(expect.arrayContaining(before.data));
-    // 0.2.0 adds one variable, with a default that keeps what 0.1.0 did.
-    expect(Object.keys(json.variable).sort()).toEqual([...before.variables, 'manage_api_gateway_account'].sort());
+    // 0.2.0 adds variables whose defaults keep what 0.1.0 did.
+    const added = ['manage_api_gateway_account', 'delivery_destinations', 'delivery_retry_schedule'];
+    expect(Object.keys(json.variable).sort()).toEqual([...before.variables, ...added].sort());
     expect(json.variable.manage_api_gateway_account.default).toBe(true);
-    expect(Object.keys(json.output).sort()).toEqual(before.outputs);
-    expect(Object.keys(json.locals).sort()).toEqual(before.locals);
+    expect(json.variable.delivery_destinations.default).toEqual({});
+    expect(Object.keys(json.output).sort()).toEqual([...before.outputs, 'destination_secrets_path'].sort());
+    expect(Object.keys(json.locals).sort()).toEqual([...before.locals, 'delivery_destinations', 'webhook_sources'].sort());
   });
 
   test('nothing that decides where resources live falls back to a default: aws_region is required', () => {

@@ -1,4 +1,5 @@
 import type { AlarmTargets } from '../../src/alarms/catalogue';
+import { DeliveryMetrics } from '../../src/metrics/delivery-metrics';
 import { apiGatewayMetric, errorRatePercent, lambdaMetric, sqsMetric } from '../../src/metrics/metric';
 
 /** Catalogue targets named `fn-<name>`, `q-<name>`, `q-<name>-dlq` and API `api`/`v1`, built from the metric factories. */
@@ -20,7 +21,9 @@ export function alarmTargets(timeoutSeconds: Record<string, number> = { validato
       metricAgeOfOldestMessage: () => sqsMetric(`q-${name}`, 'ApproximateAgeOfOldestMessage'),
       metricVisibleMessages: () => sqsMetric(`q-${name}`, 'ApproximateNumberOfMessagesVisible'),
       metricDeadLetters: () => sqsMetric(`q-${name}-dlq`, 'ApproximateNumberOfMessagesVisible'),
+      backsOff: name === 'deliver',
     })),
+    delivery: new DeliveryMetrics('svc-dispatcher'),
     api: {
       metricClientErrors: () => apiGatewayMetric('api', 'v1', '4XXError', 'Average'),
       metricServerErrors: () => apiGatewayMetric('api', 'v1', '5XXError', 'Average'),

@@ -114,6 +114,21 @@ export class TerraformRunner {
     return this.runOrThrow(['init', '-input=false', '-no-color'], 300_000);
   }
 
+  /** Evaluates one expression (e.g. `local.x`) with the given variables, as JSON. */
+  async evaluate(expression: string, vars: Record<string, string> = {}): Promise<unknown> {
+    const result = await new Promise<TerraformResult>((resolve) => {
+      const child = execFile(
+        'terraform',
+        ['console', '-no-color', ...planVarArgs(vars)],
+        { cwd: this.dir, env: this.env, timeout: 120_000, maxBuffer: 64 * 1024 * 1024 },
+        (error, stdout, stderr) => resolve({ code: error ? 1 : 0, stdout, stderr }),
+      );
+      child.stdin!.end(`jsonencode(${expression})\n`);
+    });
+    if (result.code !== 0) throw new Error(`terraform console ${expression} failed:\n${result.stderr}\n${result.stdout}`);
+    return JSON.parse(JSON.parse(result.stdout.trim()) as string);
+  }
+
   /** Plans with the given variables and returns `terraform show -json` of the plan. */
   async plan(vars: Record<string, string> = {}, planName = 'tfplan'): Promise<PlanJson> {
     const varArgs = planVarArgs(vars);

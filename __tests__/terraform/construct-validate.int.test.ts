@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { DeliveryMetrics } from '../../src/metrics/delivery-metrics';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { App, TerraformStack, Testing, Token } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
@@ -38,7 +39,13 @@ const BUILDING_BLOCKS: ReadonlyArray<[string, (scope: Construct) => void]> = [
     'WebhookApi',
     (scope) => {
       const queue = new SqsQueue(scope, 'ingest', { name: 'ingest' });
-      new WebhookApi(scope, 'api', { ingestQueue: queue, accountId: '123456789012', region: 'eu-west-1', partition: 'aws' });
+      new WebhookApi(scope, 'api', {
+        ingestQueue: queue,
+        sourceSchemes: '{"github":"github","billing":"stripe"}',
+        accountId: '123456789012',
+        region: 'eu-west-1',
+        partition: 'aws',
+      });
     },
   ],
   [
@@ -58,6 +65,7 @@ const BUILDING_BLOCKS: ReadonlyArray<[string, (scope: Construct) => void]> = [
         alarmArns: ['arn:aws:cloudwatch:eu-west-1:123456789012:alarm:a'],
         functions: [],
         queues: alarmTargets().queues,
+        deliveries: new DeliveryMetrics('svc-dispatcher'),
         api: {
           ...alarmTargets().api,
           metricCount: () => alarmTargets().api.metricLatency(),

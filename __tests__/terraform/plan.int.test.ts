@@ -142,6 +142,78 @@ describeIfTerraform('terraform validate and plan (offline)', (mirror) => {
     expect(output).toContain(variable);
   });
 
+  test.each<[string, Record<string, string>]>([
+    ['delivery_destinations', { delivery_destinations: '{ default = { url = "https://a.example" } }' }],
+    ['delivery_destinations', { delivery_destinations: '{ crm = { url = "http://a.example" } }' }],
+    ['delivery_destinations', { delivery_destinations: '{ crm = { url = "https://a.example", event_types = [] } }' }],
+    ['delivery_retry_schedule', { delivery_retry_schedule: '[5, 10, 20]' }],
+    ['delivery_retry_schedule', { delivery_retry_schedule: '[5, 10, 20, 43201]' }],
+    [
+      'delivery_retry_schedule',
+      { delivery_retry_schedule: '[43200, 43200, 43200, 43200, 43200, 43200, 43200, 43200, 43200, 43200, 43200, 43200, 43200]' },
+    ],
+    ['webhook_sources', { webhook_sources: '{ shop = { scheme = "shopify", tolerance_seconds = 0 } }' }],
+    ['webhook_sources', { webhook_sources: '{ shop = { scheme = "shopify", secret_parameter = "no-slash" } }' }],
+  ])('invalid %s (delivery and source options) fails the plan with an error naming it', async (variable, vars) => {
+    const output = await tf.planFailure(vars);
+    expect(output).toContain('Invalid value for variable');
+    expect(output).toContain(`var.${variable}`);
+  });
+
+  test("delivery_url and delivery_destinations become the handlers' destinations, each with its own secret parameter", async () => {
+    const vars = {
+      delivery_url: 'https://legacy.example/hook',
+      delivery_destinations:
+        '{ crm = { url = "https://crm.example/in", sources = ["stripe"], event_types = ["invoice.*"] }, audit = { url = "https://audit.example" } }',
+    };
+    expect(await tf.evaluate('local.delivery_destinations', vars)).toEqual(
+      JSON.stringify({
+        audit: {
+          eventTypes: null,
+          secretParameter: '/webhook-pipeline/dev/delivery/destinations/audit',
+          sources: null,
+          url: 'https://audit.example',
+        },
+        crm: {
+          eventTypes: ['invoice.*'],
+          secretParameter: '/webhook-pipeline/dev/delivery/destinations/crm',
+          sources: ['stripe'],
+          url: 'https://crm.example/in',
+        },
+        default: {
+          eventTypes: null,
+          secretParameter: '/webhook-pipeline/dev/delivery/signing-secret',
+          sources: null,
+          url: 'https://legacy.example/hook',
+        },
+      }),
+    );
+    expect(await tf.evaluate('local.delivery_destinations')).toEqual('{}');
+  });
+
+  test('webhook_sources options reach the validator, and each secret_parameter gets its own read grant', async () => {
+    const vars = {
+      webhook_sources:
+        '{ shop = { scheme = "shopify" }, pay = { scheme = "stripe", tolerance_seconds = 600, secret_parameter = "/shared/stripe" } }',
+    };
+    expect(JSON.parse((await tf.evaluate('local.webhook_sources', vars)) as string)).toEqual({
+      pay: { scheme: 'stripe', toleranceSeconds: 600, secretParameter: '/shared/stripe' },
+      shop: { scheme: 'shopify', toleranceSeconds: null, secretParameter: null },
+    });
+    const plan = await tf.plan(vars, 'sources.tfplan');
+    const reads = plannedResources(plan, 'aws_iam_role_policy').filter((p) => p.values.name.startsWith('read-source-secret-'));
+    expect(reads.map((p) => p.values.name)).toEqual(['read-source-secret-pay']);
+    expect(count(plans.get('defaults')!, 'aws_iam_role_policy')).toBe(8);
+  });
+
+  test("the retry schedule sets the deliver queue's retention: twice the horizon, at least 4 days", async () => {
+    const queueRetention = (plan: PlanJson) =>
+      plannedResources(plan, 'aws_sqs_queue').find((q) => q.values.name === 'webhook-deliver-dev')!.values.message_retention_seconds;
+    expect(queueRetention(plans.get('defaults')!)).toBe(345_600);
+    const long = { delivery_retry_schedule: '[60, 3600, 43200, 43200, 43200, 43200, 43200, 43200]' };
+    expect(queueRetention(await tf.plan(long, 'schedule.tfplan'))).toBe(2 * (60 + 3600 + 6 * 43200));
+  });
+
   test('a plan that forgets aws_region fails naming it, before anything is planned', async () => {
     const result = await tf.run(['plan', '-input=false', '-no-color', '-lock=false', '-refresh=false']);
     expect(result.code).not.toBe(0);

@@ -29,6 +29,11 @@ export interface AlarmThresholds {
   readonly api5xxRatePercent?: number;
   /** @default 1000 */
   readonly apiLatencyP99Ms?: number;
+  /**
+   * Share of delivery attempts (retries included) that failed, sustained for 15 minutes.
+   * @default 50
+   */
+  readonly deliveryFailureRatePercent?: number;
 }
 export type AlarmThresholdKey = keyof AlarmThresholds;
 
@@ -41,6 +46,7 @@ export const ALARM_THRESHOLD_DEFAULTS: Required<AlarmThresholds> = {
   api4xxRatePercent: 10,
   api5xxRatePercent: 1,
   apiLatencyP99Ms: 1000,
+  deliveryFailureRatePercent: 50,
 };
 
 export interface AlarmDefinition {
@@ -66,7 +72,8 @@ export type AlarmKind =
   | 'dlq-messages'
   | 'api-4xx-rate'
   | 'api-5xx-rate'
-  | 'api-latency';
+  | 'api-latency'
+  | 'delivery-failure-rate';
 
 /** What the catalogue needs of a function: `PipelineFunction` provides it. */
 export interface AlarmedFunction {
@@ -87,6 +94,16 @@ export interface AlarmedQueue {
   metricAgeOfOldestMessage(): MetricSpec;
   metricVisibleMessages(): MetricSpec;
   metricDeadLetters(): MetricSpec;
+  /**
+   * Its consumer sets each failed message's next visibility from a retry schedule: its oldest
+   * message is old by design, so it has no age alarm (the delivery failure rate stands in).
+   */
+  readonly backsOff?: boolean;
+}
+
+/** What the catalogue needs of the deliveries: the dispatcher's own metrics. */
+export interface AlarmedDelivery {
+  metricFailureRate(): MetricMathSpec;
 }
 
 /** What the catalogue needs of the API: `WebhookApi` provides it. */
@@ -100,6 +117,7 @@ export interface AlarmTargets {
   readonly functions: readonly AlarmedFunction[];
   readonly queues: readonly AlarmedQueue[];
   readonly api: AlarmedApi;
+  readonly delivery: AlarmedDelivery;
 }
 
 /** A dead-letter queue, named `<queue>-dlq` in alarm ids and descriptions. */
@@ -122,9 +140,13 @@ const SUSTAINED: Cadence = { periodSeconds: 60, evaluationPeriods: 3, datapoints
 const IMMEDIATE: Cadence = { periodSeconds: 60, evaluationPeriods: 1, datapointsToAlarm: 1 };
 /** Backlogs build slowly; five minutes in a row avoids flapping on a batch in flight. */
 const BACKLOG: Cadence = { periodSeconds: 60, evaluationPeriods: 5, datapointsToAlarm: 5 };
+/** An outage, not a blip: three five-minute periods in a row. */
+const OUTAGE: Cadence = { periodSeconds: 300, evaluationPeriods: 3, datapointsToAlarm: 3 };
 
 interface CatalogueEntry<T> {
   readonly kind: AlarmKind;
+  /** Targets it does not apply to are skipped. @default every target */
+  readonly appliesTo?: (target: T) => boolean;
   readonly idSuffix: string;
   readonly cadence: Cadence;
   readonly describe: (target: T) => string;
@@ -173,6 +195,7 @@ export const QUEUE_ALARMS: readonly CatalogueEntry<AlarmedQueue>[] = [
   {
     kind: 'queue-age',
     idSuffix: 'age',
+    appliesTo: (q) => !q.backsOff,
     cadence: BACKLOG,
     describe: (q) =>
       `The oldest message on the ${q.name} queue is older than the threshold. First step: check its consumer's errors and throttles.`,
@@ -232,6 +255,18 @@ export const API_ALARMS: readonly CatalogueEntry<AlarmedApi>[] = [
   },
 ];
 
+export const DELIVERY_ALARMS: readonly CatalogueEntry<AlarmedDelivery>[] = [
+  {
+    kind: 'delivery-failure-rate',
+    idSuffix: 'delivery-failure-rate',
+    cadence: OUTAGE,
+    describe: () =>
+      "More than the threshold percentage of delivery attempts failed for 15 minutes: a destination is down or rejecting deliveries, which back off and retry. First step: the dashboard's failures by destination, then the dispatcher's logs for the status.",
+    metric: (delivery) => delivery.metricFailureRate(),
+    threshold: (_delivery, t) => t.deliveryFailureRatePercent,
+  },
+];
+
 const expand = <T>(
   entries: readonly CatalogueEntry<T>[],
   targets: readonly T[],
@@ -239,17 +274,22 @@ const expand = <T>(
   thresholds: Required<AlarmThresholds>,
 ): AlarmDefinition[] =>
   targets.flatMap((target) =>
-    entries.map((entry) => ({
-      id: `${idOf(target)}-${entry.idSuffix}`,
-      kind: entry.kind,
-      description: `${entry.describe(target)} Runbook: ${RUNBOOK_PATH}#${entry.kind}`,
-      metric: entry.metric(target),
-      threshold: entry.threshold(target, thresholds),
-      ...entry.cadence,
-    })),
+    entries
+      .filter((entry) => entry.appliesTo?.(target) ?? true)
+      .map((entry) => ({
+        id: `${idOf(target)}-${entry.idSuffix}`,
+        kind: entry.kind,
+        description: `${entry.describe(target)} Runbook: ${RUNBOOK_PATH}#${entry.kind}`,
+        metric: entry.metric(target),
+        threshold: entry.threshold(target, thresholds),
+        ...entry.cadence,
+      })),
   );
 
-/** Expands the catalogue over the pipeline's targets: 12 function + 6 queue + 3 DLQ + 3 API alarms. */
+/**
+ * Expands the catalogue over the pipeline's targets: 12 function + 5 queue (no age alarm on the
+ * deliver queue, whose messages back off) + 3 DLQ + 3 API + 1 delivery alarm.
+ */
 export function buildAlarmDefinitions(targets: AlarmTargets, thresholds: AlarmThresholds = {}): AlarmDefinition[] {
   const all = { ...ALARM_THRESHOLD_DEFAULTS, ...definedOnly(thresholds) };
   const deadLetterQueues = targets.queues.map((queue) => ({ name: `${queue.name}-dlq`, queue }));
@@ -258,6 +298,7 @@ export function buildAlarmDefinitions(targets: AlarmTargets, thresholds: AlarmTh
     ...expand(QUEUE_ALARMS, targets.queues, (q) => q.name, all),
     ...expand(DLQ_ALARMS, deadLetterQueues, (dlq) => dlq.name, all),
     ...expand(API_ALARMS, [targets.api], () => 'api', all),
+    ...expand(DELIVERY_ALARMS, [targets.delivery], () => 'dispatcher', all),
   ];
 }
 

@@ -5,7 +5,8 @@ import { FunctionName, HANDLER_METRICS, METRICS_NAMESPACE, REJECTION_REASON_DIME
 import { Switch, whenOn } from '../core/values';
 import { templateAsExpression } from '../hcl/expression-tokens';
 import { mapStrings } from '../hcl/hcl-strings';
-import { handlerMetric, MetricLine, metricLine, MetricSpec } from '../metrics/metric';
+import type { DeliveryMetrics } from '../metrics/delivery-metrics';
+import { expressionLine, handlerMetric, MetricLine, metricLine, MetricSpec } from '../metrics/metric';
 
 /** One pipeline function as the dashboard shows it. */
 export interface DashboardFunction {
@@ -57,6 +58,8 @@ export interface PipelineDashboardProps {
   /** In pipeline order: ingest, process, deliver. */
   readonly queues: readonly DashboardQueue[];
   readonly api: DashboardApi;
+  /** The dispatcher's delivery metrics, charted by destination. */
+  readonly deliveries: DeliveryMetrics;
   /** ARNs of the alarms the alarm-status widget lists. */
   readonly alarmArns: readonly string[];
   /**
@@ -191,6 +194,18 @@ export function dashboardLayout(props: Omit<PipelineDashboardProps, 'dashboardNa
     .row(6, evenly(outcomes.length))
     .forEach((placement, i) => always.push(metricWidget(placement, outcomes[i].title, outcomes[i].metrics, outcomes[i].extra)));
 
+  // Deliveries by destination: which destination is failing or gone.
+  const byDestination = (outcome: Parameters<DeliveryMetrics['searchByDestination']>[0], id: string) =>
+    expressionLine(props.deliveries.searchByDestination(outcome), id);
+  const [delivered, failed, gone] = rows.row(6, evenly(3));
+  always.push(
+    metricWidget(delivered, 'Delivered by destination', [byDestination(HANDLER_METRICS.delivered, 'delivered')]),
+    metricWidget(failed, 'Failed delivery attempts by destination (retried with backoff)', [
+      byDestination(HANDLER_METRICS.deliveryFailed, 'failed'),
+    ]),
+    metricWidget(gone, 'Gone (410) by destination: dead-lettered at once', [byDestination(HANDLER_METRICS.deliveryGone, 'gone')]),
+  );
+
   // The functions.
   const [invocations, errors, throttles] = rows.row(6, evenly(3));
   const [duration, concurrency] = rows.row(6, evenly(2));
@@ -291,7 +306,12 @@ export function dashboardLayout(props: Omit<PipelineDashboardProps, 'dashboardNa
       },
     ],
   };
-  return assertJsonencodeSafe(layout);
+  // Only the switched widgets go through `Fn.jsonencode`; the others are JSON.stringify'd.
+  return {
+    ...layout,
+    whenAlarmsEnabled: assertJsonencodeSafe(layout.whenAlarmsEnabled),
+    whenAlarmsDisabled: assertJsonencodeSafe(layout.whenAlarmsDisabled),
+  };
 }
 
 /**

@@ -3,7 +3,7 @@ import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { LambdaEventSourceMapping } from '@cdktf/provider-aws/lib/lambda-event-source-mapping';
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
-import { AssetType, TerraformAsset } from 'cdktf';
+import { AssetType, type IResolvable, TerraformAsset, TerraformIterator, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { HandlerBundle } from '../bundling/handler-bundle';
 import { ResourceNames } from '../config/naming';
@@ -203,6 +203,31 @@ export class PipelineFunction extends Construct implements IGrantable {
       scalingConfig: { maximumConcurrency },
       // Lambda checks the role can read the queue when the mapping is created.
       dependsOn: [policy],
+    });
+  }
+
+  /**
+   * Lets the function read each SSM parameter of `parameters` (key → parameter name; a plain
+   * record or a plan-time map): one inline policy per entry, created with `for_each`, so that a
+   * plan-time set of parameters keeps every policy a literal document with one resource.
+   */
+  grantReadParameterEach(
+    id: string,
+    parameters: Readonly<Record<string, string>> | IResolvable,
+    arnOf: (parameterName: string) => string,
+  ): void {
+    if (!isToken(parameters) && Object.keys(parameters).length === 0) return;
+    const each = TerraformIterator.fromMap(parameters as Record<string, string>);
+    new IamRolePolicy(this, `${id}-policy`, {
+      forEach: each,
+      role: this.role.name,
+      name: `read-${id}-${each.key}`,
+      policy: policyDocument({
+        Sid: 'ReadParameter',
+        Effect: 'Allow',
+        Action: 'ssm:GetParameter',
+        Resource: arnOf(Token.asString(each.value)),
+      }),
     });
   }
 

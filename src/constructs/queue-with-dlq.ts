@@ -1,9 +1,10 @@
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { SqsQueuePolicy } from '@cdktf/provider-aws/lib/sqs-queue-policy';
 import { SqsQueueRedriveAllowPolicy } from '@cdktf/provider-aws/lib/sqs-queue-redrive-allow-policy';
+import { Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { ResourceNames } from '../config/naming';
-import { isWholeNumberIn, requirePlain } from '../core/values';
+import { isToken, isWholeNumberIn, requirePlain } from '../core/values';
 import { denyInsecureTransport, IGrantable, policyDocument } from '../iam/policy-document';
 import { MetricSpec, sqsMetric } from '../metrics/metric';
 
@@ -34,21 +35,35 @@ export interface QueueWithDlqProps {
    */
   readonly visibilityTimeoutSeconds?: number;
   /**
-   * Receives before a message moves to the DLQ.
+   * Receives before a message moves to the DLQ (a number or a plan-time token).
    * @default 5
    */
   readonly maxReceiveCount?: number;
+  /**
+   * How long the main queue keeps a message, in seconds (a number or a plan-time token); at most
+   * the DLQ's 14 days.
+   * @default 345600 (4 days)
+   */
+  readonly retentionSeconds?: number;
+  /**
+   * Whether its consumer sets failed messages' next visibility from a retry schedule, so an old
+   * oldest message is expected rather than a backlog (the alarm catalogue skips its age alarm).
+   * @default false
+   */
+  readonly backsOff?: boolean;
 }
 
 /** An encrypted, TLS-only SQS queue with its dead-letter queue and redrive policies. */
 export class QueueWithDlq extends Construct {
   public readonly name: string;
+  public readonly backsOff: boolean;
   public readonly queue: SqsQueue;
   public readonly deadLetterQueue: SqsQueue;
 
   constructor(scope: Construct, id: string, props: QueueWithDlqProps) {
     super(scope, id);
     this.name = props.name;
+    this.backsOff = props.backsOff ?? false;
     const names = props.names ?? new ResourceNames();
     const maxReceiveCount = props.maxReceiveCount ?? MAX_RECEIVE_COUNT;
     requirePlain(`QueueWithDlq ${id}`, 'maxReceiveCount', maxReceiveCount, isWholeNumberIn(1, 1000), 'a whole number from 1 to 1000');
@@ -58,6 +73,13 @@ export class QueueWithDlq extends Construct {
       props.visibilityTimeoutSeconds,
       isWholeNumberIn(0, 43200),
       'a whole number of seconds from 0 to 43200',
+    );
+    requirePlain(
+      `QueueWithDlq ${id}`,
+      'retentionSeconds',
+      props.retentionSeconds,
+      isWholeNumberIn(60, DLQ_RETENTION_SECONDS),
+      `a whole number of seconds from 60 to ${DLQ_RETENTION_SECONDS}`,
     );
 
     // Setup the dead-letter queue
@@ -71,12 +93,16 @@ export class QueueWithDlq extends Construct {
     // Setup the main queue
     this.queue = new SqsQueue(this, 'queue', {
       name: names.of(props.name),
-      messageRetentionSeconds: MAIN_QUEUE_RETENTION_SECONDS,
+      messageRetentionSeconds: props.retentionSeconds ?? MAIN_QUEUE_RETENTION_SECONDS,
       maxMessageSize: MAX_MESSAGE_BYTES,
       visibilityTimeoutSeconds: props.visibilityTimeoutSeconds ?? 30 * VISIBILITY_TIMEOUT_FACTOR,
       receiveWaitTimeSeconds: 20,
       sqsManagedSseEnabled: true,
-      redrivePolicy: JSON.stringify({ deadLetterTargetArn: this.deadLetterQueue.arn, maxReceiveCount }),
+      // JSON text even when the count is decided at plan time (an unquoted `${…}`), so the policy
+      // check can read it; a lower bound (`max(5, …)`) keeps its minimum provable.
+      redrivePolicy: isToken(maxReceiveCount)
+        ? `{"deadLetterTargetArn":"${this.deadLetterQueue.arn}","maxReceiveCount":${Token.asString(maxReceiveCount)}}`
+        : JSON.stringify({ deadLetterTargetArn: this.deadLetterQueue.arn, maxReceiveCount }),
     });
 
     // A separate resource: inline on the DLQ it would form a cycle with the main queue's redrive policy.
@@ -100,6 +126,11 @@ export class QueueWithDlq extends Construct {
   /** Lets `grantee` send to the main queue. */
   grantSend(grantee: IGrantable, sid = 'SendToNextQueue'): void {
     grantee.addToPrincipalPolicy({ Sid: sid, Effect: 'Allow', Action: 'sqs:SendMessage', Resource: this.queue.arn });
+  }
+
+  /** Lets `grantee` send to the dead-letter queue (a consumer that dead-letters a message itself). */
+  grantSendToDeadLetterQueue(grantee: IGrantable, sid = 'SendToDeadLetterQueue'): void {
+    grantee.addToPrincipalPolicy({ Sid: sid, Effect: 'Allow', Action: 'sqs:SendMessage', Resource: this.deadLetterQueue.arn });
   }
 
   /** Lets `grantee` consume the main queue as a Lambda event source does. */

@@ -45,9 +45,16 @@ const RESPONSES = [
 export const DEFAULT_THROTTLE_RATE_LIMIT = 100;
 export const DEFAULT_THROTTLE_BURST_LIMIT = 200;
 
+const SOURCE_SCHEMES_MARK = '@@SOURCE_SCHEMES@@';
+
 export interface WebhookApiProps {
   /** Where every webhook is stored. */
   readonly ingestQueue: SqsQueue;
+  /**
+   * JSON object of source name → signature scheme (plain text or a plan-time token): the sources
+   * API Gateway stores, each with its scheme's headers. Any other source is answered 400 unstored.
+   */
+  readonly sourceSchemes: string;
   /** The account of the queue: part of the integration's SQS path. */
   readonly accountId: string;
   readonly region: string;
@@ -164,7 +171,11 @@ export class WebhookApi extends Construct {
         Resource: props.ingestQueue.arn,
       }),
     });
-    const requestTemplate = escapeTerraformTemplate(ingestRequestTemplate());
+    // The template is escaped for Terraform before the source table goes in: the table may be a
+    // plan-time expression, which must stay one.
+    const requestTemplate = escapeTerraformTemplate(
+      (ingestRequestTemplate as (options: { sourceSchemes: string }) => string)({ sourceSchemes: SOURCE_SCHEMES_MARK }),
+    ).replace(SOURCE_SCHEMES_MARK, () => props.sourceSchemes);
     const integration = new ApiGatewayIntegration(this, 'sqs-integration', {
       restApiId: this.api.id,
       resourceId: source.id,
@@ -199,11 +210,16 @@ export class WebhookApi extends Construct {
     });
 
     // Setup deployment: redeploy whenever the route, integration or templates change.
-    const definitionHash = createHash('sha256').update(JSON.stringify({ requestTemplate, RESPONSES })).digest('hex');
+    // The template's text is hashed before the source table goes in (a token's text is not
+    // stable); the table itself is a trigger, so a change of sources at plan time redeploys too.
+    const templateText = escapeTerraformTemplate(ingestRequestTemplate({ sourceSchemes: SOURCE_SCHEMES_MARK }));
+    const definitionHash = createHash('sha256').update(JSON.stringify({ templateText, RESPONSES })).digest('hex');
     const deployment = new ApiGatewayDeployment(this, 'deployment', {
       restApiId: this.api.id,
       triggers: {
-        redeployment: Fn.sha1(Fn.jsonencode([webhooks.id, source.id, method.id, integration.id, validator.id, definitionHash])),
+        redeployment: Fn.sha1(
+          Fn.jsonencode([webhooks.id, source.id, method.id, integration.id, validator.id, definitionHash, props.sourceSchemes]),
+        ),
       },
       lifecycle: { createBeforeDestroy: true },
       dependsOn: [integration, ...integrationResponses],

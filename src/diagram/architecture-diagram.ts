@@ -5,6 +5,9 @@
  * fails when the README's copy is stale.
  */
 
+import { HANDLER_ENV } from '../contract';
+import { parseRedrivePolicy } from '../policy/rules/relations';
+
 export const DIAGRAM_START = '<!-- diagram:start -->';
 export const DIAGRAM_END = '<!-- diagram:end -->';
 
@@ -92,11 +95,16 @@ export function architectureGraph(json: TerraformJson): DiagramGraph {
 
   // Each queue: its DLQ and its consumer; each function: where it sends, reads and writes. A
   // node's own edges come first, then the nodes downstream, so the text reads in pipeline order.
+  const visited = new Set<string>();
   const visitQueue = (name: string) => {
+    if (visited.has(`queue:${name}`)) return;
+    visited.add(`queue:${name}`);
     const from = queueNode(name);
-    const redrive = JSON.parse(resources.aws_sqs_queue[name].redrive_policy ?? '{}');
+    const redrive = parseRedrivePolicy(resources.aws_sqs_queue[name].redrive_policy ?? '{}');
     const dlq = firstReference(redrive.deadLetterTargetArn, 'aws_sqs_queue');
-    if (dlq) graph.edge({ from, to: queueNode(dlq.name), label: `after ${redrive.maxReceiveCount} receives`, dotted: true });
+    // A count decided at plan time follows the deliver queue's retry schedule.
+    const receives = typeof redrive.maxReceiveCount === 'number' ? `after ${redrive.maxReceiveCount} receives` : 'after the retry schedule';
+    if (dlq) graph.edge({ from, to: queueNode(dlq.name), label: receives, dotted: true });
     const consumers = ofType('aws_lambda_event_source_mapping')
       .filter(([, mapping]) => firstReference(mapping.event_source_arn, 'aws_sqs_queue')?.name === name)
       .flatMap(([, mapping]) => referencesIn(mapping.function_name).filter((r) => r.type === 'aws_lambda_function'));
@@ -104,10 +112,19 @@ export function architectureGraph(json: TerraformJson): DiagramGraph {
     for (const fn of consumers) visitFunction(fn.name);
   };
   const visitFunction = (name: string) => {
+    if (visited.has(`function:${name}`)) return;
+    visited.add(`function:${name}`);
     const from = functionNode(name);
     const fn = resources.aws_lambda_function[name];
     const nextQueues: string[] = [];
-    for (const value of Object.values<string>(fn.environment?.variables ?? {})) {
+    const variables: Record<string, string> = fn.environment?.variables ?? {};
+    // The dispatcher (the function with a retry schedule) POSTs to the destinations.
+    if (variables[HANDLER_ENV.deliveryRetrySchedule] !== undefined) {
+      graph.edge({ from, to: graph.node('destinations', 'delivery destinations', 'external'), label: 'HTTPS POST, signed' });
+    }
+    for (const [key, value] of Object.entries(variables)) {
+      // Its own queue (where it sets a failed record's next visibility) is no next stage.
+      if (key === HANDLER_ENV.sourceQueueUrl) continue;
       for (const ref of referencesIn(value)) {
         if (ref.type === 'aws_sqs_queue') {
           graph.edge({ from, to: queueNode(ref.name), label: 'SendMessage' });

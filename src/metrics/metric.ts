@@ -75,3 +75,30 @@ export const handlerMetric = (
   stat: 'Sum',
   dimensions: { service: serviceName, ...extraDimensions },
 });
+
+/**
+ * `100 × failed / (failed + succeeded)`: the share of attempts that failed, 0 when there were
+ * none. Retries count as attempts, so a destination that is down reads close to 100.
+ */
+export const failureRatePercent = (label: string, failed: MetricSpec, succeeded: MetricSpec): MetricMathSpec => ({
+  expression: 'IF(failed + succeeded > 0, 100 * failed / (failed + succeeded), 0)',
+  label,
+  metrics: { failed, succeeded },
+});
+
+/**
+ * A handler metric broken out by one dimension, one line per value CloudWatch has seen (a
+ * `SEARCH` expression): values, such as destination names, may be decided at plan time or later.
+ */
+export function searchByDimension(metric: MetricSpec, dimension: string): string {
+  const dimensions = [...Object.keys(metric.dimensions), dimension].join(',');
+  const filters = Object.entries(metric.dimensions)
+    .map(([name, value]) => ` ${name}="${value}"`)
+    .join('');
+  return `SEARCH('{${metric.namespace},${dimensions}} MetricName="${metric.metricName}"${filters}', '${metric.stat}', 300)`;
+}
+
+/** A dashboard line drawn from an expression, such as {@link searchByDimension}. */
+export function expressionLine(expression: string, id: string, label = ''): MetricLine {
+  return [{ expression, id, label }];
+}

@@ -65,3 +65,24 @@ export function describeLinear(value: Linear | undefined, raw: unknown): string 
   if (value.term === undefined) return String(value.factor);
   return value.factor === 1 ? value.term : `${value.term} * ${value.factor}`;
 }
+
+const BOUNDED = /^\$\{\s*(min|max)\(\s*(\d+(?:\.\d+)?)\s*,/;
+
+/**
+ * A bound a value provably keeps: the number itself for a constant, else `k` for an expression
+ * of the form `max(k, …)` (a lower bound) or `min(k, …)` (an upper bound). Constructs clamp
+ * plan-time values this way so that limits stay provable at synth.
+ */
+function bound(value: unknown, fn: 'min' | 'max'): number | undefined {
+  const parsed = linear(value);
+  if (parsed && parsed.term === undefined) return parsed.factor;
+  if (typeof value !== 'string') return undefined;
+  const match = BOUNDED.exec(value.trim());
+  return match && match[1] === fn ? Number(match[2]) : undefined;
+}
+
+/** The least `value` can be: a constant, or `k` of `max(k, …)`. */
+export const lowerBound = (value: unknown): number | undefined => bound(value, 'max');
+
+/** The most `value` can be: a constant, or `k` of `min(k, …)`. */
+export const upperBound = (value: unknown): number | undefined => bound(value, 'min');

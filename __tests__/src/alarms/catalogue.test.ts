@@ -7,7 +7,7 @@ const byId = new Map(definitions.map((d) => [d.id, d]));
 const single = (d: AlarmDefinition) => d.metric as MetricSpec;
 
 describe('alarm catalogue', () => {
-  test('expands to the 24 alarms of the alarm kinds in docs/RUNBOOK.md (12 function + 6 queue + 3 DLQ + 3 API)', () => {
+  test('expands to the 24 alarms of the alarm kinds in docs/RUNBOOK.md (12 function + 5 queue + 3 DLQ + 3 API + 1 delivery)', () => {
     expect(definitions).toHaveLength(24);
     expect(new Set(definitions.map((d) => d.id)).size).toBe(24);
     const perKind = definitions.reduce<Record<string, number>>((acc, d) => ({ ...acc, [d.kind]: (acc[d.kind] ?? 0) + 1 }), {});
@@ -16,12 +16,27 @@ describe('alarm catalogue', () => {
       'function-throttles': 3,
       'function-duration': 3,
       'function-concurrency': 3,
-      'queue-age': 3,
+      'queue-age': 2,
       'queue-depth': 3,
       'dlq-messages': 3,
       'api-4xx-rate': 1,
       'api-5xx-rate': 1,
       'api-latency': 1,
+      'delivery-failure-rate': 1,
+    });
+    // The deliver queue's messages back off by design: its age is no backlog.
+    expect(definitions.map((d) => d.id)).not.toContain('deliver-age');
+  });
+
+  test('delivery failure rate: failed over failed + delivered attempts of the dispatcher, sustained 15 minutes', () => {
+    const alarm = definitions.find((d) => d.id === 'dispatcher-delivery-failure-rate')!;
+    expect(alarm).toMatchObject({ threshold: 50, periodSeconds: 300, evaluationPeriods: 3, datapointsToAlarm: 3 });
+    expect(alarm.metric).toMatchObject({
+      expression: 'IF(failed + succeeded > 0, 100 * failed / (failed + succeeded), 0)',
+      metrics: {
+        failed: { namespace: 'WebhookPipeline', metricName: 'DeliveryFailed', stat: 'Sum', dimensions: { service: 'svc-dispatcher' } },
+        succeeded: { namespace: 'WebhookPipeline', metricName: 'Delivered', stat: 'Sum', dimensions: { service: 'svc-dispatcher' } },
+      },
     });
   });
 
@@ -106,6 +121,7 @@ describe('alarm catalogue', () => {
       api4xxRatePercent: 10,
       api5xxRatePercent: 1,
       apiLatencyP99Ms: 1000,
+      deliveryFailureRatePercent: 50,
     });
   });
 });

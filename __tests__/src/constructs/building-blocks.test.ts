@@ -229,7 +229,14 @@ describe('WebhookApi', () => {
   const api = (props: object = {}) =>
     Testing.synthScope((scope) => {
       const queue = new SqsQueue(scope, 'ingest', { name: 'ingest' });
-      new WebhookApi(scope, 'api', { ingestQueue: queue, accountId: '123456789012', region: 'eu-west-1', partition: 'aws', ...props });
+      new WebhookApi(scope, 'api', {
+        ingestQueue: queue,
+        sourceSchemes: '{"github":"github"}',
+        accountId: '123456789012',
+        region: 'eu-west-1',
+        partition: 'aws',
+        ...props,
+      });
     });
 
   test('defaults: throttled at 100 / 200, traced, access log kept 30 days', () => {

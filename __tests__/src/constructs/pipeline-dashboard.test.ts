@@ -1,3 +1,4 @@
+import { DeliveryMetrics } from '../../../src/metrics/delivery-metrics';
 import { CloudwatchDashboard } from '@cdktf/provider-aws/lib/cloudwatch-dashboard';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { TerraformVariable, Testing } from 'cdktf';
@@ -36,6 +37,7 @@ const api = (apiName = 'api') => ({
 const props: PipelineDashboardProps = {
   dashboardName: 'webhook-pipeline-dev',
   region: 'eu-west-1',
+  deliveries: new DeliveryMetrics('webhook-dispatcher'),
   functions: FUNCTION_NAMES.map((name) => ({
     name,
     logGroupName: `/aws/lambda/fn-${name}`,
@@ -202,8 +204,9 @@ describe('assertJsonencodeSafe', () => {
     );
   });
 
-  test('a layout with a quote in a name fails synth', () => {
-    expect(() => dashboardLayout({ ...props, api: api('my "api"') })).toThrow(/double quote/);
+  test('a quote in a switched widget (which goes through Fn.jsonencode) fails synth; elsewhere JSON.stringify escapes it', () => {
+    expect(() => dashboardLayout({ ...props, alarmArns: ['arn:aws:cloudwatch:eu-west-1:1:alarm:my "alarm"'] })).toThrow(/double quote/);
+    expect(JSON.stringify(dashboardLayout({ ...props, api: api('my "api"') }).always)).toContain('my \\"api\\"');
   });
 });
 

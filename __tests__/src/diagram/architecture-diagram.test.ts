@@ -205,9 +205,9 @@ describe('architectureDiagram of the real stack', () => {
     ['process -- "event source mapping" --> processor'],
     ['processor <--> idempotency'],
     ['processor -- "SendMessage" --> deliver'],
-    ['deliver -. "after 5 receives" .-> deliverDlq'],
+    ['deliver -. "after the retry schedule" .-> deliverDlq'],
     ['deliver -- "event source mapping" --> dispatcher'],
-    ['dispatcher -- "HTTPS POST" --> deliveryUrl'],
+    ['dispatcher -- "HTTPS POST, signed" --> destinations'],
     ['cloudwatchAlarms --> alarmsTopic'],
     ['alarmsTopic -- "email" --> alarmEmail'],
   ])('draws %s', (line) => {

@@ -22,11 +22,20 @@ export interface Redrive {
 }
 
 /** The queue's redrive policy: `undefined` when it has none, `'unreadable'` when it is not literal JSON. */
+/**
+ * Parses redrive policy JSON text, in which a plan-time count may stand unquoted
+ * (`"maxReceiveCount":${…}`): such a value reads as its `${…}` text. Throws on anything else.
+ */
+export function parseRedrivePolicy(text: string): { deadLetterTargetArn?: unknown; maxReceiveCount?: unknown } {
+  const quoted = text.replace(/:\s*(\$\{[^"]*?\})(?=\s*[,}])/g, (_m, expression: string) => `:${JSON.stringify(expression)}`);
+  return JSON.parse(quoted) as { deadLetterTargetArn?: unknown; maxReceiveCount?: unknown };
+}
+
 export function redriveOf(model: TerraformModel, queue: ResourceFacts): Redrive | 'unreadable' | undefined {
   const source = redriveSource(model, queue);
   if (!isSet(source)) return undefined;
   try {
-    const policy = JSON.parse(String(source)) as { deadLetterTargetArn?: unknown; maxReceiveCount?: unknown };
+    const policy = parseRedrivePolicy(String(source));
     return {
       deadLetterQueue: model.referenced(policy.deadLetterTargetArn, 'aws_sqs_queue', 'arn')[0],
       maxReceiveCount: policy.maxReceiveCount,

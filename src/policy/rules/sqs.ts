@@ -1,7 +1,7 @@
 /** SQS: encryption, transport, redrive to a dead-letter queue, and timeouts that fit the consumers. */
-import { atLeast, describeLinear, linear } from '../expressions';
+import { atLeast, describeLinear, linear, lowerBound, upperBound } from '../expressions';
 import { listOf, isWildcardPrincipal, type Statement, statementsOf } from '../policy-documents';
-import { constant, finding, isSet, type PolicyRule, show } from './rule';
+import { finding, isSet, type PolicyRule, show } from './rule';
 import { deadLetterQueues, eventSources, redriveOf, refersToQueue } from './relations';
 
 export const MIN_MAX_RECEIVE_COUNT = 5;
@@ -76,7 +76,7 @@ export const sqsRedrive: PolicyRule = {
         }
         const problems: string[] = [];
         if (!redrive.deadLetterQueue) problems.push('its deadLetterTargetArn is not the ARN of a queue in this stack');
-        const count = constant(redrive.maxReceiveCount);
+        const count = lowerBound(redrive.maxReceiveCount);
         if (count === undefined || count < MIN_MAX_RECEIVE_COUNT) {
           problems.push(
             `maxReceiveCount is ${show(redrive.maxReceiveCount)}; it must be at least ${MIN_MAX_RECEIVE_COUNT}, or throttled and transient failures reach the DLQ`,
@@ -123,7 +123,10 @@ export const sqsDlqRetention: PolicyRule = {
       const dlq = redrive.deadLetterQueue;
       const dlqRaw = dlq.config.message_retention_seconds ?? DEFAULTS.sqsRetention;
       const mainRaw = queue.config.message_retention_seconds ?? DEFAULTS.sqsRetention;
-      const verdict = atLeast(linear(dlqRaw), 1, linear(mainRaw));
+      let verdict = atLeast(linear(dlqRaw), 1, linear(mainRaw));
+      // A clamped plan-time retention (`min(k, …)`) is provably at most k.
+      const [dlqLeast, mainMost] = [lowerBound(dlqRaw), upperBound(mainRaw)];
+      if (verdict === 'unknown' && dlqLeast !== undefined && mainMost !== undefined) verdict = dlqLeast >= mainMost ? 'holds' : 'unknown';
       if (verdict === 'holds') return [];
       return [
         finding(
