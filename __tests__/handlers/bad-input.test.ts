@@ -20,13 +20,17 @@ const SECRETS: Record<string, string> = {
 };
 const config: ValidatorConfig = {
   nextQueueUrl: 'http://unused',
-  sources: new Map([
-    ['gh', 'github'],
-    ['billing', 'stripe'],
-    ['shop', 'shopify'],
-    ['ci', 'hmac-sha256'],
-    ['hooks', 'standard-webhooks'],
-  ]),
+  sources: new Map(
+    (
+      [
+        ['gh', 'github'],
+        ['billing', 'stripe'],
+        ['shop', 'shopify'],
+        ['ci', 'hmac-sha256'],
+        ['hooks', 'standard-webhooks'],
+      ] as const
+    ).map(([source, scheme]) => [source, { scheme, toleranceSeconds: null, secretParameter: null }]),
+  ),
   sourceSecretsPath: '/bad-input/',
   stripeToleranceSeconds: 300,
   maxBodyBytes: 1024,

@@ -7,10 +7,10 @@ import { IGrantable } from '../iam/policy-document';
 export const IDEMPOTENCY_KEY_ATTRIBUTE = 'id';
 export const IDEMPOTENCY_EXPIRY_ATTRIBUTE = 'expiration';
 /**
- * What Powertools Idempotency's DynamoDBPersistenceLayer calls: get (read a record back),
- * put (claim a key, conditionally), update (save the result), delete (release a failed claim).
+ * What the processor's claim store calls: put (claim a delivery, conditionally, in one write) and
+ * delete (release the claim of a forward that failed).
  */
-export const IDEMPOTENCY_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'] as const;
+export const IDEMPOTENCY_ACTIONS = ['dynamodb:PutItem', 'dynamodb:DeleteItem'] as const;
 
 export interface IdempotencyTableProps {
   /**
@@ -38,7 +38,7 @@ export class IdempotencyTable extends Construct {
     });
   }
 
-  /** Lets `grantee` use the table as Powertools Idempotency does, and nothing more. */
+  /** Lets `grantee` claim and release delivery records, and nothing more. */
   grantIdempotencyRecords(grantee: IGrantable, sid = 'OwnIdempotencyRecords'): void {
     grantee.addToPrincipalPolicy({ Sid: sid, Effect: 'Allow', Action: [...IDEMPOTENCY_ACTIONS], Resource: this.table.arn });
   }

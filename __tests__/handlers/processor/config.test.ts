@@ -11,6 +11,7 @@ describe('readProcessorConfig', () => {
       nextQueueUrl: env.NEXT_QUEUE_URL,
       idempotencyTableName: 'webhook-idempotency-dev',
       idempotencyTtlSeconds: 86_400,
+      destinations: new Map(),
     });
     expect(DEFAULT_IDEMPOTENCY_TTL_SECONDS).toBe(86_400);
   });
@@ -19,7 +20,17 @@ describe('readProcessorConfig', () => {
     expect(readProcessorConfig({ ...env, IDEMPOTENCY_TTL_SECONDS: '172800' }).idempotencyTtlSeconds).toBe(172_800);
   });
 
+  it('reads the delivery destinations', () => {
+    const DELIVERY_DESTINATIONS = JSON.stringify({
+      crm: { url: 'https://crm.example.com/hooks', secretParameter: '/d/crm', sources: ['shop'], eventTypes: ['orders/*'] },
+    });
+    expect([...readProcessorConfig({ ...env, DELIVERY_DESTINATIONS }).destinations.values()]).toEqual([
+      { name: 'crm', url: 'https://crm.example.com/hooks', secretParameter: '/d/crm', sources: ['shop'], eventTypes: ['orders/*'] },
+    ]);
+  });
+
   it.each([
+    ['DELIVERY_DESTINATIONS', { DELIVERY_DESTINATIONS: '[]' }],
     ['NEXT_QUEUE_URL', { NEXT_QUEUE_URL: '' }],
     ['IDEMPOTENCY_TABLE_NAME', { IDEMPOTENCY_TABLE_NAME: undefined }],
     ['IDEMPOTENCY_TTL_SECONDS', { IDEMPOTENCY_TTL_SECONDS: '-1' }],

@@ -1,99 +1,105 @@
-import { IdempotencyItemAlreadyExistsError, IdempotencyItemNotFoundError } from '@aws-lambda-powertools/idempotency';
-import { BasePersistenceLayer, type IdempotencyRecord } from '@aws-lambda-powertools/idempotency/persistence';
-import { createForwardOnce, createIdempotencyConfig } from '../../../src/handlers/processor/forward-once';
-import type { DeliveryEvent } from '../../../src/handlers/shared/delivery-event';
-import type { ProcessEnvelope } from '../../../src/handlers/shared/process-envelope';
-import { lambdaContext } from '../../support/lambda-context';
+import { DynamoDBClient, type PutItemCommandInput } from '@aws-sdk/client-dynamodb';
+import { IDEMPOTENCY_EXPIRY_ATTRIBUTE, IDEMPOTENCY_KEY_ATTRIBUTE } from '../../../src/constructs/idempotency-table';
+import { CLAIM_ATTRIBUTES, createClaimStore } from '../../../src/handlers/processor/forward-once';
 
-/** The persistence contract DynamoDB implements, in memory, to exercise the idempotency flow. */
-class InMemoryPersistence extends BasePersistenceLayer {
-  readonly records = new Map<string, IdempotencyRecord>();
-
-  protected async _getRecord(idempotencyKey: string): Promise<IdempotencyRecord> {
-    const record = this.records.get(idempotencyKey);
-    if (!record) throw new IdempotencyItemNotFoundError(idempotencyKey);
-    return record;
-  }
-
-  protected async _putRecord(record: IdempotencyRecord): Promise<void> {
-    const existing = this.records.get(record.idempotencyKey);
-    if (existing && !existing.isExpired()) throw new IdempotencyItemAlreadyExistsError('exists', existing);
-    this.records.set(record.idempotencyKey, record);
-  }
-
-  protected async _updateRecord(record: IdempotencyRecord): Promise<void> {
-    this.records.set(record.idempotencyKey, record);
-  }
-
-  protected async _deleteRecord(record: IdempotencyRecord): Promise<void> {
-    this.records.delete(record.idempotencyKey);
-  }
-}
-
-const envelope: ProcessEnvelope = {
-  version: 1,
-  source: 'gh',
-  scheme: 'github',
-  deliveryId: 'd-1',
-  eventType: 'push',
-  receivedAt: '2026-01-01T00:00:00.000Z',
-  requestId: null,
-  payload: {},
-};
-
-function setUp(forward: (event: DeliveryEvent) => Promise<unknown> = async () => undefined) {
-  const persistenceStore = new InMemoryPersistence();
-  const config = createIdempotencyConfig(86_400);
-  config.registerLambdaContext(lambdaContext('processor'));
-  const forwarded: DeliveryEvent[] = [];
-  const forwardOnce = createForwardOnce({
-    persistenceStore,
-    config,
-    forward: async (event) => {
-      await forward(event);
-      forwarded.push(event);
+/**
+ * The claim store's requests, with a DynamoDB client whose calls never leave the process. What
+ * DynamoDB makes of them (the condition's semantics) is tested against moto in
+ * forward-once.int.test.ts.
+ */
+function stubbedDynamoDb(answer: (input: PutItemCommandInput) => object | Error) {
+  const client = new DynamoDBClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+  const requests: { command: string; input: PutItemCommandInput }[] = [];
+  client.middlewareStack.add(
+    (_next, context) => async (args) => {
+      const input = args.input as PutItemCommandInput;
+      requests.push({ command: context.commandName as string, input });
+      const result = answer(input);
+      if (result instanceof Error) throw result;
+      return { output: { $metadata: {}, ...result }, response: {} };
     },
-    now: () => new Date('2026-01-01T00:00:01.000Z'),
-  });
-  return { persistenceStore, forwardOnce, forwarded };
+    { step: 'initialize', name: 'answerFromStub' },
+  );
+  return { client, requests };
 }
 
-describe('createForwardOnce', () => {
-  it('forwards a delivery the first time and reports later ones as duplicates', async () => {
-    const { forwardOnce, forwarded, persistenceStore } = setUp();
-    expect(await forwardOnce(envelope)).toEqual({ outcome: 'forwarded', eventType: 'push' });
-    expect(await forwardOnce({ ...envelope, payload: { changed: true } })).toEqual({ outcome: 'duplicate' });
-    expect(forwarded.map((event) => event.id)).toEqual(['d-1']);
-    const [record] = persistenceStore.records.values();
-    expect(record.getStatus()).toBe('COMPLETED');
-    expect(record.expiryTimestamp).toBeGreaterThan(Date.now() / 1000 + 86_000);
+const NOW = Date.UTC(2026, 0, 1, 0, 0, 0);
+const options = { tableName: 'claims', ttlSeconds: 600, now: () => NOW };
+
+describe('createClaimStore', () => {
+  it('uses the table’s key and TTL attributes', () => {
+    expect(CLAIM_ATTRIBUTES.key).toBe(IDEMPOTENCY_KEY_ATTRIBUTE);
+    expect(CLAIM_ATTRIBUTES.expiry).toBe(IDEMPOTENCY_EXPIRY_ATTRIBUTE);
   });
 
-  it('treats the same delivery id from another source as a different delivery', async () => {
-    const { forwardOnce, forwarded } = setUp();
-    await forwardOnce(envelope);
-    expect(await forwardOnce({ ...envelope, source: 'other' })).toMatchObject({ outcome: 'forwarded' });
-    expect(forwarded).toHaveLength(2);
+  it('claims with one conditional PutItem holding the key, the message id and the expiry', async () => {
+    const { client, requests } = stubbedDynamoDb(() => ({}));
+    expect(await createClaimStore(client, options).claim('gh#d-1', 'msg-1')).toEqual({ claimed: true, alreadySent: new Set() });
+    expect(requests).toEqual([
+      {
+        command: 'PutItemCommand',
+        input: {
+          TableName: 'claims',
+          Item: { id: { S: 'gh#d-1' }, messageId: { S: 'msg-1' }, expiration: { N: String(NOW / 1000 + 600) } },
+          ConditionExpression: 'attribute_not_exists(#key) OR #expiry < :now OR #messageId = :messageId OR attribute_exists(#sent)',
+          ExpressionAttributeNames: { '#key': 'id', '#expiry': 'expiration', '#messageId': 'messageId', '#sent': 'sent' },
+          ExpressionAttributeValues: { ':now': { N: String(NOW / 1000) }, ':messageId': { S: 'msg-1' } },
+          ReturnValues: 'ALL_OLD',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        },
+      },
+    ]);
   });
 
-  it('forgets a delivery whose forward failed, so the retry forwards it', async () => {
-    let failures = 1;
-    const { forwardOnce, forwarded, persistenceStore } = setUp(async () => {
-      if (failures-- > 0) throw new Error('SQS unavailable');
-    });
-    await expect(forwardOnce(envelope)).rejects.toThrow('SQS unavailable');
-    expect(persistenceStore.records.size).toBe(0);
-    expect(await forwardOnce(envelope)).toMatchObject({ outcome: 'forwarded' });
-    expect(forwarded).toHaveLength(1);
+  it('carries over the destinations a live released claim lists, and ignores an expired one’s', async () => {
+    const live = { id: { S: 'k' }, messageId: { S: 'old' }, expiration: { N: String(NOW / 1000) }, sent: { SS: ['a', 'b'] } };
+    const { client } = stubbedDynamoDb(() => ({ Attributes: live }));
+    expect(await createClaimStore(client, options).claim('k', 'new')).toEqual({ claimed: true, alreadySent: new Set(['a', 'b']) });
+    const expired = { ...live, expiration: { N: String(NOW / 1000 - 1) } };
+    const { client: stale } = stubbedDynamoDb(() => ({ Attributes: expired }));
+    expect(await createClaimStore(stale, options).claim('k', 'new')).toEqual({ claimed: true, alreadySent: new Set() });
+    const { client: plain } = stubbedDynamoDb(() => ({ Attributes: { ...live, sent: undefined } }));
+    expect(await createClaimStore(plain, options).claim('k', 'new')).toEqual({ claimed: true, alreadySent: new Set() });
   });
 
-  it('refuses a delivery another invocation is still forwarding', async () => {
-    let release: () => void = () => undefined;
-    const { forwardOnce } = setUp(() => new Promise<void>((resolve) => (release = resolve)));
-    const first = forwardOnce(envelope);
-    await new Promise((resolve) => setImmediate(resolve));
-    await expect(forwardOnce(envelope)).rejects.toThrow('There is already an execution in progress');
-    release();
-    await expect(first).resolves.toMatchObject({ outcome: 'forwarded' });
+  it('reports a failed condition as a duplicate, naming the holder when DynamoDB says', async () => {
+    const failed = (item?: object) =>
+      Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException', Item: item });
+    const { client } = stubbedDynamoDb(() => failed({ messageId: { S: 'holder' } }));
+    expect(await createClaimStore(client, options).claim('k', 'mine')).toEqual({ claimed: false, claimedBy: 'holder' });
+    const { client: bare } = stubbedDynamoDb(() => failed());
+    expect(await createClaimStore(bare, options).claim('k', 'mine')).toEqual({ claimed: false, claimedBy: undefined });
+  });
+
+  it('propagates any other error, so the record fails and is retried', async () => {
+    const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ProvisionedThroughputExceededException' });
+    const { client } = stubbedDynamoDb(() => throttled);
+    await expect(createClaimStore(client, options).claim('k', 'mine')).rejects.toBe(throttled);
+    await expect(createClaimStore(client, options).release('k', 'mine', [])).rejects.toBe(throttled);
+  });
+
+  it('releases by DeleteItem when nothing was sent, else by a PutItem listing what was, both only while the claim is this message’s', async () => {
+    const { client, requests } = stubbedDynamoDb(() => ({}));
+    const store = createClaimStore(client, options);
+    expect(await store.release('k', 'mine', [])).toBe('released');
+    expect(await store.release('k', 'mine', ['a', 'b', 'a'])).toBe('released');
+    const ours = {
+      ConditionExpression: '#messageId = :messageId',
+      ExpressionAttributeNames: { '#messageId': 'messageId' },
+      ExpressionAttributeValues: { ':messageId': { S: 'mine' } },
+    };
+    expect(requests).toEqual([
+      { command: 'DeleteItemCommand', input: { TableName: 'claims', Key: { id: { S: 'k' } }, ...ours } },
+      {
+        command: 'PutItemCommand',
+        input: {
+          TableName: 'claims',
+          Item: { id: { S: 'k' }, messageId: { S: 'mine' }, expiration: { N: String(NOW / 1000 + 600) }, sent: { SS: ['a', 'b'] } },
+          ...ours,
+        },
+      },
+    ]);
+    const { client: taken } = stubbedDynamoDb(() => Object.assign(new Error('x'), { name: 'ConditionalCheckFailedException' }));
+    expect(await createClaimStore(taken, options).release('k', 'mine', [])).toBe('not-ours');
   });
 });

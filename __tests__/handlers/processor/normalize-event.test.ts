@@ -1,15 +1,16 @@
 import { deriveEventType, idempotencyKeyOf, normalizeEvent, UNKNOWN_EVENT_TYPE } from '../../../src/handlers/processor/normalize-event';
+import { parseDeliveryEvent } from '../../../src/handlers/shared/delivery-event';
 import type { ProcessEnvelope } from '../../../src/handlers/shared/process-envelope';
 
 const envelope: ProcessEnvelope = {
-  version: 1,
+  version: 2,
   source: 'shop',
   scheme: 'shopify',
   deliveryId: 'sh-1',
   eventType: 'orders/create',
   receivedAt: '2026-01-01T00:00:00.000Z',
   requestId: 'req-1',
-  payload: { id: 5, type: 'ignored' },
+  body: '{"id": 5, "type": "ignored"}',
 };
 
 describe('deriveEventType', () => {
@@ -25,22 +26,34 @@ describe('deriveEventType', () => {
     [{ type: 3 }, UNKNOWN_EVENT_TYPE],
     [['type'], UNKNOWN_EVENT_TYPE],
     [null, UNKNOWN_EVENT_TYPE],
-  ])('falls back to the payload %j → %s', (payload, expected) => {
-    expect(deriveEventType({ eventType: null, payload })).toBe(expected);
+  ])('falls back to the body %j → %s', (payload, expected) => {
+    expect(deriveEventType({ eventType: null, body: JSON.stringify(payload) })).toBe(expected);
+  });
+
+  it('reads a body that is not JSON (only a hand-made envelope has one) as of unknown type', () => {
+    expect(deriveEventType({ eventType: null, body: 'type=push' })).toBe(UNKNOWN_EVENT_TYPE);
   });
 });
 
 describe('normalizeEvent', () => {
-  it('maps the envelope to the delivery event', () => {
-    expect(normalizeEvent(envelope, new Date('2026-01-01T00:00:02.500Z'))).toEqual({
+  it('maps the envelope to the delivery event for one destination, the body untouched', () => {
+    const event = normalizeEvent(envelope, {
+      destination: 'crm',
+      type: 'orders/create',
+      processedAt: new Date('2026-01-01T00:00:02.500Z'),
+    });
+    expect(event).toEqual({
+      version: 2,
+      destination: 'crm',
       id: 'sh-1',
       source: 'shop',
       type: 'orders/create',
       receivedAt: '2026-01-01T00:00:00.000Z',
       processedAt: '2026-01-01T00:00:02.500Z',
       requestId: 'req-1',
-      data: { id: 5, type: 'ignored' },
+      body: '{"id": 5, "type": "ignored"}',
     });
+    expect(parseDeliveryEvent(JSON.stringify(event))).toEqual(event);
   });
 
   it('keys idempotency on source and delivery id', () => {

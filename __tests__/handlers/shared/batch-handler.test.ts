@@ -1,7 +1,13 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { SQSRecord } from 'aws-lambda';
-import { createBatchHandler, failureReason } from '../../../src/handlers/shared/batch-handler';
+import {
+  createBatchHandler,
+  createForwardingBatchHandler,
+  failureReason,
+  type ForwardPlan,
+} from '../../../src/handlers/shared/batch-handler';
+import type { BatchSender, OutgoingMessage, SendResult } from '../../../src/handlers/shared/batch-sender';
 import { InvalidMessageError } from '../../../src/handlers/shared/invalid-message-error';
 import { countOne, countRejection } from '../../../src/handlers/shared/powertools';
 import { lambdaContext } from '../../support/lambda-context';
@@ -93,6 +99,182 @@ describe('createBatchHandler', () => {
     ]);
     expect(output.metrics()[0]).toMatchObject({ _aws: { CloudWatchMetrics: [{ Namespace: 'Test' }] } });
     expect(metrics.hasStoredMetrics()).toBe(false);
+  });
+});
+
+describe('createForwardingBatchHandler', () => {
+  let output: CapturedOutput;
+  let logger: Logger;
+  let metrics: Metrics;
+
+  beforeEach(() => {
+    output = captureOutput();
+    logger = new Logger({ serviceName: 'forward-test' });
+    metrics = new Metrics({ namespace: 'Test', serviceName: 'forward-test' });
+  });
+  afterEach(() => output.restore());
+
+  /** A sender that fails the messages whose body is in `failing`, and records every call. */
+  function fakeSender(failing: ReadonlySet<string> = new Set()) {
+    const calls: string[][] = [];
+    const send: BatchSender = async (messages: readonly OutgoingMessage[]) => {
+      calls.push(messages.map((message) => message.body));
+      return messages.map((message): SendResult =>
+        failing.has(message.body)
+          ? { sent: false, failure: { code: 'InternalError', message: 'injected', senderFault: false } }
+          : { sent: true, messageId: `sqs-${message.body}` },
+      );
+    };
+    return { send, calls };
+  }
+
+  /** Records whose body lists the messages each produces (comma-separated; `throw` fails phase 1, `-` plans nothing). */
+  const batch = (...bodies: string[]) => ({ Records: bodies.map((body, index) => buildSqsRecord({ body, messageId: `r${index}` })) });
+
+  function handlerFor(send: BatchSender, extra: Partial<ForwardPlan> = {}) {
+    const forwarded: string[] = [];
+    const undone: { messageId: string; sent: readonly number[]; codes: string[] }[] = [];
+    const handler = createForwardingBatchHandler({
+      logger,
+      metrics,
+      send,
+      planRecord: async (record, log) => {
+        log.appendPersistentKeys({ record: record.messageId });
+        if (record.body === 'throw') throw new InvalidMessageError('thing', 'broken');
+        if (record.body === '-') return undefined;
+        log.info('planned');
+        return {
+          messages: record.body === '' ? [] : record.body.split(',').map((body) => ({ body })),
+          onForwarded: () => {
+            forwarded.push(record.messageId);
+            countOne(metrics, 'Forwarded');
+            log.info('forwarded');
+          },
+          onForwardFailed: async ({ sent, failures }) => {
+            undone.push({ messageId: record.messageId, sent, codes: failures.map((failure) => failure.code) });
+          },
+          ...extra,
+        };
+      },
+    });
+    return { handler, forwarded, undone };
+  }
+
+  it('sends every record’s messages in one go and fails only the record whose entry failed', async () => {
+    const { send, calls } = fakeSender(new Set(['b2']));
+    const { handler, forwarded, undone } = handlerFor(send);
+    const response = await handler(batch('a1', 'b1,b2', 'c1,c2'), lambdaContext('forward-test'));
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'r1' }] });
+    expect(calls).toEqual([['a1', 'b1', 'b2', 'c1', 'c2']]);
+    expect(forwarded).toEqual(['r0', 'r2']);
+    expect(undone).toEqual([{ messageId: 'r1', sent: [0], codes: ['InternalError'] }]);
+    const failure = output.logs().find((line) => line.level === 'ERROR');
+    expect(failure).toMatchObject({
+      message: 'Record failed; SQS will redeliver it',
+      messageId: 'r1',
+      record: 'r1',
+      reason: 'forward-failed',
+      sent: 1,
+      failures: [{ code: 'InternalError', message: 'injected', senderFault: false }],
+    });
+  });
+
+  it('fails records that throw in phase 1 without sending anything for them', async () => {
+    const { send, calls } = fakeSender();
+    const { handler, forwarded } = handlerFor(send);
+    const response = await handler(batch('a1', 'throw', '-', '', 'e1'), lambdaContext('forward-test'));
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'r1' }] });
+    expect(calls).toEqual([['a1', 'e1']]);
+    expect(forwarded).toEqual(['r3', 'r0', 'r4']);
+    expect(output.logs().find((line) => line.level === 'ERROR')).toMatchObject({
+      messageId: 'r1',
+      reason: 'invalid-message',
+      record: 'r1',
+    });
+  });
+
+  it('makes no call when no record has anything to send', async () => {
+    const { send, calls } = fakeSender();
+    const { handler } = handlerFor(send);
+    expect(await handler(batch('-', 'throw'), lambdaContext('forward-test'))).toEqual({ batchItemFailures: [{ itemIdentifier: 'r1' }] });
+    expect(calls).toEqual([]);
+  });
+
+  it('answers with every record, rather than throwing, when every send fails', async () => {
+    const { send } = fakeSender(new Set(['a1', 'b1', 'c1']));
+    const { handler, forwarded } = handlerFor(send);
+    const response = await handler(batch('a1', 'b1', 'c1'), lambdaContext('forward-test'));
+    expect(response.batchItemFailures.map((failure) => failure.itemIdentifier)).toEqual(['r0', 'r1', 'r2']);
+    expect(forwarded).toEqual([]);
+  });
+
+  it('fails every record with messages when the sender itself rejects', async () => {
+    const { handler } = handlerFor(() => Promise.reject(new TypeError('bug')));
+    const response = await handler(batch('a1', '-', 'c1'), lambdaContext('forward-test'));
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'r0' }, { itemIdentifier: 'r2' }] });
+    expect(output.logs().find((line) => line.level === 'ERROR')).toMatchObject({ failures: [{ code: 'TypeError', message: 'bug' }] });
+    const { handler: odd } = handlerFor(() => Promise.reject('text'));
+    expect((await odd(batch('a1'), lambdaContext('forward-test'))).batchItemFailures).toHaveLength(1);
+  });
+
+  it('still fails the record, and logs a warning, when undoing a failed forward throws', async () => {
+    const { send } = fakeSender(new Set(['a1']));
+    const { handler } = handlerFor(send, { onForwardFailed: () => Promise.reject(new Error('DynamoDB down')) });
+    expect(await handler(batch('a1'), lambdaContext('forward-test'))).toEqual({ batchItemFailures: [{ itemIdentifier: 'r0' }] });
+    expect(output.logs().find((line) => line.level === 'WARN')).toMatchObject({
+      message: 'Could not undo a failed forward',
+      record: 'r0',
+      messageId: 'r0',
+    });
+  });
+
+  it('does not fail a record that was sent when recording it throws', async () => {
+    const { send } = fakeSender();
+    const { handler } = handlerFor(send, {
+      onForwarded: () => {
+        throw new Error('metrics full');
+      },
+    });
+    expect(await handler(batch('a1'), lambdaContext('forward-test'))).toEqual({ batchItemFailures: [] });
+    expect(output.logs().find((line) => line.level === 'WARN')).toMatchObject({
+      message: 'Record forwarded, but recording it failed',
+      record: 'r0',
+    });
+  });
+
+  it('handles a message SQS put in the batch twice once, and lists it once', async () => {
+    const { send, calls } = fakeSender(new Set(['a1']));
+    const { handler } = handlerFor(send);
+    const record = buildSqsRecord({ body: 'a1', messageId: 'same' });
+    expect(await handler({ Records: [record, record] }, lambdaContext('forward-test'))).toEqual({
+      batchItemFailures: [{ itemIdentifier: 'same' }],
+    });
+    expect(calls).toEqual([['a1']]);
+  });
+
+  it('stamps each record’s lines, in both phases, with its own keys only, and leaves the shared logger clean', async () => {
+    const { send } = fakeSender();
+    const { handler } = handlerFor(send);
+    await handler(batch('a1', 'b1'), lambdaContext('forward-test'));
+    const lines = output.logs();
+    expect(lines.filter((line) => line.message === 'planned').map((line) => line.record)).toEqual(['r0', 'r1']);
+    expect(lines.filter((line) => line.message === 'forwarded').map((line) => [line.record, line.function_name])).toEqual([
+      ['r0', 'forward-test'],
+      ['r1', 'forward-test'],
+    ]);
+    logger.info('after');
+    expect(output.logs().find((line) => line.message === 'after')).not.toHaveProperty('record');
+  });
+
+  it('flushes buffered metrics once per invocation, and only when there are some', async () => {
+    const { send } = fakeSender();
+    const { handler } = handlerFor(send);
+    await handler(batch('a1', 'b1', 'c1'), lambdaContext('forward-test'));
+    expect(output.metrics()).toHaveLength(1);
+    expect(output.metricValues('Forwarded').map((entry) => entry.value)).toEqual([1, 1, 1]);
+    output.clear();
+    await handler(batch('-'), lambdaContext('forward-test'));
+    expect(output.metrics()).toHaveLength(0);
   });
 });
 

@@ -2,14 +2,14 @@ import { InvalidMessageError } from '../../../src/handlers/shared/invalid-messag
 import { parseProcessEnvelope, type ProcessEnvelope } from '../../../src/handlers/shared/process-envelope';
 
 const valid: ProcessEnvelope = {
-  version: 1,
+  version: 2,
   source: 'github',
   scheme: 'github',
   deliveryId: 'd-1',
   eventType: 'push',
   receivedAt: '2026-01-01T00:00:00.000Z',
   requestId: 'req-1',
-  payload: { ref: 'refs/heads/main' },
+  body: '{"ref": "refs/heads/main"}',
 };
 
 describe('parseProcessEnvelope', () => {
@@ -17,9 +17,20 @@ describe('parseProcessEnvelope', () => {
     expect(parseProcessEnvelope(JSON.stringify(valid))).toEqual(valid);
   });
 
-  it('accepts null event type and request id, and any JSON payload', () => {
-    const envelope = { ...valid, eventType: null, requestId: null, payload: null };
+  it('accepts null event type and request id, and any body text', () => {
+    const envelope = { ...valid, eventType: null, requestId: null, body: '' };
     expect(parseProcessEnvelope(JSON.stringify(envelope))).toEqual(envelope);
+  });
+
+  it('keeps the body byte for byte: big numbers, whitespace, escapes and non-ASCII', () => {
+    const body = '{ "n" : 12345678901234567890123,\n\t"s": "a\\"b\\u00e9", "é": "😀", "x": 1.0e+2 }  ';
+    expect(parseProcessEnvelope(JSON.stringify({ ...valid, body })).body).toBe(body);
+  });
+
+  it('reads a version 1 envelope, still queued from before an upgrade, with its payload serialized again', () => {
+    const { body: _body, ...rest } = valid;
+    const legacy = { ...rest, version: 1, payload: { ref: 'refs/heads/main', n: 1 } };
+    expect(parseProcessEnvelope(JSON.stringify(legacy))).toEqual({ ...valid, body: '{"ref":"refs/heads/main","n":1}' });
   });
 
   it('keeps only the documented fields', () => {
@@ -29,9 +40,11 @@ describe('parseProcessEnvelope', () => {
   it.each([
     ['a body that is not JSON', 'not json', 'body is not JSON'],
     ['a JSON array', '[]', 'body is not a JSON object'],
-    ['another version', JSON.stringify({ ...valid, version: 2 }), '"version" must be 1'],
+    ['another version', JSON.stringify({ ...valid, version: 3 }), '"version" must be 2'],
     ['an unknown scheme', JSON.stringify({ ...valid, scheme: 'paypal' }), 'unknown scheme "paypal"'],
-    ['a missing payload', JSON.stringify({ ...valid, payload: undefined }), '"payload" is missing'],
+    ['a missing body', JSON.stringify({ ...valid, body: undefined }), '"body" is missing'],
+    ['a body that is not a string', JSON.stringify({ ...valid, body: { ref: 'x' } }), '"body" must be a string'],
+    ['a version 1 envelope without payload', JSON.stringify({ ...valid, version: 1 }), '"payload" is missing'],
     ['an empty delivery id', JSON.stringify({ ...valid, deliveryId: '' }), '"deliveryId" must be a non-empty string'],
     ['a numeric source', JSON.stringify({ ...valid, source: 7 }), '"source" must be a non-empty string'],
     ['a bad timestamp', JSON.stringify({ ...valid, receivedAt: 'soon' }), '"receivedAt" must be an ISO-8601 timestamp'],

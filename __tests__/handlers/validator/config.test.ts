@@ -1,8 +1,11 @@
 import {
   DEFAULT_MAX_BODY_BYTES,
   DEFAULT_STRIPE_TOLERANCE_SECONDS,
+  MAX_TOLERANCE_SECONDS,
   parseWebhookSources,
   readValidatorConfig,
+  secretParameterOf,
+  toleranceSecondsOf,
 } from '../../../src/handlers/validator/config';
 
 const env = {
@@ -16,8 +19,8 @@ describe('readValidatorConfig', () => {
     expect(readValidatorConfig(env)).toEqual({
       nextQueueUrl: env.NEXT_QUEUE_URL,
       sources: new Map([
-        ['github', 'github'],
-        ['billing', 'stripe'],
+        ['github', { scheme: 'github', toleranceSeconds: null, secretParameter: null }],
+        ['billing', { scheme: 'stripe', toleranceSeconds: null, secretParameter: null }],
       ]),
       sourceSecretsPath: '/webhook-pipeline/dev/sources/',
       stripeToleranceSeconds: DEFAULT_STRIPE_TOLERANCE_SECONDS,
@@ -56,7 +59,7 @@ describe('parseWebhookSources', () => {
       g: { scheme: 'paddle' },
       h: { scheme: 'linear' },
     });
-    expect([...parseWebhookSources(json).values()]).toEqual([
+    expect([...parseWebhookSources(json).values()].map((settings) => settings.scheme)).toEqual([
       'github',
       'stripe',
       'shopify',
@@ -67,6 +70,52 @@ describe('parseWebhookSources', () => {
       'linear',
     ]);
     expect(parseWebhookSources('{}').size).toBe(0);
+  });
+
+  it('reads per-source tolerance and secret parameter, each optional or null', () => {
+    const sources = parseWebhookSources(
+      JSON.stringify({
+        slow: { scheme: 'stripe', toleranceSeconds: 900, secretParameter: '/shared/stripe-secret' },
+        day: { scheme: 'slack', toleranceSeconds: MAX_TOLERANCE_SECONDS },
+        one: { scheme: 'paddle', toleranceSeconds: 1, secretParameter: null },
+        plain: { scheme: 'github', toleranceSeconds: null },
+      }),
+    );
+    expect(Object.fromEntries(sources)).toEqual({
+      slow: { scheme: 'stripe', toleranceSeconds: 900, secretParameter: '/shared/stripe-secret' },
+      day: { scheme: 'slack', toleranceSeconds: 86_400, secretParameter: null },
+      one: { scheme: 'paddle', toleranceSeconds: 1, secretParameter: null },
+      plain: { scheme: 'github', toleranceSeconds: null, secretParameter: null },
+    });
+    const config = { sourceSecretsPath: '/p/', stripeToleranceSeconds: 300 };
+    expect(secretParameterOf(config, 'slow', sources.get('slow')!)).toBe('/shared/stripe-secret');
+    expect(secretParameterOf(config, 'plain', sources.get('plain')!)).toBe('/p/plain');
+    expect(toleranceSecondsOf(config, sources.get('slow')!)).toBe(900);
+    expect(toleranceSecondsOf(config, sources.get('plain')!)).toBe(300);
+  });
+
+  it.each([
+    ['zero', 0],
+    ['a negative number', -5],
+    ['more than a day', 86_401],
+    ['a fraction', 1.5],
+    ['a string', '300'],
+  ])('rejects a toleranceSeconds of %s, naming the source and the value', (_name, value) => {
+    expect(() => parseWebhookSources(JSON.stringify({ billing: { scheme: 'stripe', toleranceSeconds: value } }))).toThrow(
+      `Environment variable WEBHOOK_SOURCES has source "billing" with toleranceSeconds ${JSON.stringify(value)}; expected a whole number of seconds from 1 to 86400, or null`,
+    );
+  });
+
+  it.each([
+    ['a relative name', 'sources/gh'],
+    ['"/" alone', '/'],
+    ['a name with a space', '/a b'],
+    ['a number', 7],
+    ['an empty string', ''],
+  ])('rejects a secretParameter of %s, naming the source and the value', (_name, value) => {
+    expect(() => parseWebhookSources(JSON.stringify({ gh: { scheme: 'github', secretParameter: value } }))).toThrow(
+      `Environment variable WEBHOOK_SOURCES has source "gh" with secretParameter ${JSON.stringify(value)}; expected an SSM parameter name starting with "/", or null`,
+    );
   });
 
   it.each([

@@ -1,3 +1,4 @@
+import { PurgeQueueCommand } from '@aws-sdk/client-sqs';
 import { DeleteParameterCommand } from '@aws-sdk/client-ssm';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -7,6 +8,7 @@ import { type AwsClients, awsClients, createQueue, putSecureString } from '../..
 import { type MotoServer, startMoto } from '../../support/moto';
 import { captureOutput, type CapturedOutput } from '../../support/output';
 import { receiveAll, receiveRecords, settleBatch, toSqsEvent } from '../../support/sqs-records';
+import { type AwsFaultProxy, startFaultProxy } from '../shared/aws-fault-proxy';
 import {
   genericWebhook,
   githubWebhook,
@@ -30,17 +32,19 @@ const WEBHOOK_SOURCES = JSON.stringify({
 });
 
 let moto: MotoServer;
+let proxy: AwsFaultProxy;
 let aws: AwsClients;
 let ingestQueueUrl: string;
 let processQueueUrl: string;
 let output: CapturedOutput;
 
+/** The handler talks to moto through the fault proxy, which counts its requests. */
 function validatorEnv(overrides: Record<string, string | undefined> = {}): Record<string, string | undefined> {
   return {
-    AWS_ENDPOINT_URL: moto.endpoint,
+    AWS_ENDPOINT_URL: proxy.endpoint,
     AWS_ENDPOINT_URL_SSM: undefined,
     AWS_MAX_ATTEMPTS: '1',
-    NEXT_QUEUE_URL: processQueueUrl,
+    NEXT_QUEUE_URL: proxy.viaProxy(processQueueUrl),
     WEBHOOK_SOURCES,
     SOURCE_SECRETS_PATH: SECRETS_PATH,
     MAX_BODY_BYTES: '4096',
@@ -60,6 +64,7 @@ async function ingest(webhooks: readonly IngestWebhook[]) {
 
 beforeAll(async () => {
   moto = await startMoto();
+  proxy = await startFaultProxy(moto.endpoint);
   aws = awsClients(moto.endpoint);
   ingestQueueUrl = await createQueue(aws.sqs, 'webhook-ingest-test');
   processQueueUrl = await createQueue(aws.sqs, 'webhook-process-test');
@@ -68,10 +73,14 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (aws) Object.values(aws).forEach((client) => client.destroy());
+  await proxy?.close();
   await moto?.stop();
 });
 
-beforeEach(() => {
+beforeEach(async () => {
+  // A failed test must not leave messages behind for the next one.
+  for (const QueueUrl of [ingestQueueUrl, processQueueUrl]) await aws.sqs.send(new PurgeQueueCommand({ QueueUrl }));
+  proxy.reset();
   output = captureOutput();
 });
 afterEach(() => output?.restore());
@@ -118,15 +127,18 @@ describe('validator against SQS and SSM', () => {
     );
     const githubEnvelope = forwarded.find((envelope) => envelope.source === 'gh');
     expect(githubEnvelope).toEqual({
-      version: 1,
+      version: 2,
       source: 'gh',
       scheme: 'github',
       deliveryId: 'gh-delivery-1',
       eventType: 'push',
       receivedAt: new Date(Number(records[0].attributes.SentTimestamp)).toISOString(),
       requestId: github.attributes['request-id'],
-      payload: JSON.parse(github.body),
+      body: github.body,
     });
+    // Four envelopes, one call; one secret read per parameter used.
+    expect(proxy.count('SendMessageBatch')).toBe(1);
+    expect(proxy.count('SendMessage')).toBe(0);
 
     const rejections = output.logs().filter((line) => line.message === 'Webhook rejected');
     expect(rejections.map((line) => line.reason)).toEqual(rejected.map(([, reason]) => reason));
@@ -160,7 +172,7 @@ describe('validator against SQS and SSM', () => {
   });
 
   it('fails the record, for SQS to retry, when forwarding to the process queue fails', async () => {
-    const handler = loadHandler('validator', validatorEnv({ NEXT_QUEUE_URL: `${moto.endpoint}/123456789012/no-such-queue` }));
+    const handler = loadHandler('validator', validatorEnv({ NEXT_QUEUE_URL: `${proxy.endpoint}/123456789012/no-such-queue` }));
     const { records, messageIds } = await ingest([
       githubWebhook({ source: 'gh', secret: SECRETS.gh }),
       githubWebhook({ source: 'gh', secret: 'forged' }),
@@ -168,7 +180,13 @@ describe('validator against SQS and SSM', () => {
     const response = await handler(toSqsEvent(records), lambdaContext('validator'));
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: messageIds[0] }] });
     const failure = output.logs().find((line) => line.level === 'ERROR');
-    expect(failure).toMatchObject({ message: 'Record failed; SQS will redeliver it', source: 'gh', messageId: messageIds[0] });
+    expect(failure).toMatchObject({
+      message: 'Record failed; SQS will redeliver it',
+      source: 'gh',
+      messageId: messageIds[0],
+      reason: 'forward-failed',
+    });
+    expect(output.metricValues('Accepted')).toEqual([]);
     await settleBatch(aws.sqs, ingestQueueUrl, records, response, { releaseFailures: true });
     expect(await receiveAll(aws.sqs, ingestQueueUrl)).toHaveLength(1);
   });
@@ -207,5 +225,187 @@ describe('validator against SQS and SSM', () => {
       await settleBatch(aws.sqs, ingestQueueUrl, records, response, { releaseFailures: true });
       await settleBatch(aws.sqs, ingestQueueUrl, await receiveAll(aws.sqs, ingestQueueUrl), { batchItemFailures: [] });
     });
+  });
+});
+
+describe('validator batched forwarding', () => {
+  const envelopesOnProcessQueue = async () => {
+    const forwarded = await receiveAll(aws.sqs, processQueueUrl, { waitSeconds: 0 });
+    await settleBatch(aws.sqs, processQueueUrl, forwarded, { batchItemFailures: [] });
+    return forwarded.map((record) => JSON.parse(record.body) as { deliveryId: string; body: string });
+  };
+  const github = (deliveryId: string, body?: string) =>
+    githubWebhook({ source: 'gh', secret: SECRETS.gh, deliveryId, event: 'push', body });
+  const deliveryIdIn = (deliveryId: string) => (entry: { MessageBody: string }) => JSON.parse(entry.MessageBody).deliveryId === deliveryId;
+
+  it('forwards ten records with one SendMessageBatch and one secret read', async () => {
+    const handler = loadHandler('validator', validatorEnv());
+    const { records } = await ingest(Array.from({ length: 10 }, (_, index) => github(`count-${index}`)));
+    expect(await handler(toSqsEvent(records), lambdaContext('validator'))).toEqual({ batchItemFailures: [] });
+    await settleBatch(aws.sqs, ingestQueueUrl, records, { batchItemFailures: [] });
+    expect(proxy.requests.map((request) => request.operation)).toEqual(['GetParameter', 'SendMessageBatch']);
+    expect((await envelopesOnProcessQueue()).map((envelope) => envelope.deliveryId).sort()).toEqual(
+      Array.from({ length: 10 }, (_, index) => `count-${index}`).sort(),
+    );
+  });
+
+  it('carries the raw body into the envelope byte for byte', async () => {
+    const body = '{ "id" : 12345678901234567890123,\n\t"amount": 1.10, "note": "a\\"b\\\\c\\u00e9\\n", "name": "Zoë 😀" }  ';
+    expect(() => JSON.parse(body)).not.toThrow();
+    const handler = loadHandler('validator', validatorEnv());
+    const { records } = await ingest([github('lossless-1', body)]);
+    expect(await handler(toSqsEvent(records), lambdaContext('validator'))).toEqual({ batchItemFailures: [] });
+    await settleBatch(aws.sqs, ingestQueueUrl, records, { batchItemFailures: [] });
+    const [envelope] = await envelopesOnProcessQueue();
+    expect(Buffer.from(envelope!.body, 'utf8').equals(Buffer.from(body, 'utf8'))).toBe(true);
+  });
+
+  it('fails only the record whose entry failed; the others are forwarded once and not again on its retry', async () => {
+    const handler = loadHandler('validator', validatorEnv());
+    const { records, messageIds } = await ingest(['entry-0', 'entry-1', 'entry-2', 'entry-3'].map((id) => github(id)));
+    proxy.inject(() => ({ failEntries: deliveryIdIn('entry-2') }));
+    const response = await handler(toSqsEvent(records), lambdaContext('validator'));
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: messageIds[2] }] });
+    expect(output.logs().find((line) => line.level === 'ERROR')).toMatchObject({
+      messageId: messageIds[2],
+      deliveryId: 'entry-2',
+      source: 'gh',
+      reason: 'forward-failed',
+      failures: [{ code: 'InternalError', message: 'injected by the test proxy', senderFault: false }],
+    });
+    expect(
+      output
+        .logs()
+        .filter((line) => line.message === 'Webhook accepted')
+        .map((line) => line.deliveryId),
+    ).toEqual(['entry-0', 'entry-1', 'entry-3']);
+    expect(output.metricValues('Accepted')).toHaveLength(3);
+    await settleBatch(aws.sqs, ingestQueueUrl, records, response, { releaseFailures: true });
+
+    proxy.inject(undefined);
+    const retried = await receiveRecords(aws.sqs, ingestQueueUrl, { count: 1 });
+    expect(retried[0]?.messageId).toBe(messageIds[2]);
+    expect(await handler(toSqsEvent(retried), lambdaContext('validator'))).toEqual({ batchItemFailures: [] });
+    await settleBatch(aws.sqs, ingestQueueUrl, retried, { batchItemFailures: [] });
+    expect((await envelopesOnProcessQueue()).map((envelope) => envelope.deliveryId).sort()).toEqual([
+      'entry-0',
+      'entry-1',
+      'entry-2',
+      'entry-3',
+    ]);
+  });
+
+  it('fails all the records of a call that fails, and none of another call’s', async () => {
+    const handler = loadHandler('validator', validatorEnv());
+    const ids = Array.from({ length: 12 }, (_, index) => `call-${index}`);
+    const { records, messageIds } = await ingest(ids.map((id) => github(id)));
+    proxy.inject((request) =>
+      request.operation === 'SendMessageBatch' && (request.input.Entries as { MessageBody: string }[]).some(deliveryIdIn('call-0'))
+        ? { error: { status: 500, code: 'InternalError' } }
+        : undefined,
+    );
+    const response = await handler(toSqsEvent(records), lambdaContext('validator'));
+    expect(proxy.count('SendMessageBatch')).toBe(2);
+    expect(response).toEqual({ batchItemFailures: messageIds.slice(0, 10).map((itemIdentifier) => ({ itemIdentifier })) });
+    await settleBatch(aws.sqs, ingestQueueUrl, records, response, { releaseFailures: true });
+    await settleBatch(aws.sqs, ingestQueueUrl, await receiveAll(aws.sqs, ingestQueueUrl, { waitSeconds: 0 }), { batchItemFailures: [] });
+    expect((await envelopesOnProcessQueue()).map((envelope) => envelope.deliveryId).sort()).toEqual(['call-10', 'call-11']);
+  });
+
+  it('fails the records of a throttled call once the SDK has retried it and given up', async () => {
+    const handler = loadHandler('validator', validatorEnv({ AWS_MAX_ATTEMPTS: '3' }));
+    const { records, messageIds } = await ingest([github('hot-0'), github('hot-1')]);
+    proxy.inject((request) =>
+      request.operation === 'SendMessageBatch' ? { error: { status: 400, code: 'ThrottlingException' } } : undefined,
+    );
+    const response = await handler(toSqsEvent(records), lambdaContext('validator'));
+    expect(proxy.count('SendMessageBatch')).toBe(3);
+    expect(response).toEqual({ batchItemFailures: messageIds.map((itemIdentifier) => ({ itemIdentifier })) });
+    expect(
+      output
+        .logs()
+        .filter((line) => line.level === 'ERROR')
+        .map((line) => (line.failures as { code: string }[])[0]?.code),
+    ).toEqual(['ThrottlingException', 'ThrottlingException']);
+    await settleBatch(aws.sqs, ingestQueueUrl, records, response, { releaseFailures: true });
+    await settleBatch(aws.sqs, ingestQueueUrl, await receiveAll(aws.sqs, ingestQueueUrl, { waitSeconds: 0 }), { batchItemFailures: [] });
+  });
+
+  it('splits large envelopes across calls by size, and fails only an envelope too large to send', async () => {
+    const handler = loadHandler('validator', validatorEnv({ MAX_BODY_BYTES: '262144' }));
+    const large = (id: string) => github(id, JSON.stringify({ id, pad: 'x'.repeat(100_000) }));
+    // Every quote doubles in the envelope: a body within MAX_BODY_BYTES, an envelope over 256 KiB.
+    const quoted = github('quoted', JSON.stringify({ pad: '"'.repeat(70_000) }));
+    const { records, messageIds } = await ingest([...Array.from({ length: 10 }, (_, index) => large(`big-${index}`)), quoted]);
+    const response = await handler(toSqsEvent(records), lambdaContext('validator'));
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: messageIds[10] }] });
+    expect(proxy.count('SendMessageBatch')).toBeGreaterThanOrEqual(4);
+    expect(proxy.count('SendMessageBatch')).toBe(5);
+    expect(output.logs().find((line) => line.level === 'ERROR')).toMatchObject({
+      deliveryId: 'quoted',
+      failures: [{ code: 'MessageTooLarge' }],
+    });
+    await settleBatch(aws.sqs, ingestQueueUrl, records, response);
+    expect((await envelopesOnProcessQueue()).map((envelope) => envelope.deliveryId).sort()).toEqual(
+      Array.from({ length: 10 }, (_, index) => `big-${index}`).sort(),
+    );
+  });
+});
+
+describe('validator secrets and per-source settings', () => {
+  it('accepts webhooks signed with either of two secrets listed in the parameter', async () => {
+    await putSecureString(aws.ssm, `${SECRETS_PATH}rotating`, 'current-secret\nprevious-secret\n');
+    const handler = loadHandler('validator', validatorEnv({ WEBHOOK_SOURCES: JSON.stringify({ rotating: { scheme: 'github' } }) }));
+    const { records } = await ingest([
+      githubWebhook({ source: 'rotating', secret: 'current-secret', deliveryId: 'rot-current' }),
+      githubWebhook({ source: 'rotating', secret: 'previous-secret', deliveryId: 'rot-previous' }),
+      githubWebhook({ source: 'rotating', secret: 'retired-secret', deliveryId: 'rot-retired' }),
+    ]);
+    expect(await handler(toSqsEvent(records), lambdaContext('validator'))).toEqual({ batchItemFailures: [] });
+    await settleBatch(aws.sqs, ingestQueueUrl, records, { batchItemFailures: [] });
+    expect(
+      output
+        .logs()
+        .filter((line) => line.message === 'Webhook accepted')
+        .map((line) => line.deliveryId),
+    ).toEqual(['rot-current', 'rot-previous']);
+    expect(output.metricValues('Rejected').map((entry) => entry.dimensions.reason)).toEqual(['bad-signature']);
+    const forwarded = await receiveAll(aws.sqs, processQueueUrl, { waitSeconds: 0 });
+    await settleBatch(aws.sqs, processQueueUrl, forwarded, { batchItemFailures: [] });
+    expect(forwarded).toHaveLength(2);
+  });
+
+  it('reads a source’s own secret parameter and applies its own tolerance', async () => {
+    await putSecureString(aws.ssm, '/custom/billing-secret', 'whsec_custom');
+    const sources = {
+      custom: { scheme: 'stripe', toleranceSeconds: 3_600, secretParameter: '/custom/billing-secret' },
+      standard: { scheme: 'stripe', toleranceSeconds: null },
+    };
+    const handler = loadHandler('validator', validatorEnv({ WEBHOOK_SOURCES: JSON.stringify(sources) }));
+    await putSecureString(aws.ssm, `${SECRETS_PATH}standard`, 'whsec_custom');
+    const halfAnHourAgo = Math.floor(Date.now() / 1000) - 1_800;
+    const { records } = await ingest([
+      stripeWebhook({ source: 'custom', secret: 'whsec_custom', eventId: 'evt_custom', timestamp: halfAnHourAgo }),
+      stripeWebhook({ source: 'standard', secret: 'whsec_custom', eventId: 'evt_standard', timestamp: halfAnHourAgo }),
+    ]);
+    expect(await handler(toSqsEvent(records), lambdaContext('validator'))).toEqual({ batchItemFailures: [] });
+    await settleBatch(aws.sqs, ingestQueueUrl, records, { batchItemFailures: [] });
+    expect(
+      output
+        .logs()
+        .filter((line) => line.message === 'Webhook accepted')
+        .map((line) => line.deliveryId),
+    ).toEqual(['evt_custom']);
+    expect(output.logs().find((line) => line.message === 'Webhook rejected')).toMatchObject({
+      source: 'standard',
+      reason: 'stale-timestamp',
+    });
+    expect(proxy.requests.filter((request) => request.operation === 'GetParameter').map((request) => request.input.Name)).toEqual([
+      '/custom/billing-secret',
+      `${SECRETS_PATH}standard`,
+    ]);
+    const forwarded = await receiveAll(aws.sqs, processQueueUrl, { waitSeconds: 0 });
+    await settleBatch(aws.sqs, processQueueUrl, forwarded, { batchItemFailures: [] });
+    expect(forwarded.map((record) => JSON.parse(record.body).deliveryId)).toEqual(['evt_custom']);
   });
 });

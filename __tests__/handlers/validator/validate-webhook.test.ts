@@ -1,7 +1,8 @@
 import { readIngestMessage } from '../../../src/handlers/shared/ingest-message';
 import { MissingSecretError, type SecretReader } from '../../../src/handlers/shared/secrets';
-import type { ValidatorConfig } from '../../../src/handlers/validator/config';
-import { validateWebhook, type WebhookVerdict } from '../../../src/handlers/validator/validate-webhook';
+import type { SignatureScheme } from '../../../src/contract';
+import type { SourceSettings, ValidatorConfig } from '../../../src/handlers/validator/config';
+import { validateWebhook, verifyWithAny, type WebhookVerdict } from '../../../src/handlers/validator/validate-webhook';
 import { buildSqsRecord } from '../../support/sqs-records';
 import { genericWebhook, githubWebhook, type IngestWebhook, shopifyWebhook, stripeWebhook, withAttributes } from '../../support/webhooks';
 import { linearWebhook, paddleWebhook, shopifyUnprefixedWebhook, slackWebhook } from '../shared/signatures/provider-requests';
@@ -20,17 +21,22 @@ const secrets: Record<string, string> = {
 };
 const config: ValidatorConfig = {
   nextQueueUrl: 'http://unused',
-  sources: new Map([
-    ['gh', 'github'],
-    ['billing', 'stripe'],
-    ['shop', 'shopify'],
-    ['ci', 'hmac-sha256'],
-    ['hooks', 'standard-webhooks'],
-    ['team', 'slack'],
-    ['pay', 'paddle'],
-    ['lin', 'linear'],
-    ['orphan', 'github'],
-  ]),
+  sources: new Map(
+    Object.entries({
+      gh: 'github',
+      billing: 'stripe',
+      shop: 'shopify',
+      ci: 'hmac-sha256',
+      hooks: 'standard-webhooks',
+      team: 'slack',
+      pay: 'paddle',
+      lin: 'linear',
+      orphan: 'github',
+    } satisfies Record<string, SignatureScheme>).map(([source, scheme]): [string, SourceSettings] => [
+      source,
+      { scheme, toleranceSeconds: null, secretParameter: null },
+    ]),
+  ),
   sourceSecretsPath: SECRETS_PATH,
   stripeToleranceSeconds: 300,
   maxBodyBytes: 1024,
@@ -69,14 +75,14 @@ describe('validateWebhook accepts genuine webhooks', () => {
     expect(await validate(webhook)).toEqual({
       accepted: true,
       envelope: {
-        version: 1,
+        version: 2,
         source: 'gh',
         scheme: 'github',
         deliveryId: 'gh-d-1',
         eventType: 'push',
         receivedAt: '2026-01-02T03:04:05.678Z',
         requestId: 'req-1',
-        payload: JSON.parse(webhook.body),
+        body: webhook.body,
       },
     });
     expect(readSecret).toHaveBeenCalledWith('/webhooks/test/gh', { refresh: false });
@@ -106,14 +112,14 @@ describe('validateWebhook accepts genuine webhooks', () => {
     expect(await validate(webhook)).toEqual({
       accepted: true,
       envelope: {
-        version: 1,
+        version: 2,
         source: 'hooks',
         scheme: 'standard-webhooks',
         deliveryId: 'msg_2KWPBgLlAfxdpx2AI54pPJ85f4W',
         eventType: 'invoice.paid',
         receivedAt: '2026-01-02T03:04:05.678Z',
         requestId: webhook.attributes['request-id'],
-        payload: JSON.parse(webhook.body),
+        body: webhook.body,
       },
     });
     expect(readSecret).toHaveBeenCalledTimes(1);
@@ -357,5 +363,129 @@ describe('validateWebhook fails transiently', () => {
     await expect(
       validateWebhook(readIngestMessage(record), { config, readSecret: () => Promise.reject(throttled), now: Date.now }),
     ).rejects.toBe(throttled);
+  });
+});
+
+describe('validateWebhook forwards the body as it arrived', () => {
+  it('keeps big numbers, odd whitespace, escapes and non-ASCII byte for byte', async () => {
+    const body = '{ "id" : 12345678901234567890123,\n\t"amount": 1.10, "note": "a\\"b\\\\c\\u00e9\\n", "name": "Zoë 😀" }\r\n';
+    const verdict = await validate(genericWebhook({ source: 'ci', secret: 'ci-secret', body, webhookId: 'w-1' }));
+    expect(verdict.accepted).toBe(true);
+    const envelope = verdict.accepted ? verdict.envelope : undefined;
+    expect(Buffer.from(envelope!.body, 'utf8').equals(Buffer.from(body, 'utf8'))).toBe(true);
+    expect(JSON.parse(JSON.stringify(envelope)).body).toBe(body);
+  });
+});
+
+describe('validateWebhook with several secrets in the parameter (a rotation)', () => {
+  const listReader = (value: string) => jest.fn<ReturnType<SecretReader>, Parameters<SecretReader>>(async () => value);
+  const validateWith = (webhook: IngestWebhook, reader: SecretReader, sources = config.sources) =>
+    validateWebhook(
+      readIngestMessage(buildSqsRecord({ body: webhook.body, messageAttributes: webhook.attributes, sentTimestamp: SENT_AT })),
+      {
+        config: { ...config, sources },
+        readSecret: reader,
+        now: () => SENT_AT,
+      },
+    );
+
+  it.each([
+    ['the current secret', 'new-secret'],
+    ['the previous secret', 'old-secret'],
+  ])('accepts a webhook signed with %s, without re-reading', async (_name, signedWith) => {
+    const reader = listReader('new-secret\n  old-secret  \n\n');
+    expect((await validateWith(githubWebhook({ source: 'gh', secret: signedWith }), reader)).accepted).toBe(true);
+    expect(reader).toHaveBeenCalledTimes(1);
+  });
+
+  it('accepts either secret for a timestamped scheme too, and reports a stale one as stale', async () => {
+    const reader = listReader('whsec_new\r\nwhsec_old');
+    const fresh = stripeWebhook({ source: 'billing', secret: 'whsec_old', timestamp: SENT_AT_SECONDS });
+    expect((await validateWith(fresh, reader)).accepted).toBe(true);
+    const stale = stripeWebhook({ source: 'billing', secret: 'whsec_old', timestamp: SENT_AT_SECONDS - 301 });
+    expect(rejection(await validateWith(stale, reader))).toBe('stale-timestamp');
+  });
+
+  it('rejects a signature none of them makes, after one re-read', async () => {
+    const reader = listReader('new-secret\nold-secret');
+    expect(rejection(await validateWith(githubWebhook({ source: 'gh', secret: 'guessed' }), reader))).toBe('bad-signature');
+    expect(reader.mock.calls.map(([, options]) => options)).toEqual([{ refresh: false }, { refresh: true }]);
+  });
+
+  it('reports a malformed signature once, whatever the number of secrets', async () => {
+    const reader = listReader('a\nb\nc');
+    const malformed = withAttributes(githubWebhook({ source: 'gh', secret: 'a' }), { 'x-hub-signature-256': 'sha256=zz' });
+    expect(rejection(await validateWith(malformed, reader))).toBe('malformed-signature');
+    expect(reader).toHaveBeenCalledTimes(1);
+  });
+
+  it('verifies against each secret in order, and nothing against none', () => {
+    const webhook = githubWebhook({ source: 'gh', secret: 'second' });
+    const request = {
+      headers: readIngestMessage(buildSqsRecord({ body: webhook.body, messageAttributes: webhook.attributes })).headers,
+      rawBody: webhook.body,
+      receivedAtSeconds: SENT_AT_SECONDS,
+      stripeToleranceSeconds: 300,
+    };
+    expect(verifyWithAny('github', ['first', 'second'], request)).toEqual({ valid: true });
+    expect(verifyWithAny('github', ['first'], request)).toEqual({ valid: false, reason: 'bad-signature' });
+    expect(verifyWithAny('github', [], request)).toEqual({ valid: false, reason: 'bad-signature' });
+  });
+
+  it('treats a parameter of blank lines as a missing secret', async () => {
+    const verdict = await validateWith(githubWebhook({ source: 'gh', secret: 'x' }), listReader(' \n\n'));
+    expect(verdict).toMatchObject({ reason: 'missing-secret', detail: 'SSM parameter /webhooks/test/gh does not exist' });
+  });
+});
+
+describe('validateWebhook with per-source settings', () => {
+  const sources = new Map<string, SourceSettings>([
+    ['patient', { scheme: 'stripe', toleranceSeconds: 3_600, secretParameter: null }],
+    ['strict', { scheme: 'slack', toleranceSeconds: 10, secretParameter: null }],
+    ['shared', { scheme: 'github', toleranceSeconds: null, secretParameter: '/elsewhere/github-app' }],
+  ]);
+  const reader = jest.fn<ReturnType<SecretReader>, Parameters<SecretReader>>(async (name) => {
+    const value = { '/webhooks/test/patient': 'whsec_p', '/webhooks/test/strict': 'slack-s', '/elsewhere/github-app': 'app-secret' }[name];
+    if (value === undefined) throw new MissingSecretError(name);
+    return value;
+  });
+  const validateIn = (webhook: IngestWebhook) =>
+    validateWebhook(
+      readIngestMessage(buildSqsRecord({ body: webhook.body, messageAttributes: webhook.attributes, sentTimestamp: SENT_AT })),
+      {
+        config: { ...config, sources },
+        readSecret: reader,
+        now: () => SENT_AT,
+      },
+    );
+
+  beforeEach(() => reader.mockClear());
+
+  it('honours a source’s wider tolerance over STRIPE_TOLERANCE_SECONDS, up to its own limit', async () => {
+    const late = stripeWebhook({ source: 'patient', secret: 'whsec_p', timestamp: SENT_AT_SECONDS - 3_600 });
+    expect((await validateIn(late)).accepted).toBe(true);
+    const tooLate = stripeWebhook({ source: 'patient', secret: 'whsec_p', timestamp: SENT_AT_SECONDS - 3_601 });
+    expect(rejection(await validateIn(tooLate))).toBe('stale-timestamp');
+  });
+
+  it('honours a source’s narrower tolerance', async () => {
+    const webhook = slackWebhook({ source: 'strict', secret: 'slack-s', timestamp: SENT_AT_SECONDS - 11 });
+    expect(rejection(await validateIn(webhook))).toBe('stale-timestamp');
+    expect((await validateIn(slackWebhook({ source: 'strict', secret: 'slack-s', timestamp: SENT_AT_SECONDS - 10 }))).accepted).toBe(true);
+  });
+
+  it('reads the secret from the source’s own parameter, and names it when it is missing', async () => {
+    expect((await validateIn(githubWebhook({ source: 'shared', secret: 'app-secret' }))).accepted).toBe(true);
+    expect(reader).toHaveBeenCalledWith('/elsewhere/github-app', { refresh: false });
+    expect(reader).not.toHaveBeenCalledWith('/webhooks/test/shared', expect.anything());
+
+    const orphan = new Map<string, SourceSettings>([['gone', { scheme: 'github', toleranceSeconds: null, secretParameter: '/nowhere' }]]);
+    const record = buildSqsRecord({ body: '{}', messageAttributes: githubWebhook({ source: 'gone', secret: 'x', body: '{}' }).attributes });
+    const verdict = await validateWebhook(readIngestMessage(record), {
+      config: { ...config, sources: orphan },
+      readSecret: reader,
+      now: () => SENT_AT,
+    });
+    expect(verdict).toMatchObject({ reason: 'missing-secret', detail: 'SSM parameter /nowhere does not exist' });
   });
 });

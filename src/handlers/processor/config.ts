@@ -1,10 +1,13 @@
 import { HANDLER_ENV } from '../../contract';
+import { type DeliveryDestination, readDestinations } from '../shared/destinations';
 import { type Environment, positiveInteger, requiredString, requiredUrl } from '../shared/env-config';
 
 export interface ProcessorConfig {
   readonly nextQueueUrl: string;
   readonly idempotencyTableName: string;
   readonly idempotencyTtlSeconds: number;
+  /** DELIVERY_DESTINATIONS: where events are routed; empty means every event is unrouted. */
+  readonly destinations: ReadonlyMap<string, DeliveryDestination>;
 }
 
 /** 24 h: providers retry for hours (Shopify for 4 h), and a retry after expiry is delivered twice. */
@@ -15,5 +18,6 @@ export function readProcessorConfig(env: Environment): ProcessorConfig {
     nextQueueUrl: requiredUrl(env, HANDLER_ENV.nextQueueUrl),
     idempotencyTableName: requiredString(env, HANDLER_ENV.idempotencyTable),
     idempotencyTtlSeconds: positiveInteger(env, HANDLER_ENV.idempotencyTtlSeconds, DEFAULT_IDEMPOTENCY_TTL_SECONDS),
+    destinations: readDestinations(env),
   };
 }

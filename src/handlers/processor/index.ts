@@ -1,52 +1,79 @@
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { HANDLER_METRICS } from '../../contract';
-import { createBatchHandler, type SqsBatchHandler } from '../shared/batch-handler';
+import { createForwardingBatchHandler, type ForwardPlan } from '../shared/batch-handler';
+import { createBatchSender } from '../shared/batch-sender';
+import { routes } from '../shared/destinations';
 import { countOne, createPowertools } from '../shared/powertools';
 import { parseProcessEnvelope } from '../shared/process-envelope';
-import { createQueueSender } from '../shared/queue-sender';
 import { readProcessorConfig } from './config';
-import { createForwardOnce, createIdempotencyConfig } from './forward-once';
+import { createClaimStore } from './forward-once';
+import { deriveEventType, idempotencyKeyOf, normalizeEvent } from './normalize-event';
 
 /**
- * processor: process queue → deliver queue. De-duplicates provider retries by delivery id and
- * forwards each delivery once as a normalized event (docs/ARCHITECTURE.md, "The flow").
+ * processor: process queue → deliver queue. De-duplicates provider retries by delivery id (one
+ * conditional PutItem per first-seen delivery; see `ClaimStore` for what holds on a crash) and
+ * routes each delivery to every destination whose route matches its source and event type, one
+ * deliver-queue message per destination (docs/ARCHITECTURE.md, "The flow").
+ *
+ * A record with several destinations succeeds only when all its messages were sent. When some were
+ * not, the claim is released listing the destinations reached, and the retry sends only the others.
  */
 
 const config = readProcessorConfig(process.env);
 const { logger, metrics, tracer } = createPowertools();
-const idempotencyConfig = createIdempotencyConfig(config.idempotencyTtlSeconds);
-const forwardOnce = createForwardOnce({
-  persistenceStore: new DynamoDBPersistenceLayer({
-    tableName: config.idempotencyTableName,
-    awsSdkV3Client: tracer.captureAWSv3Client(new DynamoDBClient({})),
-  }),
-  config: idempotencyConfig,
-  forward: createQueueSender(tracer.captureAWSv3Client(new SQSClient({})), config.nextQueueUrl),
-  now: () => new Date(),
+const claims = createClaimStore(tracer.captureAWSv3Client(new DynamoDBClient({})), {
+  tableName: config.idempotencyTableName,
+  ttlSeconds: config.idempotencyTtlSeconds,
 });
+const sendToDeliverQueue = createBatchSender(tracer.captureAWSv3Client(new SQSClient({})), config.nextQueueUrl);
+const destinations = [...config.destinations.values()];
 
-async function handleRecord(record: SQSRecord): Promise<void> {
+async function planRecord(record: SQSRecord, log: Logger): Promise<ForwardPlan | undefined> {
   // An unparseable envelope throws, failing the record: only a bug or a hand-injected message
   // produces one, and the DLQ keeps it for whoever investigates.
   const envelope = parseProcessEnvelope(record.body);
-  logger.appendKeys({ deliveryId: envelope.deliveryId, requestId: envelope.requestId, source: envelope.source });
+  log.appendPersistentKeys({ deliveryId: envelope.deliveryId, requestId: envelope.requestId, source: envelope.source });
+  const eventType = deriveEventType(envelope);
+  const key = idempotencyKeyOf(envelope);
 
-  const result = await forwardOnce(envelope);
-  if (result.outcome === 'duplicate') {
+  const claim = await claims.claim(key, record.messageId);
+  if (!claim.claimed) {
     countOne(metrics, HANDLER_METRICS.duplicate);
-    logger.info('Duplicate delivery dropped');
-    return;
+    log.info('Duplicate delivery dropped', { eventType, claimedBy: claim.claimedBy });
+    return undefined;
   }
-  countOne(metrics, HANDLER_METRICS.forwarded);
-  logger.info('Event forwarded', { eventType: result.eventType });
+
+  const targets = destinations.filter((destination) => routes(destination, envelope.source, eventType)).map(({ name }) => name);
+  if (targets.length === 0) {
+    // Handled, so the claim stays: a retry of an event nobody takes is as unwanted as the event.
+    countOne(metrics, HANDLER_METRICS.unrouted);
+    log.info('Event not routed: no destination takes it', { reason: 'unrouted', eventType });
+    return undefined;
+  }
+
+  const pending = targets.filter((name) => !claim.alreadySent.has(name));
+  const processedAt = new Date();
+  return {
+    messages: pending.map((destination) => ({
+      body: JSON.stringify(normalizeEvent(envelope, { destination, type: eventType, processedAt })),
+    })),
+    onForwarded: () => {
+      countOne(metrics, HANDLER_METRICS.forwarded);
+      log.info('Event forwarded', {
+        eventType,
+        destinations: pending,
+        ...(claim.alreadySent.size > 0 ? { alreadySent: [...claim.alreadySent] } : {}),
+      });
+    },
+    onForwardFailed: async ({ sent }) => {
+      const reached = [...claim.alreadySent, ...sent.map((index) => pending[index] as string)];
+      const outcome = await claims.release(key, record.messageId, reached);
+      log.info('Claim released after a failed forward', { outcome, reached });
+    },
+  };
 }
 
-const processBatch = createBatchHandler({ logger, metrics, handleRecord });
-
-export const handler: SqsBatchHandler = (event, context) => {
-  idempotencyConfig.registerLambdaContext(context);
-  return processBatch(event, context);
-};
+export const handler = createForwardingBatchHandler({ logger, metrics, send: sendToDeliverQueue, planRecord });

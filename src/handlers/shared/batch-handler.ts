@@ -2,6 +2,7 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { BatchSender, OutgoingMessage, SendFailure, SendResult } from './batch-sender';
 
 export type SqsBatchHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 
@@ -13,8 +14,9 @@ export interface BatchHandlerOptions {
 }
 
 /**
- * The shape all three consumers share: partial batch responses, per-record correlation keys on
- * the logger, and metrics flushed once per invocation.
+ * One record at a time, each handled completely (the dispatcher's shape; the validator and the
+ * processor use {@link createForwardingBatchHandler}): partial batch responses, per-record
+ * correlation keys on the logger, and metrics flushed once per invocation.
  *
  * Records run one after another. Correlation keys live on the one shared logger, so records in
  * parallel would stamp their log lines with each other's ids; the event source mapping's batches
@@ -54,6 +56,181 @@ export function createBatchHandler({ logger, metrics, handleRecord }: BatchHandl
       if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
     }
   };
+}
+
+/** What phase 1 decided for one record: the messages it forwards, and what to do once they are sent or not. */
+export interface ForwardPlan {
+  /** Messages for the next queue; an empty list completes the record at once. */
+  readonly messages: readonly OutgoingMessage[];
+  /** Runs (synchronously, in phase 2) once every one of the record's messages was sent: count it, log it. */
+  readonly onForwarded?: () => void;
+  /**
+   * Runs once at least one of the record's messages was not sent, before the record is reported
+   * failed: undo what phase 1 recorded (the processor releases its claim). `sent` lists the
+   * indexes, in `messages`, of those that were sent. An error it throws is logged, not rethrown:
+   * the record fails either way.
+   */
+  readonly onForwardFailed?: (outcome: ForwardFailure) => Promise<void>;
+}
+
+export interface ForwardFailure {
+  /** Indexes into {@link ForwardPlan.messages} of the messages that were sent. */
+  readonly sent: readonly number[];
+  /** The failures of the others, in message order. */
+  readonly failures: readonly SendFailure[];
+}
+
+export interface ForwardingBatchHandlerOptions {
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** Sends phase 2's messages to the next queue (see `createBatchSender`). */
+  readonly send: BatchSender;
+  /**
+   * Phase 1 for one record: verify, claim, route… and say what to forward. `log` is the record's
+   * own child logger: keys appended to it (`appendPersistentKeys`) stamp every line logged about
+   * the record, in phase 1 and phase 2, and no other record's. Resolving to `undefined` completes
+   * the record with nothing to send; throwing fails it, so SQS redelivers it.
+   */
+  readonly planRecord: (record: SQSRecord, log: Logger) => Promise<ForwardPlan | undefined>;
+}
+
+/**
+ * The shape of the validator and the processor: two phases per invocation.
+ *
+ * 1. Each record, one after another, is planned (`planRecord`), producing zero or more messages.
+ * 2. All messages of the batch are sent together with SendMessageBatch (ten per call, split by
+ *    size), and each failed entry is traced back to the record that produced it.
+ *
+ * `batchItemFailures` lists exactly the records that threw in phase 1 and the records with at least
+ * one message not sent. A record whose messages were all sent is never reported, whatever
+ * happened to other records' entries (even in the same call), so SQS never redelivers, and this
+ * function never re-sends, a forwarded record because of another's failure.
+ *
+ * Each record logs through its own child logger, since phase 2 spans every record; metrics are
+ * flushed once per invocation; a batch that failed entirely is answered with the full list rather
+ * than by throwing, so the function's error metric stays a signal of faults in the function itself.
+ */
+export function createForwardingBatchHandler({ logger, metrics, send, planRecord }: ForwardingBatchHandlerOptions): SqsBatchHandler {
+  const recordFailed = (log: Logger, record: SQSRecord, reason: string, details: Record<string, unknown>): void => {
+    log.error('Record failed; SQS will redeliver it', { messageId: record.messageId, reason, ...details });
+  };
+
+  return async (event, context) => {
+    logger.addContext(context);
+    const failed = new Set<string>();
+    try {
+      // Phase 1, records concurrently: each waits on its own round trips (an SSM read, a
+      // conditional write), so one at a time would add them up. Outcomes are read back in event
+      // order, so what is sent keeps the batch's order.
+      const planned: { record: SQSRecord; log: Logger; plan: ForwardPlan; first: number }[] = [];
+      const outgoing: OutgoingMessage[] = [];
+      const seen = new Set<string>();
+      // SQS may, rarely, put one message in a batch twice; its outcome is reported once, by
+      // messageId, so it is handled once.
+      const unique = event.Records.filter((record) => !seen.has(record.messageId) && seen.add(record.messageId));
+      const outcomes = await mapConcurrently(unique, PLAN_CONCURRENCY, async (record) => {
+        const log = logger.createChild();
+        try {
+          return { record, log, plan: await planRecord(record, log) };
+        } catch (error) {
+          return { record, log, plan: undefined, error };
+        }
+      });
+      for (const { record, log, plan, error } of outcomes) {
+        try {
+          if (error !== undefined) throw error;
+          if (plan === undefined) continue;
+          if (plan.messages.length === 0) {
+            plan.onForwarded?.();
+            continue;
+          }
+          planned.push({ record, log, plan, first: outgoing.length });
+          outgoing.push(...plan.messages);
+        } catch (error) {
+          recordFailed(log, record, failureReason(error), { error: error as Error });
+          failed.add(record.messageId);
+        }
+      }
+
+      // Phase 2.
+      if (outgoing.length === 0) return response(event, failed);
+      const results = await sendAll(send, outgoing);
+      for (const { record, log, plan, first } of planned) {
+        const own = results.slice(first, first + plan.messages.length);
+        const sent = own.flatMap((result, index) => (result.sent ? [index] : []));
+        if (sent.length === own.length) {
+          try {
+            plan.onForwarded?.();
+          } catch (error) {
+            // Sent is sent: a fault in counting or logging must not have SQS redeliver the record.
+            log.warn('Record forwarded, but recording it failed', { messageId: record.messageId, error: error as Error });
+          }
+          continue;
+        }
+        const failures = own.flatMap((result) => (result.sent ? [] : [result.failure]));
+        if (plan.onForwardFailed) {
+          try {
+            await plan.onForwardFailed({ sent, failures });
+          } catch (error) {
+            log.warn('Could not undo a failed forward', {
+              messageId: record.messageId,
+              reason: failureReason(error),
+              error: error as Error,
+            });
+          }
+        }
+        recordFailed(log, record, 'forward-failed', { sent: sent.length, failures });
+        failed.add(record.messageId);
+      }
+      return response(event, failed);
+    } finally {
+      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+    }
+  };
+}
+
+/** Records planned at once: the event source mapping's default batch, and a bound for larger ones. */
+export const PLAN_CONCURRENCY = 10;
+
+/** `fn` over `items`, at most `limit` at a time; results in the items' order. */
+async function mapConcurrently<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+/** `send`, which should never reject; if it does anyway, every message counts as not sent. */
+async function sendAll(send: BatchSender, messages: readonly OutgoingMessage[]): Promise<readonly SendResult[]> {
+  try {
+    return await send(messages);
+  } catch (error) {
+    const failure: SendFailure = {
+      code: failureReason(error),
+      message: error instanceof Error ? error.message : String(error),
+      senderFault: false,
+    };
+    return messages.map(() => ({ sent: false, failure }));
+  }
+}
+
+/** The records in `failed`, in event order, each once. */
+function response(event: SQSEvent, failed: ReadonlySet<string>): SQSBatchResponse {
+  const listed = new Set<string>();
+  const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
+  for (const { messageId } of event.Records) {
+    if (failed.has(messageId) && !listed.has(messageId)) {
+      listed.add(messageId);
+      batchItemFailures.push({ itemIdentifier: messageId });
+    }
+  }
+  return { batchItemFailures };
 }
 
 /**

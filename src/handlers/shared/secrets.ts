@@ -38,7 +38,19 @@ export type SecretReader = (parameterName: string, options?: SecretReadOptions) 
 export function createSecretReader(ssm: SSMClient, maxAgeSeconds = SECRET_CACHE_SECONDS, now: () => number = Date.now): SecretReader {
   const provider = new SSMProvider({ awsSdkV3Client: ssm });
   const lastRefreshAt = new Map<string, number>();
-  return async (parameterName, { refresh = false } = {}) => {
+  // Records verified concurrently ask for one secret at once: one read serves them all.
+  const inFlight = new Map<string, Promise<string>>();
+  const read = (parameterName: string, refresh: boolean): Promise<string> => {
+    const key = `${refresh}:${parameterName}`;
+    const pending = inFlight.get(key);
+    if (pending) return pending;
+    const started = readOnce(parameterName, refresh).finally(() => inFlight.delete(key));
+    inFlight.set(key, started);
+    return started;
+  };
+  return (parameterName, { refresh = false } = {}) => read(parameterName, refresh);
+
+  async function readOnce(parameterName: string, refresh: boolean): Promise<string> {
     const previous = lastRefreshAt.get(parameterName);
     const forceFetch = refresh && (previous === undefined || now() - previous >= SECRET_REFRESH_INTERVAL_SECONDS * 1000);
     if (forceFetch) lastRefreshAt.set(parameterName, now());
@@ -55,5 +67,5 @@ export function createSecretReader(ssm: SSMClient, maxAgeSeconds = SECRET_CACHE_
       if (error instanceof ParameterNotFoundError) throw new MissingSecretError(parameterName);
       throw error;
     }
-  };
+  }
 }

@@ -1,43 +1,50 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { SQSRecord } from 'aws-lambda';
 import { HANDLER_METRICS } from '../../contract';
-import { createBatchHandler } from '../shared/batch-handler';
+import { createForwardingBatchHandler, type ForwardPlan } from '../shared/batch-handler';
+import { createBatchSender } from '../shared/batch-sender';
 import { readIngestMessage } from '../shared/ingest-message';
 import { countOne, countRejection, createPowertools } from '../shared/powertools';
-import { createQueueSender } from '../shared/queue-sender';
 import { createSecretReader } from '../shared/secrets';
 import { readValidatorConfig } from './config';
 import { validateWebhook } from './validate-webhook';
 
 /**
- * validator: ingest queue → process queue. Verifies each webhook's signature and forwards a
- * canonical envelope; rejections are logged, counted and deleted (docs/ARCHITECTURE.md, "The flow").
+ * validator: ingest queue → process queue. Verifies each webhook's signature and forwards an
+ * envelope carrying the body as it arrived; rejections are logged, counted and deleted
+ * (docs/ARCHITECTURE.md, "The flow"). A batch's envelopes go out together, in SendMessageBatch
+ * calls, after every record was verified.
  */
 
 const config = readValidatorConfig(process.env);
 const { logger, metrics, tracer } = createPowertools();
-const sendToProcessQueue = createQueueSender(tracer.captureAWSv3Client(new SQSClient({})), config.nextQueueUrl);
+const sendToProcessQueue = createBatchSender(tracer.captureAWSv3Client(new SQSClient({})), config.nextQueueUrl);
 const readSecret = createSecretReader(tracer.captureAWSv3Client(new SSMClient({})));
 
-async function handleRecord(record: SQSRecord): Promise<void> {
+async function planRecord(record: SQSRecord, log: Logger): Promise<ForwardPlan | undefined> {
   const message = readIngestMessage(record);
-  logger.appendKeys({ source: message.source, requestId: message.requestId });
+  log.appendPersistentKeys({ source: message.source, requestId: message.requestId });
 
   const verdict = await validateWebhook(message, { config, readSecret, now: Date.now });
   if (!verdict.accepted) {
     // A rejected record completes successfully: retrying cannot make a forged or broken webhook
     // genuine, and the log line and metric are its record.
-    logger.warn('Webhook rejected', { reason: verdict.reason, detail: verdict.detail, messageId: record.messageId });
+    log.warn('Webhook rejected', { reason: verdict.reason, detail: verdict.detail, messageId: record.messageId });
     countRejection(metrics, verdict.reason);
-    return;
+    return undefined;
   }
 
   const { envelope } = verdict;
-  logger.appendKeys({ deliveryId: envelope.deliveryId });
-  await sendToProcessQueue(envelope);
-  countOne(metrics, HANDLER_METRICS.accepted);
-  logger.info('Webhook accepted', { scheme: envelope.scheme, eventType: envelope.eventType });
+  log.appendPersistentKeys({ deliveryId: envelope.deliveryId });
+  return {
+    messages: [{ body: JSON.stringify(envelope) }],
+    onForwarded: () => {
+      countOne(metrics, HANDLER_METRICS.accepted);
+      log.info('Webhook accepted', { scheme: envelope.scheme, eventType: envelope.eventType });
+    },
+  };
 }
 
-export const handler = createBatchHandler({ logger, metrics, handleRecord });
+export const handler = createForwardingBatchHandler({ logger, metrics, send: sendToProcessQueue, planRecord });

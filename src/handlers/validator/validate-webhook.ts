@@ -1,10 +1,11 @@
-import type { RejectionReason } from '../../contract';
+import type { RejectionReason, SignatureScheme } from '../../contract';
 import type { IngestMessage } from '../shared/ingest-message';
 import type { JsonValue } from '../shared/json';
 import { PROCESS_ENVELOPE_VERSION, type ProcessEnvelope } from '../shared/process-envelope';
 import { MissingSecretError, type SecretReader } from '../shared/secrets';
-import { missingRequirement, signatureHeaderOf, verifySignature } from '../shared/signatures';
-import type { ValidatorConfig } from './config';
+import { secretsIn } from '../shared/secret-list';
+import { missingRequirement, signatureHeaderOf, type SignatureVerdict, type SignedRequest, verifySignature } from '../shared/signatures';
+import { secretParameterOf, toleranceSecondsOf, type ValidatorConfig } from './config';
 import { deliveryIdOf, eventTypeOf } from './delivery-metadata';
 
 export type WebhookVerdict =
@@ -25,7 +26,7 @@ export interface ValidationContext {
 
 /**
  * Decides whether an ingest message is a genuine webhook from a configured source and, if so,
- * builds its process envelope.
+ * builds its process envelope, which carries the body exactly as it arrived.
  *
  * Checks run cheapest first, and everything that needs no secret runs before the SSM read, so
  * junk traffic costs no SSM calls. The body is parsed only after its signature is verified:
@@ -38,10 +39,11 @@ export async function validateWebhook(message: IngestMessage, context: Validatio
   const { config } = context;
   const { source, rawBody, headers } = message;
 
-  const scheme = source === undefined ? undefined : config.sources.get(source);
-  if (source === undefined || scheme === undefined) {
+  const settings = source === undefined ? undefined : config.sources.get(source);
+  if (source === undefined || settings === undefined) {
     return reject('unknown-source', source === undefined ? 'message has no source attribute' : `source "${source}" is not configured`);
   }
+  const { scheme } = settings;
 
   const bodyBytes = Buffer.byteLength(rawBody, 'utf8');
   if (bodyBytes > config.maxBodyBytes) {
@@ -51,19 +53,21 @@ export async function validateWebhook(message: IngestMessage, context: Validatio
   const missing = missingRequirement(scheme, headers);
   if (missing !== undefined) return reject('missing-signature', `no ${missing.join(' or ')} header`);
 
-  const parameterName = `${config.sourceSecretsPath}${source}`;
+  const parameterName = secretParameterOf(config, source, settings);
   // Signed timestamps (Stripe, Standard Webhooks, Slack, Paddle, Linear's payload) are checked against the time API Gateway
   // received the request, not the time this record is processed: a backlog or a retry must not
   // turn genuine events stale.
   const receivedAtMillis = message.receivedAtMillis ?? context.now();
   const verifyWith = async (refresh: boolean) => {
-    const secret = await context.readSecret(parameterName, { refresh });
-    return verifySignature(scheme, {
+    // The parameter may list several secrets, one per line, while one is being rotated.
+    const secrets = secretsIn(await context.readSecret(parameterName, { refresh }));
+    // A value of blank lines holds no secret at all: report it as missing, like an empty one.
+    if (secrets.length === 0) throw new MissingSecretError(parameterName);
+    return verifyWithAny(scheme, secrets, {
       headers,
       rawBody,
-      secret,
       receivedAtSeconds: Math.floor(receivedAtMillis / 1000),
-      stripeToleranceSeconds: config.stripeToleranceSeconds,
+      stripeToleranceSeconds: toleranceSecondsOf(config, settings),
     });
   };
 
@@ -79,6 +83,8 @@ export async function validateWebhook(message: IngestMessage, context: Validatio
   }
   if (!signature.valid) return reject(signature.reason, `${signatureHeaderOf(scheme, headers)} does not verify (${signature.reason})`);
 
+  // Parsed only to refuse a body that is not JSON and to read the delivery id and event type;
+  // the envelope carries the body as it arrived, never this value serialized again.
   let payload: JsonValue;
   try {
     payload = JSON.parse(rawBody) as JsonValue;
@@ -97,9 +103,28 @@ export async function validateWebhook(message: IngestMessage, context: Validatio
       eventType: eventTypeOf(metadataInput),
       receivedAt: new Date(receivedAtMillis).toISOString(),
       requestId: message.requestId ?? null,
-      payload,
+      body: rawBody,
     },
   };
+}
+
+/**
+ * Verifies against each secret of a parameter's list (secretsIn: current first, then those still
+ * honoured during a rotation) until one verifies. A verdict other than `bad-signature` ends the
+ * search: a malformed header is malformed whatever the secret, and a stale timestamp means the
+ * digest matched. An empty list verifies nothing.
+ */
+export function verifyWithAny(
+  scheme: SignatureScheme,
+  secrets: readonly string[],
+  request: Omit<SignedRequest, 'secret'>,
+): SignatureVerdict {
+  let verdict: SignatureVerdict = { valid: false, reason: 'bad-signature' };
+  for (const secret of secrets) {
+    verdict = verifySignature(scheme, { ...request, secret });
+    if (verdict.valid || verdict.reason !== 'bad-signature') return verdict;
+  }
+  return verdict;
 }
 
 function reject(reason: RejectionReason, detail: string): WebhookVerdict {
