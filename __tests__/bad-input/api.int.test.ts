@@ -18,7 +18,7 @@ import { MAX_MESSAGE_BYTES } from '../../src/constructs/queue-with-dlq';
 import { CreateQueueCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { randomUUID } from 'node:crypto';
 import { Testing } from 'cdktf';
-import { escapeTerraformTemplate, ingestRequestTemplate } from '../../src/api/ingest-template';
+import { escapeTerraformTemplate, ingestRequestTemplate, UNKNOWN_SOURCE_REQUEST } from '../../src/api/ingest-template';
 import { awsClients } from '../support/aws-resources';
 import { type MotoServer, startMoto } from '../support/moto';
 import { type ApiRequest, parseSendMessageForm, renderMappingTemplate } from '../support/velocity';
@@ -44,6 +44,15 @@ const validator = only('aws_api_gateway_request_validator');
 const integrationResponses = Object.values<any>(json.resource.aws_api_gateway_integration_response);
 const resources = Object.entries<any>(json.resource.aws_api_gateway_resource);
 const unescape = (text: string) => text.replace(/\$\$\{/g, '${').replace(/%%\{/g, '%{');
+
+/**
+ * The template holds the source table as a Terraform expression over var.webhook_sources; this is
+ * what Terraform makes of it with the variable's default (github, stripe, shopify, generic).
+ */
+const SOURCE_TABLE = /^#set\(\$sources = (\$\{jsonencode\(.*?\)\})\)#set\(\$schemeHeaders/;
+const sourceTableExpression = SOURCE_TABLE.exec(integration.request_templates['application/json'])![1];
+const DEFAULT_SOURCE_TABLE = '{"generic":"hmac-sha256","github":"github","shopify":"shopify","stripe":"stripe"}';
+const planned = (template: string) => unescape(template.replace(sourceTableExpression, DEFAULT_SOURCE_TABLE));
 
 /** What API Gateway does with the SQS status: the response whose selection pattern matches, else the default. */
 function callerStatus(sqsStatus: number): number {
@@ -117,7 +126,7 @@ async function post(webhook: Webhook, queue: { account: string; name: string; ur
   }
 
   const request: ApiRequest = { body: webhook.body, pathParameters, headers: webhook.headers, requestId: randomUUID() };
-  const form = renderMappingTemplate(unescape(template), request);
+  const form = renderMappingTemplate(planned(template), request);
   const response = await fetch(`${moto.endpoint}/${sqsPath(queue.account, queue.name)}`, {
     method: integration.integration_http_method,
     headers: {
@@ -145,9 +154,15 @@ describe('the configuration the emulated API Gateway steps read', () => {
     expect(integration.passthrough_behavior).toBe('NEVER');
   });
 
-  test('the synthesized template, unescaped for Terraform, is the ingest template API Gateway receives', () => {
-    expect(integration.request_templates['application/json']).toBe(escapeTerraformTemplate(ingestRequestTemplate()));
-    expect(unescape(integration.request_templates['application/json'])).toBe(ingestRequestTemplate());
+  test('the synthesized template, unescaped for Terraform, is the ingest template with the sources the plan decides', () => {
+    const synthesized = integration.request_templates['application/json'];
+    expect(sourceTableExpression).toMatch(
+      /^\$\{jsonencode\(\{ for key, val in \{ for key, val in var\.webhook_sources: .*val\.scheme \}\)\}$/,
+    );
+    expect(synthesized).toBe(
+      escapeTerraformTemplate(ingestRequestTemplate({ sourceSchemes: '@@' })).replace('@@', () => sourceTableExpression),
+    );
+    expect(planned(synthesized)).toBe(ingestRequestTemplate({ sourceSchemes: DEFAULT_SOURCE_TABLE }));
   });
 
   test('{source} is required and validated, and /webhooks itself has no method', () => {
@@ -228,14 +243,20 @@ describe('bad input at the API, against SQS on moto', () => {
     expect(await post(github(), { ...queue, name: `${queue.name}-gone` })).toMatchObject({ status: 400, sqsStatus: 400, stored: 0 });
   });
 
-  test('empty source: the template would send an empty attribute, which SQS rejects (moto accepts it)', () => {
-    const form = parseSendMessageForm(
-      renderMappingTemplate(unescape(integration.request_templates['application/json']), { body: '{}', pathParameters: { source: '' } }),
-    );
-    expect(form.attributes[0]).toEqual({ index: 1, name: 'source', dataType: 'String', value: '' });
-    // SQS: "Message (user) attribute 'source' must contain a non-empty value of type 'String'" (400),
-    // which the mapping turns into 400. API Gateway never gets here: {source} cannot be empty in a
-    // route that matched /webhooks/{source}.
-    expect(callerStatus(400)).toBe(400);
+  test.each(['gitlab', 'GitHub', 'github ', 'stripe%2Fx'])(
+    'an unknown source (%j) is refused at the edge: SQS answers 400, API Gateway 400, nothing stored',
+    async (source) => {
+      const queue = await createIngestQueue();
+      expect(await post(github({ path: `/webhooks/${source}` }), queue)).toEqual({ status: 400, sqsStatus: 400, stored: 0 });
+    },
+  );
+
+  test('empty source: no source matches, so the template sends what SQS refuses (the route never lets it through anyway)', () => {
+    const form = renderMappingTemplate(planned(integration.request_templates['application/json']), {
+      body: '{}',
+      pathParameters: { source: '' },
+    });
+    expect(form).toBe(UNKNOWN_SOURCE_REQUEST);
+    expect(parseSendMessageForm(form).attributes).toEqual([]);
   });
 });
