@@ -1,16 +1,24 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { API_ALARMS, buildAlarmDefinitions, DLQ_ALARMS, FUNCTION_ALARMS, QUEUE_ALARMS, RUNBOOK_PATH } from '../../src/alarms/catalogue';
+import {
+  API_ALARMS,
+  buildAlarmDefinitions,
+  DELIVERY_ALARMS,
+  DLQ_ALARMS,
+  FUNCTION_ALARMS,
+  QUEUE_ALARMS,
+  RUNBOOK_PATH,
+} from '../../src/alarms/catalogue';
 import { alarmTargets } from '../support/alarm-targets';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const runbook = fs.readFileSync(path.join(ROOT, RUNBOOK_PATH), 'utf8');
 const anchors = [...runbook.matchAll(/<a id="([^"]+)"><\/a>/g)].map((m) => m[1]);
-const kinds = [...FUNCTION_ALARMS, ...QUEUE_ALARMS, ...DLQ_ALARMS, ...API_ALARMS].map((entry) => entry.kind);
-const PROCEDURES = ['redrive-a-dlq', 'replay-a-webhook'];
+const kinds = [...FUNCTION_ALARMS, ...QUEUE_ALARMS, ...DLQ_ALARMS, ...API_ALARMS, ...DELIVERY_ALARMS].map((entry) => entry.kind);
+const PROCEDURES = ['redrive-a-dlq', 'rotate-a-secret', 'replay-a-webhook'];
 
 describe(RUNBOOK_PATH, () => {
-  test('has one section per alarm kind of the catalogue, plus the redrive and replay procedures', () => {
+  test('has one section per alarm kind of the catalogue, plus the redrive, rotation and replay procedures', () => {
     expect(new Set(anchors).size).toBe(anchors.length);
     expect([...anchors].sort()).toEqual([...kinds, ...PROCEDURES].sort());
   });
