@@ -335,6 +335,7 @@ describe('the rule catalogue and the README', () => {
       'sqs-redrive',
       'sqs-visibility-timeout',
       'sqs-dlq-retention',
+      'sqs-retry-schedule-fits',
       'lambda-reserved-concurrency',
       'lambda-event-source-concurrency',
       'lambda-tracing',

@@ -140,6 +140,22 @@ const BROKEN: ReadonlyArray<[string, string, string[], Change]> = [
     },
   ],
   [
+    'sqs-retry-schedule-fits',
+    'a an 8-step retry schedule of 6.9 days on a queue that allows 5 receives and keeps messages 4 days',
+    ['ingest/queue', 'ingest/queue'],
+    (c) => {
+      c.validator.function.putEnvironment({ variables: { DELIVERY_RETRY_SCHEDULE: '[5,300,1800,7200,18000,36000,36000,500000]' } });
+    },
+  ],
+  [
+    'sqs-retry-schedule-fits',
+    'a plan-time retry schedule on a queue whose receives and retention are constants',
+    ['ingest/queue'],
+    (c) => {
+      c.validator.function.putEnvironment({ variables: { DELIVERY_RETRY_SCHEDULE: '${jsonencode(var.delivery_retry_schedule)}' } });
+    },
+  ],
+  [
     'lambda-reserved-concurrency',
     'a function without reserved concurrency',
     ['validator/function'],
@@ -538,6 +554,12 @@ const BROKEN: ReadonlyArray<[string, string, string[], Change]> = [
 
 /** Other ways to satisfy the rules, which must pass too. */
 const COMPLIANT: ReadonlyArray<[string, Change]> = [
+  [
+    'a 4-step retry schedule on a queue that allows 5 receives and keeps messages 4 days',
+    (c) => {
+      c.validator.function.putEnvironment({ variables: { DELIVERY_RETRY_SCHEDULE: '[5,60,600,3600]' } });
+    },
+  ],
   [
     'a queue encrypted with a KMS key instead of SSE-SQS',
     (c) => {

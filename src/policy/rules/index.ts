@@ -12,7 +12,7 @@ import { lambdaEventSourceConcurrency, lambdaLogGroup, lambdaOwnRole, lambdaRese
 import { logsRetention } from './logs';
 import type { PolicyRule } from './rule';
 import { snsEncrypted } from './sns';
-import { sqsDlqRetention, sqsEncrypted, sqsRedrive, sqsTlsOnly, sqsVisibilityTimeout } from './sqs';
+import { sqsDlqRetention, sqsEncrypted, sqsRedrive, sqsRetryScheduleFits, sqsTlsOnly, sqsVisibilityTimeout } from './sqs';
 import { tagsNoOverride, tagsProviderDefaults } from './tags';
 import { tracingConsistent } from './tracing';
 
@@ -27,6 +27,7 @@ export const POLICY_RULES: readonly PolicyRule[] = [
   sqsRedrive,
   sqsVisibilityTimeout,
   sqsDlqRetention,
+  sqsRetryScheduleFits,
   lambdaReservedConcurrency,
   lambdaEventSourceConcurrency,
   lambdaTracing,

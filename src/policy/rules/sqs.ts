@@ -136,3 +136,59 @@ export const sqsDlqRetention: PolicyRule = {
       ];
     }),
 };
+
+/** The env var a consumer's retry schedule is in (HANDLER_ENV.deliveryRetrySchedule). */
+const RETRY_SCHEDULE_ENV = 'DELIVERY_RETRY_SCHEDULE';
+const VARIABLE_REFERENCE = /var\.[A-Za-z_][\w-]*/g;
+
+/**
+ * A consumer that backs off on a retry schedule needs its queue to allow one receive per step
+ * plus the first attempt, and to keep messages well past the schedule's end: otherwise a message
+ * reaches the DLQ early, or expires (is lost) while backing off.
+ */
+export const sqsRetryScheduleFits: PolicyRule = {
+  id: 'sqs-retry-schedule-fits',
+  requirement: `A queue whose consumer backs off on a retry schedule (${RETRY_SCHEDULE_ENV}) allows one receive per step plus one, and keeps messages at least twice the schedule's total.`,
+  scanners: [],
+  check: (model) =>
+    eventSources(model).flatMap(({ queue, fn }) => {
+      const raw = (fn?.config.environment as { variables?: Record<string, unknown> } | undefined)?.variables?.[RETRY_SCHEDULE_ENV];
+      if (!queue || raw === undefined) return [];
+      const redrive = redriveOf(model, queue);
+      const maxReceiveCount = redrive === undefined || redrive === 'unreadable' ? undefined : redrive.maxReceiveCount;
+      const retention = queue.config.message_retention_seconds ?? DEFAULTS.sqsRetention;
+      let steps: unknown;
+      try {
+        steps = JSON.parse(String(raw));
+      } catch {
+        steps = undefined;
+      }
+      if (Array.isArray(steps) && steps.every((step) => typeof step === 'number')) {
+        const problems: string[] = [];
+        const count = lowerBound(maxReceiveCount);
+        if (count === undefined || count < steps.length + 1) {
+          problems.push(
+            `maxReceiveCount is ${show(maxReceiveCount)}; ${fn!.path}'s ${steps.length}-step schedule needs ${steps.length + 1}`,
+          );
+        }
+        const horizon = steps.reduce((sum: number, step: number) => sum + step, 0);
+        const kept = lowerBound(retention);
+        if (kept === undefined || kept < 2 * horizon) {
+          problems.push(
+            `keeps messages ${show(retention)} s; ${fn!.path}'s schedule backs off ${horizon} s, so it must keep them at least ${2 * horizon} s`,
+          );
+        }
+        return problems.map((problem) => finding(queue, problem));
+      }
+      // A plan-time schedule: the queue's count and retention must be computed from the same variable.
+      const variables = String(raw).match(VARIABLE_REFERENCE) ?? [];
+      const followsSchedule = (value: unknown) => variables.length > 0 && variables.every((v) => String(value).includes(v));
+      if (followsSchedule(maxReceiveCount) && followsSchedule(retention)) return [];
+      return [
+        finding(
+          queue,
+          `${fn!.path}'s retry schedule is decided at plan time (${String(raw)}); the queue's maxReceiveCount (${show(maxReceiveCount)}) and retention (${show(retention)}) must be computed from the same variable`,
+        ),
+      ];
+    }),
+};
