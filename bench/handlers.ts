@@ -7,10 +7,11 @@ import { awsClients, createIdempotencyTable, createQueue, putSecureString } from
 import { startHttpTarget } from '../__tests__/support/http-target';
 import { FAKE_AWS_CREDENTIALS, startMoto } from '../__tests__/support/moto';
 import { bundleHandler } from '../src/bundling/bundle-handler';
-import { FUNCTION_NAMES, type FunctionName, HANDLER_ENV, METRICS_NAMESPACE } from '../src/contract';
+import { FUNCTION_NAMES, type FunctionName } from '../src/contract';
 import { onInterrupt } from './lifecycle';
 import { checked, runCommand, stats, type Stats, withTimeout } from './measure';
 import type { WorkerReport } from './handler-worker';
+import { pipelineEnv, type PipelineEndpoints, type PipelineSettings } from './pipeline-env';
 
 /**
  * Per handler, measured on the bundled zip (the artifact Lambda runs): its size, its cold module
@@ -49,46 +50,19 @@ const DELIVERY_SECRET_PARAMETER = '/webhook-pipeline/bench/delivery/signing-secr
 const TABLE = 'webhook-idempotency-bench';
 const WORKER_TIMEOUT_MS = 180_000;
 
-interface Endpoints {
-  readonly processQueueUrl: string;
-  readonly deliverQueueUrl: string;
-  readonly deliveryUrl: string;
-}
+const SETTINGS: PipelineSettings = {
+  sources: { [SOURCE]: 'github' },
+  sourceSecretsPath: SECRETS_PATH,
+  deliverySecretParameter: DELIVERY_SECRET_PARAMETER,
+  idempotencyTable: TABLE,
+  deliveryTimeoutMs: 5000,
+};
 
 /** The environment the stack gives each function (src/webhook-pipeline.ts), on the given endpoints. */
-function handlerEnv(name: FunctionName, endpoints: Endpoints): Record<string, string> {
-  const common = {
-    POWERTOOLS_SERVICE_NAME: `webhook-${name}`,
-    POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-    POWERTOOLS_LOG_LEVEL: 'INFO',
-    POWERTOOLS_TRACE_ENABLED: 'false', // no X-Ray daemon here; outside Lambda the Tracer is off anyway
-    AWS_REGION: 'us-east-1',
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', // Lambda runs Node 22; this warning is Node 20's
-  };
-  const own: Record<FunctionName, Record<string, string>> = {
-    validator: {
-      [HANDLER_ENV.nextQueueUrl]: endpoints.processQueueUrl,
-      [HANDLER_ENV.webhookSources]: JSON.stringify({ [SOURCE]: { scheme: 'github' } }),
-      [HANDLER_ENV.sourceSecretsPath]: SECRETS_PATH,
-      [HANDLER_ENV.stripeToleranceSeconds]: '300',
-      [HANDLER_ENV.maxBodyBytes]: '262144',
-    },
-    processor: {
-      [HANDLER_ENV.nextQueueUrl]: endpoints.deliverQueueUrl,
-      [HANDLER_ENV.idempotencyTable]: TABLE,
-      [HANDLER_ENV.idempotencyTtlSeconds]: '86400',
-    },
-    dispatcher: {
-      [HANDLER_ENV.deliveryUrl]: endpoints.deliveryUrl,
-      [HANDLER_ENV.deliverySecretParameter]: DELIVERY_SECRET_PARAMETER,
-      [HANDLER_ENV.deliveryTimeoutMs]: '5000',
-    },
-  };
-  return { ...common, ...own[name] };
-}
+const handlerEnv = (name: FunctionName, endpoints: PipelineEndpoints) => pipelineEnv(name, endpoints, SETTINGS);
 
 /** Unzips the bundle and links the project's node_modules, where the external AWS SDK resolves. */
-function extract(root: string, zipPath: string, dir: string): string {
+export function extract(root: string, zipPath: string, dir: string): string {
   fs.mkdirSync(dir, { recursive: true });
   for (const [file, data] of Object.entries(unzipSync(fs.readFileSync(zipPath)))) fs.writeFileSync(path.join(dir, file), data);
   fs.symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
@@ -144,9 +118,16 @@ export async function benchHandlers(options: HandlerBenchOptions, log: (line: st
     return { name, bundle, dir: extract(root, bundle.zipPath, path.join(workDir, name)) };
   });
 
-  const placeholders = {
-    processQueueUrl: 'http://127.0.0.1:9/123456789012/process',
-    deliverQueueUrl: 'http://127.0.0.1:9/123456789012/deliver',
+  const placeholder = (queue: string) => `http://127.0.0.1:9/123456789012/${queue}`;
+  const placeholders: PipelineEndpoints = {
+    ingestQueueUrl: placeholder('ingest'),
+    processQueueUrl: placeholder('process'),
+    deliverQueueUrl: placeholder('deliver'),
+    deadLetterQueueUrls: {
+      validator: placeholder('ingest-dlq'),
+      processor: placeholder('process-dlq'),
+      dispatcher: placeholder('deliver-dlq'),
+    },
     deliveryUrl: 'https://127.0.0.1:9/hook',
   };
   const loads = new Map<FunctionName, { cold: number[]; sdk: number[] }>();
@@ -174,9 +155,12 @@ export async function benchHandlers(options: HandlerBenchOptions, log: (line: st
   };
   const unregister = onInterrupt(stop);
   try {
-    const endpoints: Endpoints = {
+    const deadLetter = await createQueue(aws.sqs, 'webhook-dlq-bench');
+    const endpoints: PipelineEndpoints = {
+      ingestQueueUrl: await createQueue(aws.sqs, 'webhook-ingest-bench'),
       processQueueUrl: await createQueue(aws.sqs, 'webhook-process-bench'),
       deliverQueueUrl: await createQueue(aws.sqs, 'webhook-deliver-bench'),
+      deadLetterQueueUrls: { validator: deadLetter, processor: deadLetter, dispatcher: deadLetter },
       deliveryUrl: `${target.url}/webhooks/inbound`,
     };
     await createIdempotencyTable(aws.dynamodb, TABLE);

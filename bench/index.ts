@@ -1,28 +1,109 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { benchCost, COST_BASELINE_FILE, COST_DEFAULTS, type CostRun, readCostBaseline } from './cost';
+import { type CostSection, evaluateCostTargets, renderCost } from './cost-report';
 import { benchHandlers } from './handlers';
 import { onInterrupt } from './lifecycle';
 import { RSS_SOURCE } from './measure';
-import { type BenchResults, evaluateTargets, renderReport } from './report';
+import { type BenchResults, evaluateTargets, renderReport, renderTarget } from './report';
 import { benchSynth } from './synth';
 import { createPhaseSampler } from './synth-phases';
 import { benchSuite } from './tests';
 
 /**
- * `npm run bench [-- --quick] [-- --runs N]`: synthesis against the stock CDKTF path, the handler
- * bundles, and the test suites. Prints a Markdown table and PASS/FAIL per target, and writes the
- * same figures to bench/results/latest.json. `--quick` skips the full suite (minutes).
+ * `npm run bench [-- --quick] [-- --runs N] [-- --webhooks N]`: synthesis against the stock CDKTF
+ * path, the handler bundles, what a webhook costs (beside the recorded baseline), and the test
+ * suites. Prints a Markdown table and PASS/FAIL per target, and writes the same figures to
+ * bench/results/latest.json. `--quick` skips the full suite (minutes).
+ *
+ * `-- --cost-only [--root DIR] [--save-baseline]`: only the cost figures, of this checkout's
+ * handlers or of another checkout's (a worktree of an older commit); `--save-baseline` records
+ * them as the before-figures (bench/baselines/), which every later run prints beside its own.
  */
 
 const ROOT = path.resolve(__dirname, '..');
 const load = (loads: readonly number[]) => loads.map((value) => value.toFixed(2)).join(' ');
 
-function parseArgs(argv: readonly string[]): { quick: boolean; runs: number } {
-  const runsAt = argv.indexOf('--runs');
-  const runs = runsAt >= 0 ? Number(argv[runsAt + 1]) : 5;
+interface Options {
+  readonly quick: boolean;
+  readonly runs: number;
+  readonly webhooks: number;
+  readonly costOnly: boolean;
+  /** Checkout whose handlers the cost figures are of. */
+  readonly root: string;
+  readonly saveBaseline: boolean;
+}
+
+function parseArgs(argv: readonly string[]): Options {
+  const valueOf = (flag: string) => (argv.includes(flag) ? argv[argv.indexOf(flag) + 1] : undefined);
+  const runs = Number(valueOf('--runs') ?? 5);
   if (!Number.isInteger(runs) || runs < 5) throw new Error('--runs takes a whole number ≥ 5 (medians of at least 5 runs)');
-  return { quick: argv.includes('--quick'), runs };
+  const webhooks = Number(valueOf('--webhooks') ?? COST_DEFAULTS.webhooks);
+  if (!Number.isInteger(webhooks) || webhooks < 50 || webhooks % 10 !== 0) {
+    throw new Error('--webhooks takes a multiple of 10, at least 50 (full batches, several warm invocations per container)');
+  }
+  const costOnly = argv.includes('--cost-only');
+  const root = path.resolve(valueOf('--root') ?? ROOT);
+  const saveBaseline = argv.includes('--save-baseline');
+  if ((root !== ROOT || saveBaseline) && !costOnly) throw new Error('--root and --save-baseline go with --cost-only');
+  if (!fs.existsSync(path.join(root, 'src', 'handlers'))) throw new Error(`--root ${root}: no src/handlers there`);
+  return { quick: argv.includes('--quick'), runs, webhooks, costOnly, root, saveBaseline };
+}
+
+function costOptions(options: Options, workDir: string) {
+  return {
+    root: options.root,
+    workDir,
+    webhooks: options.webhooks,
+    awsLatencyMs: COST_DEFAULTS.awsLatencyMs,
+    targetDelayMs: COST_DEFAULTS.targetDelayMs,
+    dispatcherContainers: COST_DEFAULTS.dispatcherContainers,
+  };
+}
+
+/** This checkout's cost figures beside the baseline's; a handler tree that does not build or run is reported, not thrown. */
+async function benchCostSection(options: Options, workDir: string, log: (line: string) => void): Promise<CostSection> {
+  const before = readCostBaseline();
+  try {
+    return { after: await benchCost(costOptions(options, workDir), 'after', log), before };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    log(`cost: the handlers of ${options.root} could not be measured: ${message}`);
+    return { before, error: message.replace(/\s+/g, ' ').slice(0, 300) };
+  }
+}
+
+/** Writes the baseline as Prettier formats JSON (bench/baselines/ is linted). */
+async function writeBaseline(run: CostRun): Promise<void> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- Prettier 3's CommonJS entry
+  const prettier = require('prettier') as typeof import('prettier');
+  const config = (await prettier.resolveConfig(COST_BASELINE_FILE)) ?? {};
+  fs.mkdirSync(path.dirname(COST_BASELINE_FILE), { recursive: true });
+  fs.writeFileSync(COST_BASELINE_FILE, await prettier.format(JSON.stringify(run), { ...config, filepath: COST_BASELINE_FILE }));
+}
+
+async function costOnly(options: Options, workDir: string, log: (line: string) => void, context: string): Promise<void> {
+  let cost: CostSection;
+  let targets;
+  if (options.saveBaseline) {
+    const run = await benchCost(costOptions(options, workDir), 'before', log); // a failure here is the bench's failure
+    cost = { after: run };
+    targets = evaluateCostTargets(cost).slice(0, 1); // the chain check; the others compare with a baseline
+    if (targets[0].pass) {
+      await writeBaseline(run);
+      log(`baseline written to ${path.relative(ROOT, COST_BASELINE_FILE)}`);
+    } else log('the chain did not deliver every webhook once: no baseline written');
+  } else {
+    cost = await benchCostSection(options, workDir, log);
+    targets = evaluateCostTargets(cost);
+  }
+  process.stdout.write(`${[context, '', ...renderCost(cost), ...targets.map(renderTarget)].join('\n')}\n`);
+  const outFile = path.join(ROOT, 'bench', 'results', 'cost-latest.json');
+  fs.mkdirSync(path.dirname(outFile), { recursive: true });
+  fs.writeFileSync(outFile, `${JSON.stringify({ generatedAt: new Date().toISOString(), options, ...cost, targets }, null, 2)}\n`);
+  log(`figures written to ${path.relative(ROOT, outFile)}`);
+  if (targets.some((target) => !target.pass)) process.exitCode = 1;
 }
 
 async function main(): Promise<void> {
@@ -40,6 +121,11 @@ async function main(): Promise<void> {
   log(`${machine.cpus} CPUs, Node ${machine.node}, load average ${load(machine.loadAverage)}; peak RSS from ${RSS_SOURCE}`);
 
   try {
+    if (options.costOnly) {
+      const context = `${machine.cpus} × ${machine.cpuModel ?? 'CPU'}, Node ${machine.node}; load average ${load(machine.loadAverage)} at start.`;
+      await costOnly(options, path.join(workDir, 'cost'), log, context);
+      return;
+    }
     const phases = createPhaseSampler(ROOT, path.join(workDir, 'phases'));
     const synth = await benchSynth(ROOT, path.join(workDir, 'synth'), options.runs, log, phases.sampleRound);
     const synthPhases = phases.results();
@@ -47,9 +133,10 @@ async function main(): Promise<void> {
       { root: ROOT, workDir: path.join(workDir, 'handlers'), loadRuns: Math.max(7, options.runs), throughputRounds: options.runs },
       log,
     );
+    const cost = await benchCostSection(options, path.join(workDir, 'cost'), log);
     const unit = await benchSuite(ROOT, 'test:unit', 2, log);
     const full = options.quick ? undefined : await benchSuite(ROOT, 'test', 1, log);
-    const results: BenchResults = { synth, synthPhases, handlers, unit, full };
+    const results: BenchResults = { synth, synthPhases, handlers, unit, full, cost };
     const targets = evaluateTargets(results);
 
     const loadAtEnd = os.loadavg();

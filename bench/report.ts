@@ -1,3 +1,4 @@
+import { type CostSection, evaluateCostTargets, renderCost } from './cost-report';
 import type { HandlerResult } from './handlers';
 import type { Stats } from './measure';
 import type { SynthResult, VariantResult } from './synth';
@@ -13,6 +14,8 @@ export interface BenchResults {
   readonly handlers: readonly HandlerResult[];
   readonly unit: SuiteResult;
   readonly full?: SuiteResult;
+  /** What a webhook costs, before (the recorded baseline) and after (this checkout). */
+  readonly cost?: CostSection;
 }
 
 export interface Target {
@@ -96,8 +99,12 @@ export function evaluateTargets(results: BenchResults): Target[] {
       bound: `${millis(handler.sdkLoadMs.median)} of it is require() of the external ${handler.externals.join(', ')}`,
     });
   }
+  targets.push(...evaluateCostTargets(results.cost));
   return targets;
 }
+
+export const renderTarget = (target: Target) =>
+  `${target.pass ? 'PASS' : 'FAIL'}  ${target.name}: ${target.detail}${!target.pass && target.bound ? ` — bound: ${target.bound}` : ''}`;
 
 export function renderReport(results: BenchResults, targets: readonly Target[], context: string): string {
   const synth = variant(results, 'synth');
@@ -140,6 +147,7 @@ export function renderReport(results: BenchResults, targets: readonly Target[], 
         `| ${handler.name} | ${(handler.zipBytes / 1000).toFixed(1)} KB | ${millis(handler.coldLoadMs.median)} | ${range(handler.coldLoadMs, millis)} | ${millis(handler.sdkLoadMs.median)} | ${handler.recordsPerSecond.median.toFixed(0)}${handler.failedRecords ? ` (${handler.failedRecords} failed)` : ''} | ${range(handler.recordsPerSecond, (value) => value.toFixed(0))} | ${handler.cpuMsPerRecord.toFixed(2)} ms |`,
     ),
     '',
+    ...renderCost(results.cost),
     "| test suite | wall | runs | files | result | slowest files (Jest's time) |",
     '|---|---:|---:|---:|---|---|',
     ...[results.unit, results.full].flatMap((suite) =>
@@ -151,10 +159,7 @@ export function renderReport(results: BenchResults, targets: readonly Target[], 
     ),
     ...(results.full ? [] : ['| `npm test` | skipped (--quick) | | | | |']),
     '',
-    ...targets.map(
-      (target) =>
-        `${target.pass ? 'PASS' : 'FAIL'}  ${target.name}: ${target.detail}${!target.pass && target.bound ? ` — bound: ${target.bound}` : ''}`,
-    ),
+    ...targets.map(renderTarget),
   ];
   return lines.join('\n');
 }

@@ -119,6 +119,28 @@ describeIfTerraform('the construct contract (terraform validate)', (mirror) => {
     expect(await validate(mirror, json)).toMatchObject({ valid: true, error_count: 0 });
   });
 
+  test('WebhookPipeline with plain destinations, a retry schedule and per-source options', async () => {
+    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'webhook-options-'));
+    const app = new App({ outdir });
+    const stack = new TerraformStack(app, 'users-app');
+    new AwsProvider(stack, 'aws', { region: 'eu-west-1' });
+    new WebhookPipeline(stack, 'hooks', {
+      bundle: (name) => bundleHandler(name),
+      webhookSources: {
+        stripe: { scheme: 'stripe', toleranceSeconds: 600 },
+        github: { scheme: 'github', secretParameter: '/shared/github-webhook-secret' },
+      },
+      deliveryUrl: 'https://ledger.example.com/hooks',
+      destinations: { billing: { url: 'https://billing.example.com/hooks', sources: ['stripe'], eventTypes: ['invoice.*'] } },
+      deliveryRetrySchedule: [10, 300, 1800, 7200, 21600, 43200, 43200, 43200],
+    });
+    app.synth();
+    const json = fs.readFileSync(path.join(outdir, 'stacks', 'users-app', 'cdk.tf.json'), 'utf8');
+    const result = await validate(mirror, json);
+    expect(result.diagnostics).toEqual([]);
+    expect(result).toMatchObject({ valid: true, error_count: 0 });
+  });
+
   test.each(BUILDING_BLOCKS)('Testing.synthScope of %s', async (_name, build) => {
     const json = Testing.synthScope(build);
     expect(json).not.toMatch(/var\./);

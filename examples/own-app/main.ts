@@ -36,10 +36,17 @@ class PaymentsStack extends TerraformStack {
     const webhooks = new WebhookPipeline(this, 'webhooks', {
       namePrefix: 'payments',
       environmentSuffix: 'prod',
-      webhookSources: { stripe: { scheme: 'stripe' }, github: { scheme: 'github' } },
+      webhookSources: {
+        stripe: { scheme: 'stripe', toleranceSeconds: 600 },
+        // A secret shared with another environment, outside this pipeline's own SSM path.
+        github: { scheme: 'github', secretParameter: '/shared/github-webhook-secret' },
+      },
       processor: { memorySize: 512, reservedConcurrency: 20, maximumConcurrency: 10 },
       dispatcher: { timeoutSeconds: 30, batchSize: 5 },
+      // Every event to the ledger; only Stripe's invoices to billing, retried for 2 days.
       deliveryUrl: 'https://payments.example.com/internal/webhooks',
+      destinations: { billing: { url: 'https://billing.example.com/hooks', sources: ['stripe'], eventTypes: ['invoice.*'] } },
+      deliveryRetrySchedule: [10, 300, 1800, 7200, 21600, 43200, 43200, 43200],
       alarmsEnabled: alarms.booleanValue,
       alarmEmail: 'payments-oncall@example.com',
       logRetentionDays: 90,

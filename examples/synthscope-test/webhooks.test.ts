@@ -30,7 +30,9 @@ describe('our webhook pipeline', () => {
 
   test('accepts only our Shopify source', () => {
     const validator = Object.values<any>(json.resource.aws_lambda_function).find((fn) => fn.function_name === 'webhook-validator-staging');
-    expect(JSON.parse(validator.environment.variables.WEBHOOK_SOURCES)).toEqual({ shop: { scheme: 'shopify' } });
+    expect(JSON.parse(validator.environment.variables.WEBHOOK_SOURCES)).toEqual({
+      shop: { scheme: 'shopify', toleranceSeconds: null, secretParameter: null },
+    });
   });
 
   test('pages us only when a backlog is really large', () => {

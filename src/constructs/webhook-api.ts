@@ -16,6 +16,7 @@ import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { Fn, ref, TerraformResource, Token } from 'cdktf';
 import { createHash } from 'node:crypto';
 import { Construct } from 'constructs';
+import { isToken } from '../core/values';
 import {
   ACCEPTED_RESPONSE_TEMPLATE,
   ACCESS_LOG_FORMAT,
@@ -214,11 +215,15 @@ export class WebhookApi extends Construct {
     // stable); the table itself is a trigger, so a change of sources at plan time redeploys too.
     const templateText = escapeTerraformTemplate(ingestRequestTemplate({ sourceSchemes: SOURCE_SCHEMES_MARK }));
     const definitionHash = createHash('sha256').update(JSON.stringify({ templateText, RESPONSES })).digest('hex');
+    // A plain table goes in hashed: cdktf does not escape the quotes of a string inside Fn.jsonencode.
+    const sourcesTrigger = isToken(props.sourceSchemes)
+      ? props.sourceSchemes
+      : createHash('sha256').update(props.sourceSchemes).digest('hex');
     const deployment = new ApiGatewayDeployment(this, 'deployment', {
       restApiId: this.api.id,
       triggers: {
         redeployment: Fn.sha1(
-          Fn.jsonencode([webhooks.id, source.id, method.id, integration.id, validator.id, definitionHash, props.sourceSchemes]),
+          Fn.jsonencode([webhooks.id, source.id, method.id, integration.id, validator.id, definitionHash, sourcesTrigger]),
         ),
       },
       lifecycle: { createBeforeDestroy: true },

@@ -1,0 +1,152 @@
+import { FUNCTION_NAMES } from '../src/contract';
+import type { CostRun, HandlerCost } from './cost';
+import { costModel, requestsPerWebhook } from './cost-model';
+import { PRICES_REGION, PRICES_TAKEN_ON } from './prices';
+import type { Target } from './report';
+
+/** The cost figures beside the recorded baseline's, and the issue's cost targets. */
+
+export interface CostSection {
+  /** This checkout's figures; absent when its handlers could not be run (see `error`). */
+  readonly after?: CostRun;
+  /** The recorded baseline (bench/baselines/), when there is one. */
+  readonly before?: CostRun;
+  readonly error?: string;
+}
+
+export const COST_TARGETS = {
+  /** Billed AWS requests per accepted webhook, the three handlers together. */
+  maxRequestsPerWebhook: 2.5,
+  /** A dispatcher batch of ten to a destination answering in 1 s. */
+  maxDispatcherBatchMs: 2000,
+  /** Processor records/s at the modelled latency, over the baseline's. */
+  minProcessorSpeedup: 3,
+} as const;
+
+const fixed = (digits: number) => (value: number) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
+const ms = (value: number) => (Number.isFinite(value) ? `${value.toFixed(value < 100 ? 1 : 0)} ms` : 'n/a');
+const seconds = (value: number) => (Number.isFinite(value) ? `${(value / 1000).toFixed(2)} s` : 'n/a');
+const usd = (value: number) => (Number.isFinite(value) ? `$${value < 0.01 && value > 0 ? value.toFixed(4) : value.toFixed(2)}` : 'n/a');
+const ratio = (after: number, before: number) =>
+  Number.isFinite(after) && Number.isFinite(before) && before !== 0 ? `${(after / before).toFixed(2)} ×` : '';
+
+function handler(run: CostRun, name: string): HandlerCost {
+  const found = run.handlers.find((entry) => entry.name === name);
+  if (!found) throw new Error(`cost run ${run.label} has no ${name}`);
+  return found;
+}
+
+/** `sqs:SendMessage 1.00, ssm:GetParameter 0.005` per accepted webhook. */
+function callsOf(run: CostRun, name: string): string {
+  return (
+    handler(run, name)
+      .actions.map(
+        (action) => `${action.service}:${action.action} ${(action.calls / run.accepted).toFixed(action.calls < run.accepted ? 3 : 2)}`,
+      )
+      .join(', ') || 'none'
+  );
+}
+
+export function evaluateCostTargets(cost: CostSection | undefined): Target[] {
+  if (!cost) return [];
+  const { after, before } = cost;
+  const unmeasured = `not measured: ${cost.error ?? 'no figures'}`;
+  if (!after) {
+    return [
+      { name: `billed AWS requests per accepted webhook ≤ ${COST_TARGETS.maxRequestsPerWebhook}`, pass: false, detail: unmeasured },
+      { name: 'dispatcher batch of 10 to a 1 s destination ≤ 2 s', pass: false, detail: unmeasured },
+      {
+        name: `processor records/s at the modelled latency ≥ ${COST_TARGETS.minProcessorSpeedup} × baseline`,
+        pass: false,
+        detail: unmeasured,
+      },
+    ];
+  }
+  const requests = requestsPerWebhook(after);
+  const breakdown = FUNCTION_NAMES.map((name) => `${name} ${fixed(2)(requests.byHandler[name])}`).join(', ');
+  const failed = after.handlers.reduce((total, entry) => total + entry.failedRecords, 0);
+  const chainOk = after.accepted === after.webhooks && after.delivered === after.accepted && failed === 0 && after.leftOver === 0;
+  const batch = after.dispatcherBatchMs;
+  const speedup = before ? after.processorRecordsPerSecond / before.processorRecordsPerSecond : NaN;
+  return [
+    {
+      name: 'cost chain: every webhook accepted, delivered once, none failed or left queued',
+      pass: chainOk,
+      detail: `${after.webhooks} sent, ${after.accepted} accepted, ${after.delivered} delivered, ${failed} failed records, ${after.leftOver} left on queues`,
+    },
+    {
+      name: `billed AWS requests per accepted webhook ≤ ${COST_TARGETS.maxRequestsPerWebhook}`,
+      pass: requests.total <= COST_TARGETS.maxRequestsPerWebhook,
+      detail: `${requests.total.toFixed(2)} (${breakdown})`,
+      bound: FUNCTION_NAMES.map((name) => `${name}: ${callsOf(after, name)}`).join('; '),
+    },
+    {
+      name: `dispatcher batch of 10 to a ${seconds(after.options.targetDelayMs)} destination ≤ ${seconds(COST_TARGETS.maxDispatcherBatchMs)}`,
+      pass: batch !== null && after.options.targetDelayMs >= 1000 && batch.median <= COST_TARGETS.maxDispatcherBatchMs,
+      detail: batch ? `${seconds(batch.median)} (median of ${batch.n}, max ${seconds(batch.max)})` : 'no warm full batch measured',
+      bound: 'the dispatcher POSTs a batch’s records one after another',
+    },
+    {
+      name: `processor records/s at the modelled latency ≥ ${COST_TARGETS.minProcessorSpeedup} × baseline`,
+      pass: Number.isFinite(speedup) && speedup >= COST_TARGETS.minProcessorSpeedup,
+      detail: before
+        ? `${speedup.toFixed(2)} × (${after.processorRecordsPerSecond.toFixed(1)} vs ${before.processorRecordsPerSecond.toFixed(1)} records/s)`
+        : 'no baseline recorded (bench/baselines/)',
+      bound: `processor: ${callsOf(after, 'processor')} per record, each +${after.options.awsLatencyMs} ms`,
+    },
+  ];
+}
+
+export function renderCost(cost: CostSection | undefined): string[] {
+  if (!cost) return [];
+  const { after, before } = cost;
+  if (!after) return [`Cost per webhook: not measured (${cost.error ?? 'no figures'}).`, ''];
+  const runs = before ? [before, after] : [after];
+  const column = (run: CostRun) => `${run.label} (${run.commit})`;
+  const header = `| per accepted webhook | ${runs.map(column).join(' | ')} |${before ? ' after / before |' : ''}`;
+  const align = `|---|${runs.map(() => '---:').join('|')}|${before ? '---:|' : ''}`;
+  const row = (label: string, value: (run: CostRun) => number, format: (value: number) => string) =>
+    `| ${label} | ${runs.map((run) => format(value(run))).join(' | ')} |${before ? ` ${ratio(value(after), value(before))} |` : ''}`;
+  const models = new Map(runs.map((run) => [run, costModel(run)]));
+  const { options } = after;
+  const lines = [
+    `Cost per webhook: ${after.webhooks} signed GitHub pushes (${(after.messageBytes.ingest / 1000).toFixed(1)} KB ingest messages) through the bundled handlers, ` +
+      `every AWS call +${options.awsLatencyMs} ms (moto's own: median ${ms(after.motoMsPerCall?.median ?? NaN)}), the destination answering after ${seconds(options.targetDelayMs)}; ` +
+      `${handler(after, 'dispatcher').containers} dispatcher containers side by side. Lambda ms are warm invocations' wall time; prices ${PRICES_REGION}, ${PRICES_TAKEN_ON} (bench/prices.ts, docs/COST.md).`,
+    `Load average (1, 5, 15 min) at the start of each run: ${runs.map((run) => `${run.label} ${run.loadAverage.start.map((value) => value.toFixed(2)).join(' ')}`).join('; ')}.`,
+    '',
+    header,
+    align,
+    ...FUNCTION_NAMES.map((name) => row(`${name}: billed AWS requests`, (run) => requestsPerWebhook(run).byHandler[name], fixed(2))),
+    row('**all three: billed AWS requests**', (run) => requestsPerWebhook(run).total, fixed(2)),
+    ...FUNCTION_NAMES.map((name) => row(`${name}: Lambda ms per record`, (run) => handler(run, name).msPerRecord, ms)),
+    ...FUNCTION_NAMES.map((name) => row(`${name}: CPU ms per record`, (run) => handler(run, name).cpuMsPerRecord, ms)),
+    row('processor: records/s (one invocation at a time)', (run) => run.processorRecordsPerSecond, fixed(1)),
+    row(
+      `dispatcher: batch of 10, destination ${seconds(options.targetDelayMs)} (median)`,
+      (run) => run.dispatcherBatchMs?.median ?? NaN,
+      seconds,
+    ),
+    ...FUNCTION_NAMES.map((name) => row(`${name}: log bytes`, (run) => handler(run, name).logBytes / run.accepted, fixed(0))),
+    row('**cost per million webhooks**', (run) => models.get(run)!.usdPerMillion, usd),
+    '',
+    `| AWS requests per accepted webhook, by action | ${runs.map(column).join(' | ')} |`,
+    `|---|${runs.map(() => '---').join('|')}|`,
+    ...FUNCTION_NAMES.map((name) => `| ${name} | ${runs.map((run) => callsOf(run, name)).join(' | ')} |`),
+    '',
+    `| cost per million webhooks | basis | ${runs.map((run) => `units per webhook, ${column(run)}`).join(' | ')} | ${runs.map(column).join(' | ')} |`,
+    `|---|---|${runs.map(() => '---:').join('|')}|${runs.map(() => '---:').join('|')}|`,
+    ...[...new Set(runs.flatMap((run) => models.get(run)!.lines.map((line) => line.item)))].map((item) => {
+      const entries = runs.map((run) => models.get(run)!.lines.find((line) => line.item === item));
+      const basis = entries.find((entry) => entry)!.basis;
+      const units = entries.map((entry) =>
+        entry ? `${entry.perWebhook < 10 ? entry.perWebhook.toFixed(3) : entry.perWebhook.toFixed(0)} ${entry.unit}` : '–',
+      );
+      const dollars = entries.map((entry) => (entry ? usd(entry.usdPerMillion) : '–'));
+      return `| ${item} | ${basis} | ${units.join(' | ')} | ${dollars.join(' | ')} |`;
+    }),
+    `| **total** | | ${runs.map(() => '').join(' | ')} | ${runs.map((run) => `**${usd(models.get(run)!.usdPerMillion)}**`).join(' | ')} |`,
+    '',
+  ];
+  return lines;
+}

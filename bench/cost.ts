@@ -1,0 +1,547 @@
+import { execFileSync, fork } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as path from 'node:path';
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { SQSEvent } from 'aws-lambda';
+import { awsClients, createIdempotencyTable, createQueue, putSecureString } from '../__tests__/support/aws-resources';
+import { FAKE_AWS_CREDENTIALS, startMoto } from '../__tests__/support/moto';
+import { toSqsRecord } from '../__tests__/support/sqs-records';
+import { githubWebhook, type IngestWebhook } from '../__tests__/support/webhooks';
+import type { HandlerBundle } from '../src/bundling/handler-bundle';
+import { DEFAULT_BATCH_SIZE, DEFAULT_MEMORY_MB } from '../src/constructs/pipeline-function';
+import { FUNCTION_NAMES, type FunctionName } from '../src/contract';
+import { type ActionCount, dynamoItemBytes, sqsMessageBytes, startAwsProxy } from './aws-proxy';
+import type { CostWorkerRequest, Invocation } from './cost-worker';
+import { extract } from './handlers';
+import { onInterrupt } from './lifecycle';
+import { stats, type Stats, withTimeout } from './measure';
+import { pipelineEnv, type PipelineEndpoints, type PipelineSettings } from './pipeline-env';
+
+/**
+ * What a webhook costs us, measured: the bundled handlers of one checkout (this one, or the
+ * baseline's worktree) run as Lambda runs them, on the real chain — signed webhooks on the ingest
+ * queue → validator → its own messages on the process queue → processor → deliver queue →
+ * dispatcher → an HTTP destination — each handler's AWS SDK pointed at a counting proxy that adds
+ * a fixed latency to every call. Per handler: AWS requests by service and action, the Lambda
+ * milliseconds per record, its log bytes; the processor's records/s; the dispatcher's time for a
+ * batch of ten to a destination that answers after a second. docs/COST.md turns these into
+ * dollars; bench/prices.ts holds the prices.
+ */
+
+/** Where the before-figures live (committed; bench/results/ is not). */
+export const COST_BASELINE_FILE = path.join(__dirname, 'baselines', 'cost-a0f8222.json');
+
+export interface CostBenchOptions {
+  /** Checkout whose `src/handlers` are bundled (with that checkout's own `src/bundling/bundle-handler.ts`). */
+  readonly root: string;
+  readonly workDir: string;
+  /** Signed webhooks put on the ingest queue. */
+  readonly webhooks: number;
+  /** Added to every AWS call by the proxy. */
+  readonly awsLatencyMs: number;
+  /** How long the destination takes to answer. */
+  readonly targetDelayMs: number;
+  /**
+   * Dispatcher containers running side by side, as the event source mapping scales out on a
+   * backlog (fewer when there are not four batches for each).
+   */
+  readonly dispatcherContainers: number;
+}
+
+export const COST_DEFAULTS = { webhooks: 200, awsLatencyMs: 15, targetDelayMs: 1000, dispatcherContainers: 5 } as const;
+
+export interface HandlerCost {
+  readonly name: FunctionName;
+  /** Containers (forked workers) that ran the handler; each one's first invocation is its cold one. */
+  readonly containers: number;
+  readonly invocations: number;
+  readonly records: number;
+  readonly failedRecords: number;
+  /** Every AWS request the handler made, by service and action, through the proxy. */
+  readonly actions: readonly ActionCount[];
+  /** HTTP requests to AWS. */
+  readonly calls: number;
+  /**
+   * Billed requests: SQS in 64 KiB chunks, DynamoDB in request units (WRU + RRU), SSM
+   * GetParameter(s) on standard throughput not at all (free), anything else per call.
+   */
+  readonly billedRequests: number;
+  /** Billed requests by kind, for the breakdown. */
+  readonly billed: { readonly sqs: number; readonly dynamoWru: number; readonly dynamoRru: number; readonly other: number };
+  /** Warm invocations only (each container's first excluded): wall ms per record. */
+  readonly msPerRecord: number;
+  /** As Lambda bills: each warm invocation rounded up to the millisecond, per record. */
+  readonly billedMsPerRecord: number;
+  /** This process's CPU (user + system) per record, warm invocations. */
+  readonly cpuMsPerRecord: number;
+  /** Wall ms of each container's first invocation (SDK connections, first secret read). */
+  readonly coldInvocationMs: readonly number[];
+  /** Wall ms of the warm invocations of a full batch. */
+  readonly batchMs: Stats | null;
+  /** Bytes and lines the handler wrote to stdout (what Lambda ships to CloudWatch Logs). */
+  readonly logBytes: number;
+  readonly logLines: number;
+}
+
+export interface CostRun {
+  readonly label: string;
+  readonly generatedAt: string;
+  /** `git describe`-style: the checkout's commit, `+dirty` when its tree differs from it. */
+  readonly commit: string;
+  /** 1-, 5- and 15-minute load averages at the start and the end: timings from a busy machine are slower. */
+  readonly loadAverage: { readonly start: readonly number[]; readonly end: readonly number[] };
+  readonly options: Omit<CostBenchOptions, 'root' | 'workDir'>;
+  /** The stack's function sizing the cost model applies. */
+  readonly sizing: { readonly memoryMb: number; readonly architecture: 'arm64' | 'x86_64'; readonly batchSize: number };
+  readonly webhooks: number;
+  /** Webhooks the validator forwarded (records that reached the processor). */
+  readonly accepted: number;
+  /** Requests the destination received. */
+  readonly delivered: number;
+  readonly deliveryBytes: number;
+  /** Mean SQS payload (body + attributes) of one message on each queue. */
+  readonly messageBytes: { readonly ingest: number; readonly process: number; readonly deliver: number };
+  /** Largest idempotency item in the table afterwards, and the items there. */
+  readonly dynamoMaxItemBytes: number;
+  readonly dynamoItems: number;
+  /** Messages left on any queue or DLQ afterwards (should be 0). */
+  readonly leftOver: number;
+  /** moto's own time per call, without the added latency. */
+  readonly motoMsPerCall: Stats | null;
+  readonly handlers: readonly HandlerCost[];
+  /** Processor: warm records per second of invocation time, one invocation at a time. */
+  readonly processorRecordsPerSecond: number;
+  /** Dispatcher: wall time of a warm invocation with a full batch, to a destination answering after `targetDelayMs`. */
+  readonly dispatcherBatchMs: Stats | null;
+}
+
+const SOURCE = 'github';
+const SECRETS_PATH = '/webhook-pipeline/bench/sources/';
+const DELIVERY_SECRET_PARAMETER = '/webhook-pipeline/bench/delivery/signing-secret';
+const TABLE = 'webhook-idempotency-cost-bench';
+/** The stack's defaults (FUNCTION_TIMEOUT_DEFAULTS, deliveryTimeoutMs(60, 10) in src/webhook-pipeline.ts). */
+const FUNCTION_TIMEOUT_SECONDS: Record<FunctionName, number> = { validator: 10, processor: 15, dispatcher: 60 };
+const DELIVERY_TIMEOUT_MS = 4800;
+/** The stack's default `architecture` (FunctionSizing in src/constructs/pipeline-function.ts). */
+const ARCHITECTURE = 'arm64';
+const PHASE_TIMEOUT_MS = 600_000;
+
+/** A GitHub `push` of one commit, about 2 KB: the shape and size of a typical webhook body. */
+function pushBody(deliveryId: string): string {
+  const sha = (seed: string) => Buffer.from(`${seed}${deliveryId}`).toString('hex').padEnd(40, '0').slice(0, 40);
+  const person = { name: 'Octo Cat', email: 'octocat@example.com', username: 'octocat' };
+  const commit = {
+    id: sha('c'),
+    tree_id: sha('t'),
+    distinct: true,
+    message: 'Fix the retry schedule of failed deliveries\n\nThe dispatcher now backs off as documented.',
+    timestamp: '2026-01-01T12:00:00Z',
+    url: `https://github.com/octo-org/webhook-pipeline/commit/${sha('c')}`,
+    author: person,
+    committer: person,
+    added: [],
+    removed: [],
+    modified: ['src/handlers/dispatcher/index.ts', 'docs/RUNBOOK.md'],
+  };
+  return JSON.stringify({
+    ref: 'refs/heads/main',
+    before: sha('b'),
+    after: sha('c'),
+    repository: {
+      id: 123456789,
+      node_id: 'R_kgDOHlH0bQ',
+      name: 'webhook-pipeline',
+      full_name: 'octo-org/webhook-pipeline',
+      private: true,
+      owner: { login: 'octo-org', id: 9919, type: 'Organization', html_url: 'https://github.com/octo-org' },
+      html_url: 'https://github.com/octo-org/webhook-pipeline',
+      default_branch: 'main',
+      pushed_at: 1767268800,
+    },
+    pusher: { name: 'octocat', email: 'octocat@example.com' },
+    sender: { login: 'octocat', id: 583231, type: 'User', html_url: 'https://github.com/octocat' },
+    created: false,
+    deleted: false,
+    forced: false,
+    compare: `https://github.com/octo-org/webhook-pipeline/compare/${sha('b').slice(0, 12)}...${sha('c').slice(0, 12)}`,
+    commits: [commit],
+    head_commit: commit,
+  });
+}
+
+/** Bundles `name` with the checkout's own bundler, as that version's stack would. */
+function bundleOf(root: string, name: FunctionName): HandlerBundle {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the other checkout's module, transpiled by esbuild-register
+  const { bundleHandler } = require(path.join(root, 'src', 'bundling', 'bundle-handler.ts')) as {
+    bundleHandler: (handler: string, options: { root: string }) => HandlerBundle;
+  };
+  return bundleHandler(name, { root });
+}
+
+function commitOf(root: string): string {
+  const git = (...args: string[]) => execFileSync('git', ['-C', root, ...args], { encoding: 'utf8' }).trim();
+  try {
+    const commit = git('rev-parse', '--short', 'HEAD');
+    return git('status', '--porcelain', '--', 'src').length > 0 ? `${commit}+dirty` : commit;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** A destination that answers 200 after `delayMs`, counting what it was sent. */
+async function startSlowTarget(delayMs: number) {
+  let requests = 0;
+  let bytes = 0;
+  const server = createServer((request, response) => {
+    let size = 0;
+    request.on('data', (chunk: Buffer) => (size += chunk.length));
+    request.on('end', () => {
+      requests += 1;
+      bytes += size;
+      setTimeout(() => {
+        response.writeHead(200, { 'content-type': 'text/plain' });
+        response.end('ok');
+      }, delayMs);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/webhooks/inbound`,
+    received: () => ({ requests, bytes }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+interface PhaseOutput {
+  readonly invocations: Invocation[][];
+  readonly logBytes: number;
+  readonly logLines: number;
+}
+
+/**
+ * Runs one handler in `containers` forked containers until its queue is empty, doing what the
+ * event source mapping does: one poller receives up to ten messages at a time (receives are
+ * serialized, so no message goes to two containers), hands the batch to an idle container, and
+ * deletes the records the invocation did not report as failed. Its calls go straight to moto.
+ */
+async function runPhase(
+  name: FunctionName,
+  dir: string,
+  env: NodeJS.ProcessEnv,
+  containers: number,
+  queueUrl: string,
+  sqs: SQSClient,
+): Promise<PhaseOutput> {
+  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
+  const queueArn = Attributes?.QueueArn ?? 'arn:aws:sqs:us-east-1:123456789012:unknown';
+  let polling: Promise<unknown> = Promise.resolve();
+  const receive = () => {
+    const next = polling.then(() =>
+      sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: queueUrl,
+          MaxNumberOfMessages: DEFAULT_BATCH_SIZE,
+          WaitTimeSeconds: 0,
+          VisibilityTimeout: 300,
+          MessageAttributeNames: ['All'],
+          MessageSystemAttributeNames: ['All'],
+        }),
+      ),
+    );
+    polling = next.catch(() => undefined);
+    return next;
+  };
+
+  let logBytes = 0;
+  let logLines = 0;
+  const container = async (): Promise<Invocation[]> => {
+    const child = fork(path.join(__dirname, 'cost-worker.ts'), [], {
+      execArgv: ['-r', 'esbuild-register'],
+      env: {
+        ...env,
+        BENCH_HANDLER_DIR: dir,
+        BENCH_HANDLER: name,
+        BENCH_FUNCTION_TIMEOUT_MS: String(FUNCTION_TIMEOUT_SECONDS[name] * 1000),
+      },
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'], // stdout: the handler's log lines, counted
+    });
+    child.stdout?.on('data', (chunk: Buffer) => {
+      logBytes += chunk.length;
+      for (const byte of chunk) if (byte === 0x0a) logLines += 1;
+    });
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString('utf8')).slice(-4_000)));
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const reply = <T>() =>
+      new Promise<T>((resolve, reject) => {
+        const onMessage = (message: unknown) => {
+          child.off('exit', onExit);
+          resolve(message as T);
+        };
+        const onExit = (code: number | null) => {
+          child.off('message', onMessage);
+          reject(new Error(`${name} container exited with ${code}:\n${stderr}`));
+        };
+        child.once('message', onMessage);
+        child.once('exit', onExit);
+      });
+    try {
+      await reply(); // loaded: the init phase is over
+      const invocations: Invocation[] = [];
+      for (;;) {
+        const { Messages = [] } = await receive();
+        if (Messages.length === 0) break;
+        const event: SQSEvent = { Records: Messages.map((message) => toSqsRecord(message, queueArn)) };
+        child.send({ event } satisfies CostWorkerRequest);
+        const invocation = await reply<Invocation>();
+        invocations.push(invocation);
+        const done = event.Records.filter((record) => !invocation.failedIds.includes(record.messageId));
+        if (done.length > 0) {
+          await sqs.send(
+            new DeleteMessageBatchCommand({
+              QueueUrl: queueUrl,
+              Entries: done.map((record, index) => ({ Id: String(index), ReceiptHandle: record.receiptHandle })),
+            }),
+          );
+        }
+      }
+      child.send({ done: true } satisfies CostWorkerRequest);
+      await exited;
+      return invocations;
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  };
+  const invocations = await withTimeout(`${name} phase`, PHASE_TIMEOUT_MS, Promise.all(Array.from({ length: containers }, container)));
+  return { invocations, logBytes, logLines };
+}
+
+const sum = (values: readonly number[]) => values.reduce((total, value) => total + value, 0);
+
+function summarize(
+  name: FunctionName,
+  phase: PhaseOutput,
+  actions: ActionCount[],
+  writeUnitsPerItem: number,
+  readUnitsPerItem: number,
+  batchSize: number,
+): HandlerCost {
+  const all = phase.invocations.flat();
+  const warm = phase.invocations.flatMap((container) => container.slice(1));
+  const warmRecords = sum(warm.map((invocation) => invocation.records));
+  const sqs = sum(actions.filter((action) => action.service === 'sqs').map((action) => action.sqsChunks));
+  const dynamoWru = sum(actions.map((action) => (action.dynamoWriteItems + 2 * action.dynamoTransactWriteItems) * writeUnitsPerItem));
+  const dynamoRru = sum(actions.map((action) => (action.dynamoStrongReadItems + 0.5 * action.dynamoEventualReadItems) * readUnitsPerItem));
+  const freeSsm = (action: ActionCount) => action.service === 'ssm' && /^GetParameters?(ByPath)?$/.test(action.action);
+  const other = sum(
+    actions.filter((action) => action.service !== 'sqs' && action.service !== 'dynamodb' && !freeSsm(action)).map((action) => action.calls),
+  );
+  const fullBatches = warm.filter((invocation) => invocation.records === batchSize).map((invocation) => invocation.ms);
+  return {
+    name,
+    containers: phase.invocations.length,
+    invocations: all.length,
+    records: sum(all.map((invocation) => invocation.records)),
+    failedRecords: sum(all.map((invocation) => invocation.failedIds.length)),
+    actions: [...actions].sort((a, b) => `${a.service}:${a.action}`.localeCompare(`${b.service}:${b.action}`)),
+    calls: sum(actions.map((action) => action.calls)),
+    billedRequests: sqs + dynamoWru + dynamoRru + other,
+    billed: { sqs, dynamoWru, dynamoRru, other },
+    msPerRecord: warmRecords ? sum(warm.map((invocation) => invocation.ms)) / warmRecords : NaN,
+    billedMsPerRecord: warmRecords ? sum(warm.map((invocation) => Math.ceil(invocation.ms))) / warmRecords : NaN,
+    cpuMsPerRecord: warmRecords ? sum(warm.map((invocation) => invocation.cpuMs)) / warmRecords : NaN,
+    coldInvocationMs: phase.invocations.filter((container) => container.length > 0).map((container) => container[0].ms),
+    batchMs: fullBatches.length ? stats(fullBatches) : null,
+    logBytes: phase.logBytes,
+    logLines: phase.logLines,
+  };
+}
+
+/** `label`: `before` (the baseline) or `after` (this checkout), how the report names the run. */
+export async function benchCost(options: CostBenchOptions, label: string, log: (line: string) => void): Promise<CostRun> {
+  const { root, workDir } = options;
+  const loadAtStart = os.loadavg();
+  const commit = commitOf(root);
+  log(`cost (${label}, ${commit}): bundling the handlers of ${root}`);
+  const bundles = FUNCTION_NAMES.map((name) => ({ name, dir: extract(root, bundleOf(root, name).zipPath, path.join(workDir, name)) }));
+
+  log(
+    `cost (${label}, ${commit}): starting moto, the counting proxy (+${options.awsLatencyMs} ms a call) and the destination (${options.targetDelayMs} ms)`,
+  );
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+  const moto = await startMoto();
+  const aws = awsClients(moto.endpoint);
+  const proxy = await startAwsProxy(moto.endpoint, options.awsLatencyMs);
+  const target = await startSlowTarget(options.targetDelayMs);
+  const stop = async () => {
+    await target.close();
+    await proxy.close();
+    Object.values(aws).forEach((client) => client.destroy());
+    await moto.stop();
+  };
+  const unregister = onInterrupt(stop);
+  try {
+    const queue = async (name: string) => {
+      const deadLetter = await createQueue(aws.sqs, `${name}-dlq`);
+      const url = await createQueue(aws.sqs, name, {
+        visibilityTimeoutSeconds: 300,
+        deadLetter: { queueUrl: deadLetter, maxReceiveCount: 5 },
+      });
+      return { url, deadLetter };
+    };
+    const queues = {
+      ingest: await queue('webhook-ingest-cost'),
+      process: await queue('webhook-process-cost'),
+      deliver: await queue('webhook-deliver-cost'),
+    };
+    // The handlers reach SQS through the proxy: their queue URLs name it, or the SDK would send to the URL's host.
+    const viaProxy = (url: string) => `${proxy.url}${new URL(url).pathname}`;
+    const endpoints: PipelineEndpoints = {
+      ingestQueueUrl: viaProxy(queues.ingest.url),
+      processQueueUrl: viaProxy(queues.process.url),
+      deliverQueueUrl: viaProxy(queues.deliver.url),
+      deadLetterQueueUrls: {
+        validator: viaProxy(queues.ingest.deadLetter),
+        processor: viaProxy(queues.process.deadLetter),
+        dispatcher: viaProxy(queues.deliver.deadLetter),
+      },
+      deliveryUrl: target.url,
+    };
+    const sourceSecret = `bench-${randomUUID()}`;
+    const settings: PipelineSettings = {
+      sources: { [SOURCE]: 'github' },
+      sourceSecretsPath: SECRETS_PATH,
+      deliverySecretParameter: DELIVERY_SECRET_PARAMETER,
+      idempotencyTable: TABLE,
+      deliveryTimeoutMs: DELIVERY_TIMEOUT_MS,
+    };
+    await createIdempotencyTable(aws.dynamodb, TABLE);
+    await putSecureString(aws.ssm, `${SECRETS_PATH}${SOURCE}`, sourceSecret);
+    await putSecureString(aws.ssm, DELIVERY_SECRET_PARAMETER, `bench-${randomUUID()}`);
+
+    log(`cost (${label}, ${commit}): ${options.webhooks} signed webhooks on the ingest queue`);
+    const webhooks: IngestWebhook[] = Array.from({ length: options.webhooks }, () => {
+      const deliveryId = randomUUID();
+      return githubWebhook({ source: SOURCE, secret: sourceSecret, deliveryId, event: 'push', body: pushBody(deliveryId) });
+    });
+    const entries = webhooks.map((webhook, index) => ({
+      Id: String(index),
+      MessageBody: webhook.body,
+      MessageAttributes: Object.fromEntries(
+        Object.entries(webhook.attributes).map(([name, value]) => [name, { DataType: 'String', StringValue: value }]),
+      ),
+    }));
+    for (let start = 0; start < entries.length; start += 10) {
+      const batch = entries.slice(start, start + 10).map((entry, index) => ({ ...entry, Id: String(index) }));
+      const { Failed = [] } = await aws.sqs.send(new SendMessageBatchCommand({ QueueUrl: queues.ingest.url, Entries: batch }));
+      if (Failed.length > 0) throw new Error(`putting webhooks on the ingest queue: ${JSON.stringify(Failed)}`);
+    }
+    const ingestBytes = sum(entries.map(sqsMessageBytes)) / entries.length;
+
+    const baseEnv = { ...process.env, ...FAKE_AWS_CREDENTIALS, AWS_ENDPOINT_URL: proxy.url };
+    const source: Record<FunctionName, string> = {
+      validator: queues.ingest.url,
+      processor: queues.process.url,
+      dispatcher: queues.deliver.url,
+    };
+    proxy.takeCounts(); // set-up went straight to moto; start from zero
+    const phases = new Map<FunctionName, { output: PhaseOutput; counts: ReturnType<typeof proxy.takeCounts> }>();
+    for (const { name, dir } of bundles) {
+      // At least four batches a container, so that most invocations are warm ones.
+      const batches = Math.ceil(options.webhooks / DEFAULT_BATCH_SIZE);
+      const containers = name === 'dispatcher' ? Math.max(1, Math.min(options.dispatcherContainers, Math.floor(batches / 4))) : 1;
+      log(`cost (${label}, ${commit}): ${name}, ${containers} container${containers > 1 ? 's' : ''}`);
+      const env = { ...baseEnv, ...pipelineEnv(name, endpoints, settings) };
+      const output = await runPhase(name, dir, env, containers, source[name], aws.sqs);
+      phases.set(name, { output, counts: proxy.takeCounts() });
+    }
+
+    // Request units per item: the idempotency items as the handlers left them (the largest, to be safe).
+    const { Items = [] } = await aws.dynamodb.send(new ScanCommand({ TableName: TABLE }));
+    const putBytes = Math.max(
+      0,
+      ...[...phases.values()].flatMap((phase) => phase.counts.actions.map((action) => action.dynamoLargestPutItemBytes)),
+    );
+    const dynamoMaxItemBytes = Math.max(putBytes, ...Items.map((item) => dynamoItemBytes(item as Record<string, unknown>)));
+    const writeUnitsPerItem = Math.max(1, Math.ceil(dynamoMaxItemBytes / 1024));
+    const readUnitsPerItem = Math.max(1, Math.ceil(dynamoMaxItemBytes / 4096));
+
+    let leftOver = 0;
+    for (const url of Object.values(queues).flatMap((entry) => [entry.url, entry.deadLetter])) {
+      const { Attributes = {} } = await aws.sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: url,
+          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+        }),
+      );
+      leftOver += Number(Attributes.ApproximateNumberOfMessages ?? 0) + Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0);
+    }
+
+    const handlers = FUNCTION_NAMES.map((name) => {
+      const phase = phases.get(name)!;
+      return summarize(name, phase.output, phase.counts.actions, writeUnitsPerItem, readUnitsPerItem, DEFAULT_BATCH_SIZE);
+    });
+    const byName = (name: FunctionName) => handlers.find((handler) => handler.name === name)!;
+    const meanBytes = (name: FunctionName, queueName: string) => {
+      const traffic = phases.get(name)!.counts.queues[queueName];
+      return traffic && traffic.messages ? traffic.payloadBytes / traffic.messages : 0;
+    };
+    const motoMs = [...phases.values()].flatMap((phase) => phase.counts.motoMs);
+    const processor = byName('processor');
+    const delivered = target.received();
+    return {
+      label,
+      generatedAt: new Date().toISOString(),
+      commit,
+      loadAverage: { start: loadAtStart, end: os.loadavg() },
+      options: {
+        webhooks: options.webhooks,
+        awsLatencyMs: options.awsLatencyMs,
+        targetDelayMs: options.targetDelayMs,
+        dispatcherContainers: options.dispatcherContainers,
+      },
+      sizing: { memoryMb: DEFAULT_MEMORY_MB, architecture: ARCHITECTURE, batchSize: DEFAULT_BATCH_SIZE },
+      webhooks: options.webhooks,
+      accepted: processor.records,
+      delivered: delivered.requests,
+      deliveryBytes: delivered.bytes,
+      messageBytes: {
+        ingest: ingestBytes,
+        process: meanBytes('validator', path.basename(queues.process.url)),
+        deliver: meanBytes('processor', path.basename(queues.deliver.url)),
+      },
+      dynamoMaxItemBytes,
+      dynamoItems: Items.length,
+      leftOver,
+      motoMsPerCall: motoMs.length ? stats(motoMs) : null,
+      handlers,
+      processorRecordsPerSecond: 1000 / processor.msPerRecord,
+      dispatcherBatchMs: byName('dispatcher').batchMs,
+    };
+  } finally {
+    unregister();
+    await stop();
+  }
+}
+
+/** The recorded before-figures, or undefined when none were recorded. */
+export function readCostBaseline(file = COST_BASELINE_FILE): CostRun | undefined {
+  if (!fs.existsSync(file)) return undefined;
+  return JSON.parse(fs.readFileSync(file, 'utf8')) as CostRun;
+}

@@ -1,0 +1,76 @@
+/**
+ * AWS list prices the cost model (bench/cost-model.ts, docs/COST.md) applies: us-east-1, USD, the
+ * first (highest) tier of each, free tiers ignored. Dated: when AWS changes a price, change it
+ * here and the date with it; every cost the bench prints, before and after, is recomputed from
+ * this file.
+ */
+
+export interface Price {
+  readonly usd: number;
+  /** What one `usd` buys. */
+  readonly per: string;
+  /** The AWS pricing page the figure is from. */
+  readonly source: string;
+  readonly note?: string;
+}
+
+export const PRICES_REGION = 'us-east-1';
+/** When these figures were taken from the pages named (transcribed, not fetched by the bench). */
+export const PRICES_TAKEN_ON = '2026-11-27';
+
+export const PRICES = {
+  apiGatewayRestRequest: {
+    usd: 3.5,
+    per: 'million REST API requests',
+    source: 'https://aws.amazon.com/api-gateway/pricing/',
+    note: 'first 333 million a month',
+  },
+  sqsStandardRequest: {
+    usd: 0.4,
+    per: 'million standard-queue requests',
+    source: 'https://aws.amazon.com/sqs/pricing/',
+    note: 'each 64 KB chunk of a request’s payload is billed as one request; a batch of up to 10 messages is one request',
+  },
+  dynamoWriteRequestUnit: {
+    usd: 0.625,
+    per: 'million write request units (on-demand)',
+    source: 'https://aws.amazon.com/dynamodb/pricing/on-demand/',
+    note: 'one unit per item write of up to 1 KB; two in a transaction',
+  },
+  dynamoReadRequestUnit: {
+    usd: 0.125,
+    per: 'million read request units (on-demand)',
+    source: 'https://aws.amazon.com/dynamodb/pricing/on-demand/',
+    note: 'one unit per strongly consistent read of up to 4 KB; half for an eventually consistent one',
+  },
+  lambdaRequest: { usd: 0.2, per: 'million invocations', source: 'https://aws.amazon.com/lambda/pricing/' },
+  lambdaGbSecondArm64: {
+    usd: 0.0000133334,
+    per: 'GB-second (arm64)',
+    source: 'https://aws.amazon.com/lambda/pricing/',
+    note: 'first 7.5 billion GB-s a month; billed per millisecond',
+  },
+  lambdaGbSecondX86: {
+    usd: 0.0000166667,
+    per: 'GB-second (x86_64)',
+    source: 'https://aws.amazon.com/lambda/pricing/',
+    note: 'first 6 billion GB-s a month; billed per millisecond',
+  },
+  ssmStandardParameterRead: {
+    usd: 0,
+    per: 'GetParameter request (standard parameter, standard throughput)',
+    source: 'https://aws.amazon.com/systems-manager/pricing/',
+    note: 'no charge for standard parameters at standard throughput',
+  },
+  cloudWatchLogsIngestion: {
+    usd: 0.5,
+    per: 'GB ingested (Standard log class)',
+    source: 'https://aws.amazon.com/cloudwatch/pricing/',
+  },
+  dataTransferOut: {
+    usd: 0.09,
+    per: 'GB out to the internet',
+    source: 'https://aws.amazon.com/ec2/pricing/on-demand/',
+    note: 'first 10 TB a month; a destination in the same region costs less or nothing',
+  },
+} as const satisfies Record<string, Price>;
