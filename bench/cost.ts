@@ -2,8 +2,6 @@ import { execFileSync, fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import {
@@ -26,6 +24,7 @@ import type { CostWorkerRequest, Invocation } from './cost-worker';
 import { extract } from './handlers';
 import { onInterrupt } from './lifecycle';
 import { stats, type Stats, withTimeout } from './measure';
+import { startReceiver } from '../__tests__/support/receiver';
 import { pipelineEnv, type PipelineEndpoints, type PipelineSettings } from './pipeline-env';
 
 /**
@@ -199,35 +198,6 @@ function commitOf(root: string): string {
   }
 }
 
-/** A destination that answers 200 after `delayMs`, counting what it was sent. */
-async function startSlowTarget(delayMs: number) {
-  let requests = 0;
-  let bytes = 0;
-  const server = createServer((request, response) => {
-    let size = 0;
-    request.on('data', (chunk: Buffer) => (size += chunk.length));
-    request.on('end', () => {
-      requests += 1;
-      bytes += size;
-      setTimeout(() => {
-        response.writeHead(200, { 'content-type': 'text/plain' });
-        response.end('ok');
-      }, delayMs);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/webhooks/inbound`,
-    received: () => ({ requests, bytes }),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
-
 interface PhaseOutput {
   readonly invocations: Invocation[][];
   readonly logBytes: number;
@@ -388,7 +358,7 @@ export async function benchCost(options: CostBenchOptions, label: string, log: (
   const moto = await startMoto();
   const aws = awsClients(moto.endpoint);
   const proxy = await startAwsProxy(moto.endpoint, options.awsLatencyMs);
-  const target = await startSlowTarget(options.targetDelayMs);
+  const target = await startReceiver({ status: 200, delayMs: options.targetDelayMs });
   const stop = async () => {
     await target.close();
     await proxy.close();
@@ -421,7 +391,7 @@ export async function benchCost(options: CostBenchOptions, label: string, log: (
         processor: viaProxy(queues.process.deadLetter),
         dispatcher: viaProxy(queues.deliver.deadLetter),
       },
-      deliveryUrl: target.url,
+      deliveryUrl: `${target.url}/webhooks/inbound`,
     };
     const sourceSecret = `bench-${randomUUID()}`;
     const settings: PipelineSettings = {
@@ -504,7 +474,7 @@ export async function benchCost(options: CostBenchOptions, label: string, log: (
     };
     const motoMs = [...phases.values()].flatMap((phase) => phase.counts.motoMs);
     const processor = byName('processor');
-    const delivered = target.received();
+    const delivered = { requests: target.requests.length, bytes: target.requests.reduce((sum, request) => sum + request.raw.length, 0) };
     return {
       label,
       generatedAt: new Date().toISOString(),

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { unzipSync } from 'fflate';
 import { awsClients, createIdempotencyTable, createQueue, putSecureString } from '../__tests__/support/aws-resources';
-import { startHttpTarget } from '../__tests__/support/http-target';
+import { startReceiver } from '../__tests__/support/receiver';
 import { FAKE_AWS_CREDENTIALS, startMoto } from '../__tests__/support/moto';
 import { bundleHandler } from '../src/bundling/bundle-handler';
 import { FUNCTION_NAMES, type FunctionName } from '../src/contract';
@@ -147,7 +147,7 @@ export async function benchHandlers(options: HandlerBenchOptions, log: (line: st
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   const moto = await startMoto();
   const aws = awsClients(moto.endpoint);
-  const target = await startHttpTarget(200);
+  const target = await startReceiver({ status: 200 });
   const stop = async () => {
     await target.close();
     Object.values(aws).forEach((client) => client.destroy());

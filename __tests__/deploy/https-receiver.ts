@@ -4,7 +4,7 @@ import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { selfSignedCertificate } from '../support/https-target';
+import { selfSignedCertificate } from '../support/self-signed-certificate';
 
 /**
  * Loopback HTTPS webhook receivers for the deployed-stack scenario: one server (one self-signed

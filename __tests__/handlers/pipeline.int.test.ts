@@ -9,7 +9,7 @@ import { type MotoServer, startMoto } from '../support/moto';
 import { captureOutput, type CapturedOutput } from '../support/output';
 import { receiveAll, settleBatch, toSqsEvent } from '../support/sqs-records';
 import { githubWebhook, sendIngestMessage, stripeWebhook } from '../support/webhooks';
-import { type Receiver, startReceiver } from './dispatcher/receiver';
+import { type Receiver, startReceiver } from '../support/receiver';
 
 /**
  * The three handlers chained over real queues with the event source mapping's semantics

@@ -13,7 +13,7 @@ import { MissingSecretError } from '../../../src/handlers/shared/secrets';
 import { lambdaContext } from '../../support/lambda-context';
 import { captureOutput, type CapturedOutput } from '../../support/output';
 import { buildSqsRecord } from '../../support/sqs-records';
-import { type Receiver, startReceiver } from './receiver';
+import { type Receiver, startReceiver } from '../../support/receiver';
 
 const CURRENT = `whsec_${randomBytes(24).toString('base64')}`;
 const PREVIOUS = 'previous-raw-secret';

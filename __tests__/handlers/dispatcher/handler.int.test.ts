@@ -9,7 +9,7 @@ import { type LoadedHandler, loadHandler } from '../../support/load-handler';
 import { type MotoServer, startMoto } from '../../support/moto';
 import { captureOutput, type CapturedOutput } from '../../support/output';
 import { receiveAll, receiveRecords, settleBatch, toSqsEvent } from '../../support/sqs-records';
-import { type Receiver, sameIdOverlapped, startReceiver } from './receiver';
+import { type Receiver, sameIdOverlapped, startReceiver } from '../../support/receiver';
 
 jest.setTimeout(60_000);
 

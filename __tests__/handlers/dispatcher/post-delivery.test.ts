@@ -1,7 +1,7 @@
 import { buildDeliveryRequest } from '../../../src/handlers/dispatcher/delivery-request';
 import { postDelivery } from '../../../src/handlers/dispatcher/post-delivery';
 import type { DeliveryEvent } from '../../../src/handlers/shared/delivery-event';
-import { type Receiver, startReceiver } from './receiver';
+import { type Receiver, startReceiver } from '../../support/receiver';
 
 /** Big numbers, escapes, non-ASCII and odd spacing: anything a parse and re-serialize would change. */
 const BODY = '{"n": 12345678901234567890123, "s":"é\\u00e9\\n",  "k": [1 , 2]}\r\n\t';

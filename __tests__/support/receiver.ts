@@ -2,9 +2,10 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /**
- * A loopback webhook receiver for the dispatcher's tests: answers each POST with a chosen status,
- * headers and delay, keeps the raw bytes it was sent, and records when each request started and
- * finished so tests can prove overlap (or its absence) from evidence rather than wall-clock time.
+ * A loopback webhook receiver for the dispatcher's tests and the bench: answers each POST with a
+ * chosen status, headers and delay, keeps the raw bytes it was sent, and records when each request
+ * started and finished so tests can prove overlap (or its absence) from evidence rather than
+ * wall-clock time.
  */
 export interface Received {
   readonly path: string;
