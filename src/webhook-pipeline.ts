@@ -26,6 +26,7 @@ import {
   DEFAULT_WEBHOOK_SOURCES,
   secretParameterOverrides,
   sourceSchemesJson,
+  SSM_PARAMETER_NAME,
   validateWebhookSources,
   type WebhookSources,
   webhookSourcesJson,
@@ -429,7 +430,7 @@ function validateProps(props: WebhookPipelineProps): void {
     owner,
     'secretsPath',
     props.secretsPath,
-    (p) => /^\/[A-Za-z0-9_.\-/]*[A-Za-z0-9_.-]$/.test(p),
+    (p) => SSM_PARAMETER_NAME.test(p),
     'an SSM path starting with / and not ending with /',
   );
   if (props.alarmTopicArn !== undefined && props.alarmEmail !== undefined) {

@@ -4,7 +4,7 @@ import { ALARM_THRESHOLD_DEFAULTS, type AlarmThresholdKey } from '../src/alarms/
 import { LOG_RETENTION_DAYS } from '../src/config/aws-limits';
 import { MAX_SUFFIX_LENGTH } from '../src/config/naming';
 import { MAX_RETRY_HORIZON_SECONDS, MAX_RETRY_STEPS, MIN_RETRY_STEPS } from '../src/config/delivery';
-import { MAX_TOLERANCE_SECONDS } from '../src/config/webhook-sources';
+import { MAX_TOLERANCE_SECONDS, SSM_PARAMETER_NAME } from '../src/config/webhook-sources';
 import { DEFAULT_DELIVERY_RETRY_SCHEDULE, DEFAULT_DESTINATION, MAX_VISIBILITY_TIMEOUT_SECONDS, SIGNATURE_SCHEMES } from '../src/contract';
 import { DEFAULT_WEBHOOK_SOURCES, FUNCTION_TIMEOUT_DEFAULTS } from '../src/webhook-pipeline';
 
@@ -33,6 +33,9 @@ export const ALARM_THRESHOLD_VARIABLE_DEFAULTS: Readonly<Record<string, number>>
 
 const hclList = (values: readonly (string | number)[]): string =>
   `[${values.map((v) => (typeof v === 'string' ? `"${v}"` : String(v))).join(', ')}]`;
+
+/** A regular expression's source as an HCL string literal (backslashes and quotes escaped). */
+const hclString = (text: string): string => JSON.stringify(text);
 
 const optionalNumbers = (defaults: Record<string, number>): string =>
   `object({ ${Object.entries(defaults)
@@ -281,8 +284,7 @@ export class PipelineVariables extends Construct {
           errorMessage: `webhook_sources: tolerance_seconds must be a whole number from 1 to ${MAX_TOLERANCE_SECONDS}.`,
         },
         {
-          condition:
-            '${alltrue([for name, source in var.webhook_sources : source.secret_parameter == null ? true : can(regex("^/[A-Za-z0-9_.\\\\-/]*[A-Za-z0-9_.-]$", source.secret_parameter))])}',
+          condition: `\${alltrue([for name, source in var.webhook_sources : source.secret_parameter == null ? true : can(regex(${hclString(SSM_PARAMETER_NAME.source)}, source.secret_parameter))])}`,
           errorMessage: 'webhook_sources: secret_parameter must be an SSM parameter name starting with / (letters, digits, _ . - /).',
         },
       ],

@@ -4,7 +4,7 @@ import type { SQSRecord } from 'aws-lambda';
 import { HANDLER_METRICS } from '../../contract';
 import { failureReason } from '../shared/batch-handler';
 import { type DeliveryEvent, parseDeliveryEvent } from '../shared/delivery-event';
-import { secretsIn } from '../shared/secret-list';
+import { readSecretList } from '../shared/secret-list';
 import { MissingSecretError, type SecretReader } from '../shared/secrets';
 import type { RecordResult } from './batch-runner';
 import type { DispatcherConfig } from './config';
@@ -46,13 +46,6 @@ interface Failure {
 
 export function createRecordDispatcher(deps: DispatchDependencies): RecordDispatcher {
   const { config, logger, metrics, readSecret, queue, post = postDelivery, now = Date.now, random = Math.random } = deps;
-
-  const readSecrets = async (parameterName: string): Promise<readonly string[]> => {
-    const secrets = secretsIn(await readSecret(parameterName));
-    // A parameter holding only blank lines signs nothing: the same gap as no parameter at all.
-    if (secrets.length === 0) throw new MissingSecretError(parameterName);
-    return secrets;
-  };
 
   /** Fails the record with its next visibility from the schedule, so SQS redelivers it after the backoff. */
   const retryLater = async (log: Logger, record: SQSRecord, attempt: number, failure: Failure): Promise<RecordResult> => {
@@ -135,7 +128,7 @@ export function createRecordDispatcher(deps: DispatchDependencies): RecordDispat
           });
           return 'succeeded';
         }
-        const secrets = await readSecrets(destination.secretParameter);
+        const secrets = await readSecretList(readSecret, destination.secretParameter);
         const request = buildDeliveryRequest(event, secrets, { attempt, nowMs: now(), secretParameter: destination.secretParameter });
         return await settle(log, record, event, attempt, await post(destination.url, request, config.deliveryTimeoutMs));
       } catch (error) {

@@ -3,7 +3,7 @@ import type { IngestMessage } from '../shared/ingest-message';
 import type { JsonValue } from '../shared/json';
 import { PROCESS_ENVELOPE_VERSION, type ProcessEnvelope } from '../shared/process-envelope';
 import { MissingSecretError, type SecretReader } from '../shared/secrets';
-import { secretsIn } from '../shared/secret-list';
+import { readSecretList } from '../shared/secret-list';
 import { missingRequirement, signatureHeaderOf, type SignatureVerdict, type SignedRequest, verifySignature } from '../shared/signatures';
 import { secretParameterOf, toleranceSecondsOf, type ValidatorConfig } from './config';
 import { deliveryIdOf, eventTypeOf } from './delivery-metadata';
@@ -60,9 +60,7 @@ export async function validateWebhook(message: IngestMessage, context: Validatio
   const receivedAtMillis = message.receivedAtMillis ?? context.now();
   const verifyWith = async (refresh: boolean) => {
     // The parameter may list several secrets, one per line, while one is being rotated.
-    const secrets = secretsIn(await context.readSecret(parameterName, { refresh }));
-    // A value of blank lines holds no secret at all: report it as missing, like an empty one.
-    if (secrets.length === 0) throw new MissingSecretError(parameterName);
+    const secrets = await readSecretList(context.readSecret, parameterName, { refresh });
     return verifyWithAny(scheme, secrets, {
       headers,
       rawBody,

@@ -1,4 +1,5 @@
 /** SQS: encryption, transport, redrive to a dead-letter queue, and timeouts that fit the consumers. */
+import { HANDLER_ENV } from '../../contract';
 import { atLeast, describeLinear, linear, lowerBound, upperBound } from '../expressions';
 import { listOf, isWildcardPrincipal, type Statement, statementsOf } from '../policy-documents';
 import { finding, isSet, type PolicyRule, show } from './rule';
@@ -137,8 +138,8 @@ export const sqsDlqRetention: PolicyRule = {
     }),
 };
 
-/** The env var a consumer's retry schedule is in (HANDLER_ENV.deliveryRetrySchedule). */
-const RETRY_SCHEDULE_ENV = 'DELIVERY_RETRY_SCHEDULE';
+/** The env var a consumer's retry schedule is in. */
+const RETRY_SCHEDULE_ENV = HANDLER_ENV.deliveryRetrySchedule;
 const VARIABLE_REFERENCE = /var\.[A-Za-z_][\w-]*/g;
 
 /**
