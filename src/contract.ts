@@ -107,6 +107,8 @@ export const HANDLER_ENV = {
   stripeToleranceSeconds: 'STRIPE_TOLERANCE_SECONDS',
   /** Largest raw body, in bytes, the validator accepts. */
   maxBodyBytes: 'MAX_BODY_BYTES',
+  /** Largest message the next queue takes, in bytes: the size limit of each SendMessageBatch call. */
+  maxMessageBytes: 'MAX_MESSAGE_BYTES',
   /** DynamoDB table holding idempotency records. */
   idempotencyTable: 'IDEMPOTENCY_TABLE_NAME',
   /** Seconds an idempotency record lives. */

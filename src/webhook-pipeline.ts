@@ -6,6 +6,7 @@ import { AlarmFactory } from './alarms/alarm-factory';
 import { type AlarmThresholds, buildAlarmDefinitions } from './alarms/catalogue';
 import { defaultBundle, type HandlerBundle } from './bundling/handler-bundle';
 import { LOG_RETENTION_DAYS } from './config/aws-limits';
+import { type AwsProviderFeatures, awsProviderFeaturesOf, describeProvider, type LambdaRuntime } from './config/aws-provider';
 import {
   DEFAULT_DELIVERY_RETRY_SCHEDULE,
   type DeliveryDestinations,
@@ -19,8 +20,8 @@ import { ResourceNames } from './config/naming';
 import { AlarmTopic } from './constructs/alarm-topic';
 import { IdempotencyTable } from './constructs/idempotency-table';
 import { PipelineDashboard } from './constructs/pipeline-dashboard';
-import { type FunctionSizing, PipelineFunction, validateSizing } from './constructs/pipeline-function';
-import { MAX_MESSAGE_BYTES, QueueWithDlq, VISIBILITY_TIMEOUT_FACTOR } from './constructs/queue-with-dlq';
+import { type FunctionSizing, PipelineFunction, validateRuntime, validateSizing } from './constructs/pipeline-function';
+import { QueueWithDlq, VISIBILITY_TIMEOUT_FACTOR } from './constructs/queue-with-dlq';
 import { WebhookApi } from './constructs/webhook-api';
 import {
   DEFAULT_WEBHOOK_SOURCES,
@@ -178,6 +179,17 @@ export interface WebhookPipelineProps {
    */
   readonly policyCheck?: boolean;
   /**
+   * Largest webhook body the pipeline accepts, in bytes: the validator rejects (and logs) a larger
+   * one. At most what the stack's AWS provider lets a queue take, which every queue is sized to.
+   * @default the provider's limit: 1048576 (1 MiB) on hashicorp/aws 6.8 and later, 262144 (256 KiB) before
+   */
+  readonly maxWebhookBytes?: number;
+  /**
+   * Node.js runtime of the three functions (`nodejs24.x` needs hashicorp/aws 6.19 or later).
+   * @default 'nodejs22.x'
+   */
+  readonly runtime?: LambdaRuntime;
+  /**
    * The zipped handler of each function.
    * @default the package's prebuilt zips (in this repository: bundled from src/handlers)
    */
@@ -212,10 +224,16 @@ export class WebhookPipeline extends Construct {
   public readonly destinationSecretsPath: string;
   /** The account id, read from the ingest queue's ARN (no data source needs STS). */
   public readonly accountId: string;
+  /** The stack's AWS provider version and what the pipeline synthesized for it. */
+  public readonly awsProvider: AwsProviderFeatures;
+  /** Largest webhook body accepted, in bytes. */
+  public readonly maxWebhookBytes: number;
 
   constructor(scope: Construct, id: string, props: WebhookPipelineProps = {}) {
     super(scope, id);
-    validateProps(props);
+    const provider = (this.awsProvider = awsProviderFeaturesOf(this));
+    validateProps(props, provider);
+    this.maxWebhookBytes = props.maxWebhookBytes ?? provider.maxMessageBytes;
     const names = (this.names = new ResourceNames({ prefix: props.namePrefix, suffix: props.environmentSuffix }));
     const tracing = props.tracing ?? true;
     const logRetentionDays = props.logRetentionDays ?? 30;
@@ -229,9 +247,11 @@ export class WebhookPipeline extends Construct {
     // receives and retention follow the retry schedule, whose delays the dispatcher sets per message.
     const visibility = (fn: FunctionName) => times(sizing(fn).timeoutSeconds!, VISIBILITY_TIMEOUT_FACTOR);
     const retrySchedule = props.deliveryRetrySchedule ?? DEFAULT_DELIVERY_RETRY_SCHEDULE;
+    // Every queue takes the provider's largest message: an envelope carries the webhook's body and more.
+    const maxMessageBytes = provider.maxMessageBytes;
     this.queues = {
-      ingest: new QueueWithDlq(this, 'ingest', { name: 'ingest', names, visibilityTimeoutSeconds: visibility('validator') }),
-      process: new QueueWithDlq(this, 'process', { name: 'process', names, visibilityTimeoutSeconds: visibility('processor') }),
+      ingest: new QueueWithDlq(this, 'ingest', { name: 'ingest', names, visibilityTimeoutSeconds: visibility('validator'), maxMessageBytes }),
+      process: new QueueWithDlq(this, 'process', { name: 'process', names, visibilityTimeoutSeconds: visibility('processor'), maxMessageBytes }),
       deliver: new QueueWithDlq(this, 'deliver', {
         name: 'deliver',
         names,
@@ -239,12 +259,14 @@ export class WebhookPipeline extends Construct {
         maxReceiveCount: retryMaxReceiveCount(retrySchedule),
         backsOff: true,
         retentionSeconds: retryRetentionSeconds(retrySchedule),
+        maxMessageBytes,
       }),
     };
     this.idempotencyTable = new IdempotencyTable(this, 'idempotency', { names });
     const partition = new DataAwsPartition(this, 'partition').partition;
-    // The provider's region, known at plan time without an API call.
-    const region = new DataAwsRegion(this, 'region').name;
+    // The provider's region, known at plan time without an API call, by the attribute the provider
+    // does not deprecate (hashicorp/aws 6 moved it from `name` to `region`).
+    const region = new DataAwsRegion(this, 'region').getStringAttribute(provider.regionAttribute);
     // The account id is read from a queue ARN instead of data.aws_caller_identity, so that
     // no data source needs STS: with the provider's skip flags, plans run offline.
     this.accountId = new TerraformLocal(this, 'account_id', Fn.element(Fn.split(':', this.queues.ingest.queue.arn), 4)).asString;
@@ -277,6 +299,7 @@ export class WebhookPipeline extends Construct {
         name: fn,
         names,
         bundle: bundle(fn),
+        runtime: props.runtime,
         source,
         logRetentionDays,
         tracing,
@@ -296,13 +319,15 @@ export class WebhookPipeline extends Construct {
         [HANDLER_ENV.webhookSources]: planTimeLocal('webhook_sources', webhookSourcesJson(sources)),
         [HANDLER_ENV.sourceSecretsPath]: this.sourceSecretsPath,
         [HANDLER_ENV.stripeToleranceSeconds]: '300',
-        [HANDLER_ENV.maxBodyBytes]: String(MAX_MESSAGE_BYTES),
+        [HANDLER_ENV.maxBodyBytes]: String(this.maxWebhookBytes),
+        [HANDLER_ENV.maxMessageBytes]: String(maxMessageBytes),
       }),
       processor: pipelineFunction('processor', this.queues.process, {
         [HANDLER_ENV.nextQueueUrl]: this.queues.deliver.queue.url,
         [HANDLER_ENV.idempotencyTable]: this.idempotencyTable.table.name,
         [HANDLER_ENV.idempotencyTtlSeconds]: numberAsString(props.idempotencyTtlSeconds ?? DEFAULT_IDEMPOTENCY_TTL_SECONDS),
         [HANDLER_ENV.deliveryDestinations]: destinations,
+        [HANDLER_ENV.maxMessageBytes]: String(maxMessageBytes),
       }),
       dispatcher: pipelineFunction('dispatcher', this.queues.deliver, {
         [HANDLER_ENV.deliveryDestinations]: destinations,
@@ -338,6 +363,7 @@ export class WebhookPipeline extends Construct {
       throttleRateLimit: props.apiThrottleRateLimit,
       throttleBurstLimit: props.apiThrottleBurstLimit,
       manageAccountLogging: props.manageApiGatewayAccount,
+      maxMessageBytes,
     });
 
     // Setup alarms
@@ -408,9 +434,17 @@ const definedOnly = <T extends object>(value: T): Partial<T> =>
   Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 
 /** Plain props are checked here, before anything is built; tokens are checked at plan time. */
-function validateProps(props: WebhookPipelineProps): void {
+function validateProps(props: WebhookPipelineProps, provider: AwsProviderFeatures): void {
   const owner = 'WebhookPipeline';
+  requirePlain(
+    owner,
+    'maxWebhookBytes',
+    props.maxWebhookBytes,
+    (n) => Number.isInteger(n) && n >= 1024 && n <= provider.maxMessageBytes,
+    `a whole number of bytes from 1024 to ${provider.maxMessageBytes}, the largest message ${describeProvider(provider)} lets a queue take (1 MiB needs hashicorp/aws 6.8 or later)`,
+  );
   for (const fn of FUNCTION_NAMES) validateSizing(`${owner} ${fn}`, props[fn] ?? {});
+  if (props.runtime !== undefined) validateRuntime(owner, props.runtime, provider);
   requirePlain(owner, 'deliveryUrl', props.deliveryUrl, (url) => url === '' || HTTPS_URL.test(url), 'empty or an https:// URL');
   requirePlain(
     owner,

@@ -14,7 +14,6 @@
  *   of 256 KiB + 1 byte, over the limit on both;
  * - moto accepts an empty String attribute, which SQS rejects with 400 (see "empty source").
  */
-import { MAX_MESSAGE_BYTES } from '../../src/constructs/queue-with-dlq';
 import { CreateQueueCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { randomUUID } from 'node:crypto';
 import { Testing } from 'cdktf';
@@ -26,13 +25,13 @@ import { policyTestStack } from '../src/policy/support';
 
 jest.setTimeout(120_000);
 
-/**
- * The stack sets every queue's max_message_size to MAX_MESSAGE_BYTES; moto's own default is
- * 1 MiB, so the test queue sets the deployed value explicitly.
- */
-const DEPLOYED_MAX_MESSAGE_SIZE = MAX_MESSAGE_BYTES;
-
 const json = JSON.parse(Testing.synth(policyTestStack()));
+/**
+ * The stack sets every queue's max_message_size to its provider's limit (256 KiB on this
+ * repository's hashicorp/aws 5.100.0); moto's own default is 1 MiB, so the test queue sets the
+ * deployed value explicitly.
+ */
+const DEPLOYED_MAX_MESSAGE_SIZE: number = Object.values<any>(json.resource.aws_sqs_queue)[0].max_message_size;
 const only = (type: string): any => {
   const all = Object.values<any>(json.resource[type] ?? {});
   if (all.length !== 1) throw new Error(`expected one ${type}, found ${all.length}`);

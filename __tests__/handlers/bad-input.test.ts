@@ -34,6 +34,7 @@ const config: ValidatorConfig = {
   sourceSecretsPath: '/bad-input/',
   stripeToleranceSeconds: 300,
   maxBodyBytes: 1024,
+  maxMessageBytes: 262_144,
 };
 const readSecret: SecretReader = async (name) => {
   const secret = SECRETS[name.slice(config.sourceSecretsPath.length)];

@@ -98,12 +98,21 @@ export function ingestRequestTemplate(options: IngestTemplateOptions): string {
 export const ACCEPTED_RESPONSE_TEMPLATE =
   '{"messageId":"$input.path(\'$.SendMessageResponse.SendMessageResult.MessageId\')","requestId":"$context.requestId"}';
 
+/** `1 MiB`, `256 KiB`, else the bytes: a size as the refusal text states it. */
+export function formatBytes(bytes: number): string {
+  if (bytes % 1_048_576 === 0) return `${bytes / 1_048_576} MiB`;
+  if (bytes % 1024 === 0) return `${bytes / 1024} KiB`;
+  return `${bytes} bytes`;
+}
+
 /**
  * Integration response for any 4xx from SQS: the request template's refusal of an unknown source
- * (SQS's `InvalidAction`), or SQS refusing the message itself. Nothing was stored either way.
+ * (SQS's `InvalidParameterValue`), or SQS refusing the message itself, whose limit (the ingest
+ * queue's `max_message_size`) it states. Nothing was stored either way.
  */
-export const REJECTED_RESPONSE_TEMPLATE =
-  '{"message":"The webhook was not stored: its source is not configured at this URL, or the queue rejected it (too large, empty or malformed).","requestId":"$context.requestId"}';
+export function rejectedResponseTemplate(maxMessageBytes: number): string {
+  return `{"message":"The webhook was not stored: its source is not configured at this URL, or the queue rejected it (over ${formatBytes(maxMessageBytes)} with its headers, empty or malformed).","requestId":"$context.requestId"}`;
+}
 
 export const UNAVAILABLE_RESPONSE_TEMPLATE = '{"message":"The webhook was not stored; retry later.","requestId":"$context.requestId"}';
 

@@ -6,13 +6,13 @@ import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
 import { AssetType, type IResolvable, TerraformAsset, TerraformIterator, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { HandlerBundle } from '../bundling/handler-bundle';
+import { type AwsProviderFeatures, awsProviderFeaturesOf, DEFAULT_LAMBDA_RUNTIME, describeProvider, FEATURE_VERSIONS, LAMBDA_RUNTIMES, type LambdaRuntime } from '../config/aws-provider';
 import { ResourceNames } from '../config/naming';
 import { countWhen, isToken, isWholeNumberIn, requirePlain, Switch, whenOn } from '../core/values';
 import { assumeRolePolicy, IGrantable, policyDocument, PolicyStatement } from '../iam/policy-document';
 import { errorRatePercent, lambdaMetric, MetricMathSpec, MetricSpec } from '../metrics/metric';
 import { QueueWithDlq } from './queue-with-dlq';
 
-export const LAMBDA_RUNTIME = 'nodejs22.x';
 export const LAMBDA_ARCHITECTURES = ['arm64', 'x86_64'] as const;
 export type LambdaArchitecture = (typeof LAMBDA_ARCHITECTURES)[number];
 export const DEFAULT_MEMORY_MB = 256;
@@ -90,6 +90,11 @@ export interface PipelineFunctionProps extends FunctionSizing {
    * @default none
    */
   readonly environment?: Record<string, string>;
+  /**
+   * Node.js runtime: `nodejs24.x` needs hashicorp/aws 6.19 or later (@cdktf/provider-aws 21.x, @cdktn/provider-aws 25.x).
+   * @default 'nodejs22.x'
+   */
+  readonly runtime?: LambdaRuntime;
 }
 
 /**
@@ -129,6 +134,8 @@ export class PipelineFunction extends Construct implements IGrantable {
       maximumConcurrency,
     });
     const functionName = names.of(props.name);
+    const runtime = props.runtime ?? DEFAULT_LAMBDA_RUNTIME;
+    validateRuntime(owner, runtime, awsProviderFeaturesOf(this));
 
     // Setup logging: the group exists before the function so Lambda never creates an unmanaged one.
     this.logGroup = new CloudwatchLogGroup(this, 'log-group', {
@@ -179,7 +186,7 @@ export class PipelineFunction extends Construct implements IGrantable {
       functionName,
       description: `Webhook pipeline ${props.name}`,
       role: this.role.arn,
-      runtime: LAMBDA_RUNTIME,
+      runtime,
       architectures: [props.architecture ?? 'arm64'],
       handler: 'index.handler',
       filename: asset.path,
@@ -304,5 +311,17 @@ export function validateSizing(owner: string, sizing: FunctionSizing): void {
     batchWindowSeconds < 1
   ) {
     throw new Error(`${owner}: batchSize ${batchSize} above 10 needs batchWindowSeconds of at least 1, got ${batchWindowSeconds}`);
+  }
+}
+
+/** A runtime the handlers are built for and the stack's provider accepts; the error names both. */
+export function validateRuntime(owner: string, runtime: string, provider: AwsProviderFeatures): void {
+  if (!(LAMBDA_RUNTIMES as readonly string[]).includes(runtime)) {
+    throw new Error(`${owner}: runtime must be one of ${LAMBDA_RUNTIMES.join(', ')}, got ${JSON.stringify(runtime)}`);
+  }
+  if (!(provider.lambdaRuntimes as readonly string[]).includes(runtime)) {
+    throw new Error(
+      `${owner}: runtime ${JSON.stringify(runtime)} needs hashicorp/aws ${FEATURE_VERSIONS.nodejs24} or later, and the stack has ${describeProvider(provider)}: use ${provider.lambdaRuntimes.join(' or ')}, or @cdktf/provider-aws 21.x / @cdktn/provider-aws 25.x`,
+    );
   }
 }

@@ -3,6 +3,7 @@ import { SqsQueuePolicy } from '@cdktf/provider-aws/lib/sqs-queue-policy';
 import { SqsQueueRedriveAllowPolicy } from '@cdktf/provider-aws/lib/sqs-queue-redrive-allow-policy';
 import { Token } from 'cdktf';
 import { Construct } from 'constructs';
+import { awsProviderFeaturesOf, describeProvider } from '../config/aws-provider';
 import { ResourceNames } from '../config/naming';
 import { isToken, isWholeNumberIn, requirePlain } from '../core/values';
 import { denyInsecureTransport, IGrantable, policyDocument } from '../iam/policy-document';
@@ -12,11 +13,6 @@ import { MetricSpec, sqsMetric } from '../metrics/metric';
 export const DLQ_RETENTION_SECONDS = 14 * 24 * 60 * 60;
 export const MAIN_QUEUE_RETENTION_SECONDS = 4 * 24 * 60 * 60;
 export const MAX_RECEIVE_COUNT = 5;
-/**
- * Largest message, set explicitly rather than left to the provider's default: the validator
- * rejects larger bodies with the same limit, and a provider upgrade must not move one without the other.
- */
-export const MAX_MESSAGE_BYTES = 262144;
 /** AWS's advice for Lambda event sources: a visibility timeout of at least 6 × the function timeout. */
 export const VISIBILITY_TIMEOUT_FACTOR = 6;
 
@@ -51,6 +47,13 @@ export interface QueueWithDlqProps {
    * @default false
    */
   readonly backsOff?: boolean;
+  /**
+   * Largest message, in bytes (1024 up to what the stack's AWS provider allows). Set explicitly
+   * rather than left to the provider's default: the handlers split batches and the validator
+   * rejects bodies by the same limit, and a provider upgrade must not move one without the others.
+   * @default the provider's limit: 1048576 (1 MiB) on hashicorp/aws 6.8 and later, else 262144
+   */
+  readonly maxMessageBytes?: number;
 }
 
 /** An encrypted, TLS-only SQS queue with its dead-letter queue and redrive policies. */
@@ -59,6 +62,8 @@ export class QueueWithDlq extends Construct {
   public readonly backsOff: boolean;
   public readonly queue: SqsQueue;
   public readonly deadLetterQueue: SqsQueue;
+  /** Largest message either queue takes, in bytes. */
+  public readonly maxMessageBytes: number;
 
   constructor(scope: Construct, id: string, props: QueueWithDlqProps) {
     super(scope, id);
@@ -66,6 +71,15 @@ export class QueueWithDlq extends Construct {
     this.backsOff = props.backsOff ?? false;
     const names = props.names ?? new ResourceNames();
     const maxReceiveCount = props.maxReceiveCount ?? MAX_RECEIVE_COUNT;
+    const provider = awsProviderFeaturesOf(this);
+    this.maxMessageBytes = props.maxMessageBytes ?? provider.maxMessageBytes;
+    requirePlain(
+      `QueueWithDlq ${id}`,
+      'maxMessageBytes',
+      props.maxMessageBytes,
+      isWholeNumberIn(1024, provider.maxMessageBytes),
+      `a whole number of bytes from 1024 to ${provider.maxMessageBytes}, the most ${describeProvider(provider)} lets a queue take`,
+    );
     requirePlain(`QueueWithDlq ${id}`, 'maxReceiveCount', maxReceiveCount, isWholeNumberIn(1, 1000), 'a whole number from 1 to 1000');
     requirePlain(
       `QueueWithDlq ${id}`,
@@ -86,7 +100,7 @@ export class QueueWithDlq extends Construct {
     this.deadLetterQueue = new SqsQueue(this, 'dlq', {
       name: names.of(props.name, 'dlq'),
       messageRetentionSeconds: DLQ_RETENTION_SECONDS,
-      maxMessageSize: MAX_MESSAGE_BYTES,
+      maxMessageSize: this.maxMessageBytes,
       sqsManagedSseEnabled: true,
     });
 
@@ -94,7 +108,7 @@ export class QueueWithDlq extends Construct {
     this.queue = new SqsQueue(this, 'queue', {
       name: names.of(props.name),
       messageRetentionSeconds: props.retentionSeconds ?? MAIN_QUEUE_RETENTION_SECONDS,
-      maxMessageSize: MAX_MESSAGE_BYTES,
+      maxMessageSize: this.maxMessageBytes,
       visibilityTimeoutSeconds: props.visibilityTimeoutSeconds ?? 30 * VISIBILITY_TIMEOUT_FACTOR,
       receiveWaitTimeSeconds: 20,
       sqsManagedSseEnabled: true,

@@ -22,9 +22,10 @@ import {
   ACCESS_LOG_FORMAT,
   escapeTerraformTemplate,
   ingestRequestTemplate,
-  REJECTED_RESPONSE_TEMPLATE,
+  rejectedResponseTemplate,
   UNAVAILABLE_RESPONSE_TEMPLATE,
 } from '../api/ingest-template';
+import { CLASSIC_MAX_MESSAGE_BYTES } from '../config/aws-provider';
 import { ResourceNames } from '../config/naming';
 import { countWhen, requirePlain, Switch, switchValue } from '../core/values';
 import { assumeRolePolicy, policyDocument } from '../iam/policy-document';
@@ -36,12 +37,13 @@ export const STAGE_NAME = 'v1';
  * How SQS's answer maps to the caller's: SQS's status class is kept (a 4xx such as an oversized
  * message stays 4xx, a 5xx stays 5xx), and anything unexpected is a 500, never a 2xx.
  */
-const RESPONSES = [
-  { statusCode: '202', selectionPattern: '2\\d{2}', template: ACCEPTED_RESPONSE_TEMPLATE },
-  { statusCode: '400', selectionPattern: '4\\d{2}', template: REJECTED_RESPONSE_TEMPLATE },
-  { statusCode: '502', selectionPattern: '5\\d{2}', template: UNAVAILABLE_RESPONSE_TEMPLATE },
-  { statusCode: '500', selectionPattern: undefined, template: UNAVAILABLE_RESPONSE_TEMPLATE },
-] as const;
+const responses = (maxMessageBytes: number) =>
+  [
+    { statusCode: '202', selectionPattern: '2\\d{2}', template: ACCEPTED_RESPONSE_TEMPLATE },
+    { statusCode: '400', selectionPattern: '4\\d{2}', template: rejectedResponseTemplate(maxMessageBytes) },
+    { statusCode: '502', selectionPattern: '5\\d{2}', template: UNAVAILABLE_RESPONSE_TEMPLATE },
+    { statusCode: '500', selectionPattern: undefined, template: UNAVAILABLE_RESPONSE_TEMPLATE },
+  ] as const;
 
 export const DEFAULT_THROTTLE_RATE_LIMIT = 100;
 export const DEFAULT_THROTTLE_BURST_LIMIT = 200;
@@ -93,6 +95,11 @@ export interface WebhookApiProps {
    * @default true
    */
   readonly manageAccountLogging?: Switch;
+  /**
+   * The ingest queue's `max_message_size`, which the 4xx answer states as the limit.
+   * @default the ingest queue's `maxMessageSize` when set as a number, else 262144
+   */
+  readonly maxMessageBytes?: number;
 }
 
 /**
@@ -191,7 +198,9 @@ export class WebhookApi extends Construct {
       requestTemplates: { 'application/json': requestTemplate },
       dependsOn: [sendPolicy],
     });
-    const integrationResponses = RESPONSES.map(({ statusCode, selectionPattern, template }) => {
+    const queueLimit = props.ingestQueue.maxMessageSizeInput;
+    const answers = responses(props.maxMessageBytes ?? (typeof queueLimit === 'number' && !isToken(queueLimit) ? queueLimit : CLASSIC_MAX_MESSAGE_BYTES));
+    const integrationResponses = answers.map(({ statusCode, selectionPattern, template }) => {
       const methodResponse = new ApiGatewayMethodResponse(this, `response-${statusCode}`, {
         restApiId: this.api.id,
         resourceId: source.id,
@@ -214,7 +223,7 @@ export class WebhookApi extends Construct {
     // The template's text is hashed before the source table goes in (a token's text is not
     // stable); the table itself is a trigger, so a change of sources at plan time redeploys too.
     const templateText = escapeTerraformTemplate(ingestRequestTemplate({ sourceSchemes: SOURCE_SCHEMES_MARK }));
-    const definitionHash = createHash('sha256').update(JSON.stringify({ templateText, RESPONSES })).digest('hex');
+    const definitionHash = createHash('sha256').update(JSON.stringify({ templateText, RESPONSES: answers })).digest('hex');
     // A plain table goes in hashed: cdktf does not escape the quotes of a string inside Fn.jsonencode.
     const sourcesTrigger = isToken(props.sourceSchemes)
       ? props.sourceSchemes

@@ -12,8 +12,14 @@ describe('readProcessorConfig', () => {
       idempotencyTableName: 'webhook-idempotency-dev',
       idempotencyTtlSeconds: 86_400,
       destinations: new Map(),
+      maxMessageBytes: 262_144,
     });
     expect(DEFAULT_IDEMPOTENCY_TTL_SECONDS).toBe(86_400);
+  });
+
+  it("reads the deliver queue's message limit, which sizes its batches", () => {
+    expect(readProcessorConfig({ ...env, MAX_MESSAGE_BYTES: '1048576' }).maxMessageBytes).toBe(1_048_576);
+    expect(() => readProcessorConfig({ ...env, MAX_MESSAGE_BYTES: '1 MiB' })).toThrow('Environment variable MAX_MESSAGE_BYTES ');
   });
 
   it('reads an explicit TTL', () => {

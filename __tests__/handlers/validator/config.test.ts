@@ -25,15 +25,17 @@ describe('readValidatorConfig', () => {
       sourceSecretsPath: '/webhook-pipeline/dev/sources/',
       stripeToleranceSeconds: DEFAULT_STRIPE_TOLERANCE_SECONDS,
       maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
+      maxMessageBytes: 262_144,
     });
     expect(DEFAULT_STRIPE_TOLERANCE_SECONDS).toBe(300);
     expect(DEFAULT_MAX_BODY_BYTES).toBe(262_144);
   });
 
   it('reads explicit limits', () => {
-    const config = readValidatorConfig({ ...env, STRIPE_TOLERANCE_SECONDS: '60', MAX_BODY_BYTES: '1024' });
+    const config = readValidatorConfig({ ...env, STRIPE_TOLERANCE_SECONDS: '60', MAX_BODY_BYTES: '1024', MAX_MESSAGE_BYTES: '1048576' });
     expect(config.stripeToleranceSeconds).toBe(60);
     expect(config.maxBodyBytes).toBe(1024);
+    expect(config.maxMessageBytes).toBe(1_048_576);
   });
 
   it.each([
@@ -42,6 +44,7 @@ describe('readValidatorConfig', () => {
     ['SOURCE_SECRETS_PATH', { SOURCE_SECRETS_PATH: '/webhook-pipeline/dev/sources' }],
     ['STRIPE_TOLERANCE_SECONDS', { STRIPE_TOLERANCE_SECONDS: 'five minutes' }],
     ['MAX_BODY_BYTES', { MAX_BODY_BYTES: '0' }],
+    ['MAX_MESSAGE_BYTES', { MAX_MESSAGE_BYTES: '256k' }],
   ])('fails naming %s when it is wrong', (variable, override) => {
     expect(() => readValidatorConfig({ ...env, ...override })).toThrow(`Environment variable ${variable} `);
   });

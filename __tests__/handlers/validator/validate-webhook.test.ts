@@ -40,6 +40,7 @@ const config: ValidatorConfig = {
   sourceSecretsPath: SECRETS_PATH,
   stripeToleranceSeconds: 300,
   maxBodyBytes: 1024,
+  maxMessageBytes: 262_144,
 };
 
 const SENT_AT = Date.UTC(2026, 0, 2, 3, 4, 5, 678);

@@ -2,7 +2,8 @@ import {
   ACCEPTED_RESPONSE_TEMPLATE,
   escapeTerraformTemplate,
   ingestRequestTemplate,
-  REJECTED_RESPONSE_TEMPLATE,
+  formatBytes,
+  rejectedResponseTemplate,
   UNKNOWN_SOURCE_REQUEST,
 } from '../../../src/api/ingest-template';
 import { FORWARDED_HEADERS, MAX_MESSAGE_ATTRIBUTES, SCHEME_HEADERS, SIGNATURE_SCHEMES, type SignatureScheme } from '../../../src/contract';
@@ -374,12 +375,25 @@ describe('ingest request mapping template', () => {
     expect(JSON.parse(rendered)).toEqual({ messageId: 'm-42', requestId: 'req-9' });
   });
 
-  test('the rejected response covers an unknown source and a message the queue refused', () => {
+  test.each([
+    [262_144, 'over 256 KiB'],
+    [1_048_576, 'over 1 MiB'],
+  ])('the rejected response covers an unknown source and a message the queue refused, stating its limit of %i bytes', (limit, stated) => {
     const body = '<ErrorResponse><Error><Type>Sender</Type><Code>InvalidAction</Code></Error></ErrorResponse>';
-    const rendered = JSON.parse(renderMappingTemplate(REJECTED_RESPONSE_TEMPLATE, { body, requestId: 'req-9' })) as Record<string, string>;
+    const template = rejectedResponseTemplate(limit);
+    const rendered = JSON.parse(renderMappingTemplate(template, { body, requestId: 'req-9' })) as Record<string, string>;
     expect(rendered).toEqual({ message: expect.stringMatching(/^The webhook was not stored: /), requestId: 'req-9' });
     expect(rendered.message).toMatch(/source is not configured/);
-    expect(rendered.message).toMatch(/queue rejected it/);
+    expect(rendered.message).toContain(`queue rejected it (${stated} with its headers`);
+  });
+
+  test('sizes are stated in the largest whole binary unit', () => {
+    expect([formatBytes(1_048_576), formatBytes(2_097_152), formatBytes(262_144), formatBytes(1500)]).toEqual([
+      '1 MiB',
+      '2 MiB',
+      '256 KiB',
+      '1500 bytes',
+    ]);
   });
 
   test('escapeTerraformTemplate doubles ${ and %{ so Terraform passes them through', () => {

@@ -8,7 +8,12 @@ export interface ProcessorConfig {
   readonly idempotencyTtlSeconds: number;
   /** DELIVERY_DESTINATIONS: where events are routed; empty means every event is unrouted. */
   readonly destinations: ReadonlyMap<string, DeliveryDestination>;
+  /** Largest message the deliver queue takes: the size limit of each SendMessageBatch call. */
+  readonly maxMessageBytes: number;
 }
+
+/** SQS's classic message size limit; the construct sets 1 MiB where the provider allows it. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 262_144;
 
 /** 24 h: providers retry for hours (Shopify for 4 h), and a retry after expiry is delivered twice. */
 export const DEFAULT_IDEMPOTENCY_TTL_SECONDS = 86_400;
@@ -19,5 +24,6 @@ export function readProcessorConfig(env: Environment): ProcessorConfig {
     idempotencyTableName: requiredString(env, HANDLER_ENV.idempotencyTable),
     idempotencyTtlSeconds: positiveInteger(env, HANDLER_ENV.idempotencyTtlSeconds, DEFAULT_IDEMPOTENCY_TTL_SECONDS),
     destinations: readDestinations(env),
+    maxMessageBytes: positiveInteger(env, HANDLER_ENV.maxMessageBytes, DEFAULT_MAX_MESSAGE_BYTES),
   };
 }

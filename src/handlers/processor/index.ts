@@ -28,7 +28,9 @@ const claims = createClaimStore(tracer.captureAWSv3Client(new DynamoDBClient({})
   tableName: config.idempotencyTableName,
   ttlSeconds: config.idempotencyTtlSeconds,
 });
-const sendToDeliverQueue = createBatchSender(tracer.captureAWSv3Client(new SQSClient({})), config.nextQueueUrl);
+const sendToDeliverQueue = createBatchSender(tracer.captureAWSv3Client(new SQSClient({})), config.nextQueueUrl, {
+  maxBatchBytes: config.maxMessageBytes,
+});
 const destinations = [...config.destinations.values()];
 
 async function planRecord(record: SQSRecord, log: Logger): Promise<ForwardPlan | undefined> {

@@ -10,7 +10,9 @@ export const MAX_BATCH_ENTRIES = 10;
 
 /**
  * The most message bytes (bodies plus attributes) one SendMessageBatch call may carry, and so the
- * largest single message this sender will send: 256 KiB, the queues' `maxMessageSize`.
+ * largest single message this sender will send, unless told the queue's own limit
+ * (`maxBatchBytes`, from MAX_MESSAGE_BYTES): 256 KiB, SQS's classic limit. SQS's 1 MiB message
+ * limit is also its SendMessageBatch limit.
  */
 export const MAX_BATCH_BYTES = 262_144;
 

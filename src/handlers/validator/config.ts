@@ -23,12 +23,16 @@ export interface ValidatorConfig {
   /** The timestamp tolerance of sources that set none. */
   readonly stripeToleranceSeconds: number;
   readonly maxBodyBytes: number;
+  /** Largest message the process queue takes: the size limit of each SendMessageBatch call. */
+  readonly maxMessageBytes: number;
 }
 
 /** Stripe's own libraries default to five minutes. */
 export const DEFAULT_STRIPE_TOLERANCE_SECONDS = 300;
 /** 256 KiB: SQS's classic message size limit, and far above any provider's webhook. */
 export const DEFAULT_MAX_BODY_BYTES = 262_144;
+/** SQS's classic message size limit; the construct sets 1 MiB where the provider allows it. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 262_144;
 /** The widest per-source timestamp tolerance: one day. */
 export const MAX_TOLERANCE_SECONDS = 86_400;
 
@@ -43,6 +47,7 @@ export function readValidatorConfig(env: Environment): ValidatorConfig {
     sourceSecretsPath,
     stripeToleranceSeconds: positiveInteger(env, HANDLER_ENV.stripeToleranceSeconds, DEFAULT_STRIPE_TOLERANCE_SECONDS),
     maxBodyBytes: positiveInteger(env, HANDLER_ENV.maxBodyBytes, DEFAULT_MAX_BODY_BYTES),
+    maxMessageBytes: positiveInteger(env, HANDLER_ENV.maxMessageBytes, DEFAULT_MAX_MESSAGE_BYTES),
   };
 }
 

@@ -20,7 +20,9 @@ import { validateWebhook } from './validate-webhook';
 
 const config = readValidatorConfig(process.env);
 const { logger, metrics, tracer } = createPowertools();
-const sendToProcessQueue = createBatchSender(tracer.captureAWSv3Client(new SQSClient({})), config.nextQueueUrl);
+const sendToProcessQueue = createBatchSender(tracer.captureAWSv3Client(new SQSClient({})), config.nextQueueUrl, {
+  maxBatchBytes: config.maxMessageBytes,
+});
 const readSecret = createSecretReader(tracer.captureAWSv3Client(new SSMClient({})));
 
 async function planRecord(record: SQSRecord, log: Logger): Promise<ForwardPlan | undefined> {
