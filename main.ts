@@ -1,13 +1,16 @@
 /**
- * The app: `npm run synth`, and `cdktf synth` through cdktf.json. Settings are read before the app's
- * modules load, so a bad one fails at once with one line naming it, and nothing is written.
+ * The app: `npm run synth`, and `cdktf synth` through cdktf.json, both by way of scripts/synth.js,
+ * which runs it from a bundle rebuilt only when a source it bundled changes. Settings are read
+ * before the app's modules load, so a bad one fails at once with one line naming it, and nothing is
+ * written.
  */
 import * as path from 'node:path';
 import { readSynthSettings, SettingError } from './src/config/settings';
 
-// esbuild-register turns on Node's source maps, and cdktf records a stack trace for every token it
-// creates: with source maps on, each is mapped back to TypeScript, about a fifth of synth's time.
-// What this app reports are messages naming what is wrong; NODE_OPTIONS=--enable-source-maps keeps them.
+// cdktf records a stack trace for every token it creates: with Node's source maps on (esbuild-register,
+// which tests and scripts still load this through, turns them on), each is mapped back to TypeScript,
+// about a fifth of synth's time. What this app reports are messages naming what is wrong;
+// NODE_OPTIONS=--enable-source-maps keeps the mapping (the cached bundle carries a source map).
 if (!/--enable-source-maps/.test(`${process.execArgv.join(' ')} ${process.env.NODE_OPTIONS ?? ''}`)) {
   process.setSourceMapsEnabled(false);
 }
