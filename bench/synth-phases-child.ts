@@ -2,12 +2,13 @@
 export {}; // a module, not a script: its names stay its own
 
 /**
- * Run by bench/synth-phases.ts as `node -r esbuild-register bench/synth-phases-child.ts`: main.ts's
- * steps one at a time, printing how long each took. It imports nothing at the top, so its start-up
- * phase is node and the esbuild-register preload alone. `BENCH_SOURCE_MAPS=off` first turns off
- * the Node source-map support esbuild-register enables; `BENCH_PROVIDER_MODULES` lists the deep
- * provider imports to load in the second phase. Time inside the policy check is reported apart
- * from the rest of `app.synth()`.
+ * Run by bench/synth-phases.ts as `node scripts/synth.js bench/synth-phases-child.ts`, so from a
+ * cached bundle as main.ts is: main.ts's steps one at a time, printing how long each took. It
+ * imports nothing at the top, so its start-up phase is node, the launcher's cache check and loading
+ * the bundle; its requires of our modules evaluate them from the bundle. `BENCH_SOURCE_MAPS=off`
+ * turns Node's source maps off as main.ts does (they are on only when NODE_OPTIONS asks);
+ * `BENCH_PROVIDER_MODULES` lists the deep provider imports to load in the second phase. Time inside
+ * the policy check is reported apart from the rest of `app.synth()`.
  */
 
 const startup = performance.now(); // since the process started

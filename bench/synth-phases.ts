@@ -5,18 +5,19 @@ import { providerImports } from './synth';
 
 /**
  * Where `npm run synth`'s time goes: synth-phases-child.ts takes main.ts's steps one at a time in
- * a fresh process; this runs it once per round of the synth bench and takes medians per phase,
- * with Node's source-map support as esbuild-register leaves it (on) and turned off, to show what
- * that support costs.
+ * a fresh process, run as main.ts is (from its cached bundle, by scripts/synth.js); this runs it
+ * once per round of the synth bench and takes medians per phase, with Node's source maps on
+ * (NODE_OPTIONS=--enable-source-maps, as when debugging) and off (as `npm run synth` runs), to show
+ * what they cost.
  */
 
 export const PHASES = ['startup', 'cdktfAndProvider', 'projectModules', 'construct', 'policy', 'synth'] as const;
 export type Phase = (typeof PHASES)[number];
 
 export const PHASE_LABELS: Record<Phase, string> = {
-  startup: 'node + esbuild-register start-up',
+  startup: 'node + scripts/synth.js start-up (cache check, loading the bundle)',
   cdktfAndProvider: "require('cdktf') + deep provider imports",
-  projectModules: 'our modules (esbuild-register transpiles each)',
+  projectModules: 'our modules (evaluated from the cached bundle)',
   construct: 'construct the stack (bundle cache check included)',
   policy: 'app.synth(): the policy check (once, on the resolved configuration)',
   synth: 'app.synth(): resolve and write',
@@ -46,13 +47,14 @@ export function createPhaseSampler(root: string, outdir: string): PhaseSampler {
       for (const setting of SOURCE_MAPS) {
         const result = checked(
           'synth phases',
-          await runCommand('node', ['-r', 'esbuild-register', path.join(__dirname, 'synth-phases-child.ts')], {
+          await runCommand('node', [path.join(root, 'scripts', 'synth.js'), path.join(__dirname, 'synth-phases-child.ts')], {
             cwd: root,
             env: {
               ...process.env,
               CHECKPOINT_DISABLE: '1',
               CDKTF_OUTDIR: outdir,
               BENCH_SOURCE_MAPS: setting,
+              NODE_OPTIONS: setting === 'on' ? `${process.env.NODE_OPTIONS ?? ''} --enable-source-maps`.trim() : process.env.NODE_OPTIONS,
               BENCH_PROVIDER_MODULES: JSON.stringify(providerImports(root)),
             },
             timeoutMs: 120_000,

@@ -64,10 +64,17 @@ export function synthVariants(root: string, outRoot: string): SynthVariant[] {
   return [
     {
       key: 'synth',
-      label: '`node -r esbuild-register main.ts` (what `npm run synth` runs)',
+      label: '`node scripts/synth.js` (what `npm run synth` runs: main.ts from its cached bundle)',
+      command: 'node',
+      args: ['scripts/synth.js'],
+      outdir: out('synth'),
+    },
+    {
+      key: 'register',
+      label: '`node -r esbuild-register main.ts` (transpiles every module on every run)',
       command: 'node',
       args: ['-r', 'esbuild-register', 'main.ts'],
-      outdir: out('synth'),
+      outdir: out('register'),
     },
     {
       key: 'npmSynth',
