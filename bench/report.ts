@@ -55,8 +55,8 @@ export function evaluateTargets(results: BenchResults): Target[] {
     `${adds('Node source maps', withMaps.totalMs.median - withoutMaps.totalMs.median, millis)}; the floor is ${seconds(floor.wallMs.median)}`;
   const targets: Target[] = [
     {
-      name: 'synth ≤ 0.15 × stock',
-      pass: ratio <= 0.15,
+      name: 'synth ≤ 0.10 × stock',
+      pass: ratio <= 0.1,
       detail: `${ratio.toFixed(3)} × (${seconds(synth.wallMs.median)} vs ${seconds(stock.wallMs.median)})`,
       bound: aboveFloor,
     },
