@@ -2,7 +2,15 @@
  * The package's public API: the pipeline construct, the deployable stack around it, the building
  * blocks it is made of, and the policy check. Import provider classes by deep path in your own
  * code too (`@cdktf/provider-aws/lib/sqs-queue`): the provider's barrel costs seconds and memory.
+ *
+ * `webhook-pipeline` is the entry point for CDKTF apps, `webhook-pipeline/cdktn` for CDK Terrain
+ * apps: the same construct built from the same sources (docs/COMPATIBILITY.md).
  */
+import { requireFramework } from './framework/require-framework';
+
+// First, so a missing framework is named before any module asks for it.
+requireFramework();
+
 export {
   COMPOSED_STACK_RULES,
   DEFAULT_IDEMPOTENCY_TTL_SECONDS,
@@ -17,6 +25,16 @@ export { STACK_NAME, WebhookPipelineStack, type WebhookPipelineStackProps } from
 export { PipelineVariables } from '../stacks/pipeline-variables';
 export { readSynthSettings, SettingError, type BackendSetting, type SynthSettings } from './config/settings';
 export { LOG_RETENTION_DAYS } from './config/aws-limits';
+export {
+  type AwsProviderFeatures,
+  awsProviderFeatures,
+  awsProviderFeaturesOf,
+  DEFAULT_LAMBDA_RUNTIME,
+  FEATURE_VERSIONS,
+  LAMBDA_RUNTIMES,
+  type LambdaRuntime,
+} from './config/aws-provider';
+export { CDK_TERRAIN, CDKTF, type Framework, FRAMEWORK } from './framework/framework';
 export { DEFAULT_ENVIRONMENT_SUFFIX, DEFAULT_NAME_PREFIX, maxSuffixLength, ResourceNames, type ResourceNamesProps } from './config/naming';
 export { FUNCTION_NAMES, type FunctionName, SIGNATURE_SCHEMES, type SignatureScheme } from './contract';
 export { type Switch } from './core/values';

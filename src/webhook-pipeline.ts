@@ -250,8 +250,18 @@ export class WebhookPipeline extends Construct {
     // Every queue takes the provider's largest message: an envelope carries the webhook's body and more.
     const maxMessageBytes = provider.maxMessageBytes;
     this.queues = {
-      ingest: new QueueWithDlq(this, 'ingest', { name: 'ingest', names, visibilityTimeoutSeconds: visibility('validator'), maxMessageBytes }),
-      process: new QueueWithDlq(this, 'process', { name: 'process', names, visibilityTimeoutSeconds: visibility('processor'), maxMessageBytes }),
+      ingest: new QueueWithDlq(this, 'ingest', {
+        name: 'ingest',
+        names,
+        visibilityTimeoutSeconds: visibility('validator'),
+        maxMessageBytes,
+      }),
+      process: new QueueWithDlq(this, 'process', {
+        name: 'process',
+        names,
+        visibilityTimeoutSeconds: visibility('processor'),
+        maxMessageBytes,
+      }),
       deliver: new QueueWithDlq(this, 'deliver', {
         name: 'deliver',
         names,

@@ -18,9 +18,15 @@ export interface HandlerBundle {
 
 /**
  * Where the published package keeps its prebuilt handler zips: `lib/handlers/<name>.zip`, built by
- * `npm run build`. From this file's compiled location (`lib/src/bundling/`) that is `../../handlers`.
+ * `npm run build`, shared by both frameworks' builds. From this file's compiled location that is
+ * `../../handlers` (`lib/src/bundling/`, CDKTF) or `../../../handlers` (`lib/cdktn/src/bundling/`).
  */
-export const PREBUILT_HANDLERS_DIR = path.resolve(__dirname, '..', '..', 'handlers');
+export const PREBUILT_HANDLERS_DIR = prebuiltHandlersDir(__dirname);
+
+export function prebuiltHandlersDir(bundlingDir: string): string {
+  const tree = path.resolve(bundlingDir, '..', '..');
+  return path.join(path.basename(tree) === 'cdktn' ? path.dirname(tree) : tree, 'handlers');
+}
 
 export function describeZip(name: string, zipPath: string, reused: boolean): HandlerBundle {
   const zip = fs.readFileSync(zipPath);

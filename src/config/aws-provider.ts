@@ -41,7 +41,11 @@ export const FEATURE_VERSIONS = {
 
 /** -1, 0 or 1 as `a` is older than, the same as or newer than `b` (`major.minor.patch`, pre-release ignored). */
 export function compareVersions(a: string, b: string): number {
-  const parts = (version: string) => version.split(/[-+]/)[0]!.split('.').map((part) => Number(part) || 0);
+  const parts = (version: string) =>
+    version
+      .split(/[-+]/)[0]!
+      .split('.')
+      .map((part) => Number(part) || 0);
   const [left, right] = [parts(a), parts(b)];
   for (let i = 0; i < 3; i++) {
     const difference = (left[i] ?? 0) - (right[i] ?? 0);

@@ -6,7 +6,15 @@ import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
 import { AssetType, type IResolvable, TerraformAsset, TerraformIterator, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { HandlerBundle } from '../bundling/handler-bundle';
-import { type AwsProviderFeatures, awsProviderFeaturesOf, DEFAULT_LAMBDA_RUNTIME, describeProvider, FEATURE_VERSIONS, LAMBDA_RUNTIMES, type LambdaRuntime } from '../config/aws-provider';
+import {
+  type AwsProviderFeatures,
+  awsProviderFeaturesOf,
+  DEFAULT_LAMBDA_RUNTIME,
+  describeProvider,
+  FEATURE_VERSIONS,
+  LAMBDA_RUNTIMES,
+  type LambdaRuntime,
+} from '../config/aws-provider';
 import { ResourceNames } from '../config/naming';
 import { countWhen, isToken, isWholeNumberIn, requirePlain, Switch, whenOn } from '../core/values';
 import { assumeRolePolicy, IGrantable, policyDocument, PolicyStatement } from '../iam/policy-document';

@@ -199,7 +199,9 @@ export class WebhookApi extends Construct {
       dependsOn: [sendPolicy],
     });
     const queueLimit = props.ingestQueue.maxMessageSizeInput;
-    const answers = responses(props.maxMessageBytes ?? (typeof queueLimit === 'number' && !isToken(queueLimit) ? queueLimit : CLASSIC_MAX_MESSAGE_BYTES));
+    const answers = responses(
+      props.maxMessageBytes ?? (typeof queueLimit === 'number' && !isToken(queueLimit) ? queueLimit : CLASSIC_MAX_MESSAGE_BYTES),
+    );
     const integrationResponses = answers.map(({ statusCode, selectionPattern, template }) => {
       const methodResponse = new ApiGatewayMethodResponse(this, `response-${statusCode}`, {
         restApiId: this.api.id,
@@ -223,7 +225,9 @@ export class WebhookApi extends Construct {
     // The template's text is hashed before the source table goes in (a token's text is not
     // stable); the table itself is a trigger, so a change of sources at plan time redeploys too.
     const templateText = escapeTerraformTemplate(ingestRequestTemplate({ sourceSchemes: SOURCE_SCHEMES_MARK }));
-    const definitionHash = createHash('sha256').update(JSON.stringify({ templateText, RESPONSES: answers })).digest('hex');
+    const definitionHash = createHash('sha256')
+      .update(JSON.stringify({ templateText, RESPONSES: answers }))
+      .digest('hex');
     // A plain table goes in hashed: cdktf does not escape the quotes of a string inside Fn.jsonencode.
     const sourcesTrigger = isToken(props.sourceSchemes)
       ? props.sourceSchemes
