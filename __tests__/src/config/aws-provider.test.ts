@@ -4,6 +4,8 @@
  * with a provider element carrying that version, as the 21.x and 25.x bindings' AwsProvider does
  * (their own output is proven in __tests__/package/compatibility.int.test.ts).
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { TerraformProvider, TerraformStack, Testing } from 'cdktf';
 import type { Construct } from 'constructs';
 import { bundleHandler } from '../../../src/bundling/bundle-handler';
@@ -12,10 +14,12 @@ import {
   awsProviderFeaturesOf,
   CLASSIC_MAX_MESSAGE_BYTES,
   compareVersions,
+  FEATURE_VERSIONS,
   MAX_MESSAGE_BYTES_1_MIB,
 } from '../../../src/config/aws-provider';
 import { QueueWithDlq } from '../../../src/constructs/queue-with-dlq';
 import { WebhookPipeline, type WebhookPipelineProps } from '../../../src/webhook-pipeline';
+import { COMPAT_APPS } from '../../package/compat-apps';
 import { bareStack, resourcesOfType } from '../../support/construct';
 
 /** hashicorp/aws at `version`, as a generated provider binding declares itself. */
@@ -156,5 +160,23 @@ describe('QueueWithDlq on its own', () => {
     expect(() => new QueueWithDlq(bareStack(), 'big', { name: 'big', maxMessageBytes: 1_048_576 })).toThrow(
       'QueueWithDlq big: maxMessageBytes must be a whole number of bytes from 1024 to 262144, the most hashicorp/aws 5.100.0 (from the stack provider) lets a queue take, got 1048576',
     );
+  });
+});
+
+describe('docs/COMPATIBILITY.md', () => {
+  const doc = fs.readFileSync(path.join(__dirname, '..', '..', '..', 'docs', 'COMPATIBILITY.md'), 'utf8');
+
+  test('lists the version each provider-dependent choice starts from', () => {
+    for (const version of Object.values(FEATURE_VERSIONS)) expect(doc).toMatch(new RegExp(`\\| ${version.replace(/\./g, '\\.')} +\\|`));
+    expect(doc).toContain(`${CLASSIC_MAX_MESSAGE_BYTES} bytes (256 KiB)`);
+    expect(doc).toContain(`${MAX_MESSAGE_BYTES_1_MIB} bytes (1 MiB)`);
+  });
+
+  test('lists every combination the compatibility matrix installs', () => {
+    for (const app of COMPAT_APPS) {
+      expect(doc).toContain(`\`${app.id}\` app`);
+      expect(doc).toContain(app.providerVersion);
+      expect(doc).toContain(`${app.bindings.name}\` ${app.bindings.version.split('.')[0]}`);
+    }
   });
 });
