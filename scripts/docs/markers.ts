@@ -18,14 +18,6 @@ export interface Block {
 export const beginMarker = (block: Pick<Block, 'id' | 'source'>): string =>
   `<!-- BEGIN GENERATED: ${block.id} by npm run docs from ${block.source}; edit that, not this -->`;
 
-/** The ids of the blocks a document holds, in order. */
-export function blockIds(document: string): string[] {
-  return document
-    .split('\n')
-    .map((line) => BEGIN.exec(line)?.[1])
-    .filter((id): id is string => id !== undefined);
-}
-
 /**
  * The document with each block's content replaced. A document must hold exactly the blocks it is
  * given, each once: a block left over from a removed generator, or one a document lost, is an
