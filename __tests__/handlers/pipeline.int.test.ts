@@ -153,7 +153,8 @@ describe('the pipeline over moto', () => {
     // The 0.1.0 signature, over the same bytes, with the current secret.
     expect(headers['x-signature-256']).toBe(`sha256=${createHmac('sha256', DELIVERY_SECRET).update(delivery.raw).digest('hex')}`);
 
-    expect(output.metricValues('Rejected').map((entry) => entry.dimensions.reason)).toEqual(['bad-signature', 'bad-signature']);
+    // Two forgeries, counted once per reason and invocation.
+    expect(output.metricValues('Rejected')).toEqual([{ value: 2, dimensions: { service: 'validator', reason: 'bad-signature' } }]);
     expect(output.metricValues('Duplicate')).toHaveLength(1);
     expect(output.metricValues('Delivered').filter((entry) => entry.dimensions.destination === DEFAULT_DESTINATION)).toHaveLength(1);
 

@@ -75,6 +75,8 @@ describe('runKeyed', () => {
   });
 });
 
+const SUMMARY = 'Events delivered';
+
 describe('createConcurrentBatchHandler', () => {
   let output: CapturedOutput;
   let logger: Logger;
@@ -95,7 +97,13 @@ describe('createConcurrentBatchHandler', () => {
   };
 
   it('lists exactly the failed and thrown records, logging the thrown ones', async () => {
-    const handler = createConcurrentBatchHandler({ logger, metrics, keyOf: () => undefined, handleRecord: outcome });
+    const handler = createConcurrentBatchHandler({
+      logger,
+      metrics,
+      keyOf: () => undefined,
+      handleRecord: outcome,
+      summaryMessage: SUMMARY,
+    });
     const response = await handler({ Records: records }, lambdaContext('dispatcher'));
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'id-fail' }, { itemIdentifier: 'id-throw' }] });
     const errors = output.logs().filter((line) => line.level === 'ERROR');
@@ -109,24 +117,66 @@ describe('createConcurrentBatchHandler', () => {
     ]);
   });
 
+  it('lists the delivered records in one INFO line, grouped, in batch order; a failure keeps its own line', async () => {
+    const delivered = (destination: string, deliveryId: string) => ({ delivered: { group: destination, ids: { deliveryId } } });
+    const handler = createConcurrentBatchHandler({
+      logger,
+      metrics,
+      keyOf: () => undefined,
+      handleRecord: async (record) => {
+        if (record.body === 'fail') throw new InvalidMessageError('delivery event', 'body is not JSON');
+        const [destination, id] = record.body.split('/');
+        return delivered(destination, id);
+      },
+      summaryMessage: SUMMARY,
+    });
+    const batch = ['a/1', 'b/2', 'fail', 'a/3'].map((body, i) => buildSqsRecord({ body, messageId: `m-${i}` }));
+    const response = await handler({ Records: batch }, lambdaContext('dispatcher'));
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-2' }] });
+    const lines = output.logs();
+    expect(lines.filter((line) => line.level === 'INFO')).toEqual([
+      expect.objectContaining({ message: SUMMARY, count: 3, deliveryIds: { a: ['1', '3'], b: ['2'] }, function_name: 'dispatcher' }),
+    ]);
+    expect(lines.filter((line) => line.level === 'ERROR')).toEqual([
+      expect.objectContaining({ message: 'Record failed; SQS will redeliver it', messageId: 'm-2', reason: 'invalid-message' }),
+    ]);
+
+    output.clear();
+    await handler({ Records: [batch[2]] }, lambdaContext('dispatcher'));
+    expect(output.logs().filter((line) => line.message === SUMMARY)).toEqual([]);
+  });
+
   it('answers with every record, rather than throwing, when the whole batch fails', async () => {
     const handler = createConcurrentBatchHandler({
       logger,
       metrics,
       keyOf: () => undefined,
       handleRecord: () => Promise.reject(new Error('down')),
+      summaryMessage: SUMMARY,
     });
     const response = await handler({ Records: records }, lambdaContext('dispatcher'));
     expect(response.batchItemFailures.map((failure) => failure.itemIdentifier)).toEqual(['id-ok-1', 'id-fail', 'id-throw', 'id-ok-2']);
   });
 
   it('flushes buffered metrics once per invocation, and not at all when there are none', async () => {
-    const handler = createConcurrentBatchHandler({ logger, metrics, keyOf: () => undefined, handleRecord: outcome });
+    const handler = createConcurrentBatchHandler({
+      logger,
+      metrics,
+      keyOf: () => undefined,
+      handleRecord: outcome,
+      summaryMessage: SUMMARY,
+    });
     await handler({ Records: records }, lambdaContext('dispatcher'));
     expect(output.metrics()).toHaveLength(1);
     expect(output.metricValues('Handled')).toEqual(Array(4).fill({ value: 1, dimensions: { service: 'dispatcher-test' } }));
     output.clear();
-    const quiet = createConcurrentBatchHandler({ logger, metrics, keyOf: () => undefined, handleRecord: async () => 'succeeded' });
+    const quiet = createConcurrentBatchHandler({
+      logger,
+      metrics,
+      keyOf: () => undefined,
+      handleRecord: async () => 'succeeded',
+      summaryMessage: SUMMARY,
+    });
     await quiet({ Records: records }, lambdaContext('dispatcher'));
     expect(output.metrics()).toHaveLength(0);
   });
@@ -146,6 +196,7 @@ describe('createConcurrentBatchHandler', () => {
         inFlight -= 1;
         return 'succeeded';
       },
+      summaryMessage: SUMMARY,
     });
     const many = Array.from({ length: 12 }, (_, i) => buildSqsRecord({ body: String(i) }));
     await handler({ Records: many }, lambdaContext('dispatcher'));

@@ -9,6 +9,7 @@ import type { DeadLetterReason, QueueActions } from '../../../src/handlers/dispa
 import type { DeliveryEvent } from '../../../src/handlers/shared/delivery-event';
 import type { DeliveryDestination } from '../../../src/handlers/shared/destinations';
 import { InvalidMessageError } from '../../../src/handlers/shared/invalid-message-error';
+import { publishInvocationMetrics } from '../../../src/handlers/shared/powertools';
 import { MissingSecretError } from '../../../src/handlers/shared/secrets';
 import { lambdaContext } from '../../support/lambda-context';
 import { captureOutput, type CapturedOutput } from '../../support/output';
@@ -124,7 +125,9 @@ describe('createRecordDispatcher', () => {
   describe('a 2xx answer', () => {
     it('delivers the provider’s bytes, signed so that a holder of either secret verifies them', async () => {
       const sqsRecord = record(event(), 2);
-      await expect(dispatcher({}, { now: Date.now }).dispatch(sqsRecord)).resolves.toBe('succeeded');
+      await expect(dispatcher({}, { now: Date.now }).dispatch(sqsRecord)).resolves.toEqual({
+        delivered: { group: 'orders', ids: { deliveryId: 'evt_1' } },
+      });
 
       expect(receiver.requests).toHaveLength(1);
       const [received] = receiver.requests;
@@ -137,19 +140,51 @@ describe('createRecordDispatcher', () => {
       expect(() => new Webhook(CURRENT).verify(received.body.replace('é', 'e'), headers)).toThrow();
       expect(calls.delayed).toEqual([]);
       expect(calls.deadLettered).toEqual([]);
+      // The second attempt's success closes a retry: it keeps its own full line at INFO.
+      expect(output.logs()).toEqual([
+        expect.objectContaining({
+          level: 'INFO',
+          message: 'Event delivered',
+          attempt: 2,
+          deliveryId: 'evt_1',
+          requestId: 'req-1',
+          source: 'stripe',
+          destination: 'orders',
+          messageId: sqsRecord.messageId,
+        }),
+      ]);
     });
 
-    it('counts Delivered plainly (buffered) and per destination (at once), and logs with the record’s keys', async () => {
+    it('counts Delivered under service and service + destination in one document per invocation, and logs at DEBUG only', async () => {
       const sqsRecord = record(event());
       await dispatcher().dispatch(sqsRecord);
-      expect(output.metricValues('Delivered')).toEqual([{ value: 1, dimensions: { service: 'dispatcher', destination: 'orders' } }]);
-      metrics.publishStoredMetrics();
-      expect(output.metricValues('Delivered')).toEqual([
-        { value: 1, dimensions: { service: 'dispatcher', destination: 'orders' } },
-        { value: 1, dimensions: { service: 'dispatcher' } },
+      await dispatcher().dispatch(record(event({ id: 'evt_2' })));
+      expect(output.metrics()).toHaveLength(0); // nothing until the invocation ends
+      publishInvocationMetrics(metrics);
+      expect(output.metrics()).toEqual([
+        expect.objectContaining({
+          _aws: expect.objectContaining({
+            CloudWatchMetrics: [
+              {
+                Namespace: 'WebhookPipeline',
+                Dimensions: [['service'], ['service', 'destination']],
+                Metrics: [{ Name: 'Delivered', Unit: 'Count' }],
+              },
+            ],
+          }),
+          service: 'dispatcher',
+          destination: 'orders',
+          Delivered: 2,
+        }),
       ]);
+      // A first attempt's success is the summary's (the batch runner's): no line of its own at INFO.
+      expect(output.logs()).toEqual([]);
+
+      output.clear();
+      logger.setLogLevel('DEBUG');
+      await dispatcher().dispatch(sqsRecord);
       expect(output.logs().find((line) => line.message === 'Event delivered')).toMatchObject({
-        level: 'INFO',
+        level: 'DEBUG',
         deliveryId: 'evt_1',
         requestId: 'req-1',
         source: 'stripe',
@@ -184,9 +219,8 @@ describe('createRecordDispatcher', () => {
           destination: 'orders',
         }),
       ]);
+      publishInvocationMetrics(metrics);
       expect(output.metricValues('DeliveryFailed')).toEqual([{ value: 1, dimensions: { service: 'dispatcher', destination: 'orders' } }]);
-      metrics.publishStoredMetrics();
-      expect(output.metricValues('DeliveryFailed')).toHaveLength(2);
     });
 
     it('jitters the step between 0.8 and 1.2 times', async () => {
@@ -257,9 +291,8 @@ describe('createRecordDispatcher', () => {
       expect(calls.deadLettered).toEqual([{ body: sqsRecord.body, reason: 'destination-gone', destination: 'orders' }]);
       expect(calls.delayed).toEqual([]);
       expect(errors()).toEqual([expect.objectContaining({ reason: 'destination-gone', status: 410, attempt: 2, deliveryId: 'evt_1' })]);
+      publishInvocationMetrics(metrics);
       expect(output.metricValues('DeliveryGone')).toEqual([{ value: 1, dimensions: { service: 'dispatcher', destination: 'orders' } }]);
-      metrics.publishStoredMetrics();
-      expect(output.metricValues('DeliveryGone')).toHaveLength(2);
       expect(output.metricValues('DeliveryFailed')).toHaveLength(0);
     });
 
@@ -317,6 +350,7 @@ describe('createRecordDispatcher', () => {
 
   it('keeps each record’s keys on its own lines while records interleave', async () => {
     receiver.answer((request) => ({ status: 200, delayMs: request.headers['webhook-id'] === 'stripe:slow' ? 80 : 0 }));
+    logger.setLogLevel('DEBUG');
     const subject = dispatcher();
     await Promise.all([
       subject.dispatch(record(event({ id: 'slow', requestId: 'r-slow' }))),

@@ -39,6 +39,8 @@ function dispatcherEnv(overrides: Record<string, string | undefined> = {}) {
     SOURCE_QUEUE_URL: deliverQueueUrl,
     DEAD_LETTER_QUEUE_URL: deadLetterQueueUrl,
     DELIVERY_TIMEOUT_MS: '2000',
+    POWERTOOLS_LOG_LEVEL: 'INFO',
+    AWS_LAMBDA_LOG_LEVEL: undefined,
     ...overrides,
   };
 }
@@ -134,19 +136,27 @@ describe('dispatcher against SQS, SSM and a loopback destination', () => {
       expect(() => new Webhook(PREVIOUS, { format: 'raw' }).verify(request.raw, headers)).not.toThrow();
       expect(() => new Webhook(CURRENT).verify(request.body.replace('23,', '24,'), headers)).toThrow();
     }
-    expect(output.metricValues('Delivered')).toEqual(
-      expect.arrayContaining([
-        { value: 1, dimensions: { service: 'dispatcher', destination: 'orders' } },
-        { value: 1, dimensions: { service: 'dispatcher' } },
-      ]),
-    );
-    expect(output.metricValues('Delivered')).toHaveLength(4);
+    // One EMF document for the invocation: the alarms' `service` set and the dashboard's `service` + `destination`.
+    expect(output.metrics()).toEqual([
+      expect.objectContaining({
+        _aws: expect.objectContaining({
+          CloudWatchMetrics: [expect.objectContaining({ Dimensions: [['service'], ['service', 'destination']] })],
+        }),
+        service: 'dispatcher',
+        destination: 'orders',
+        Delivered: 2,
+      }),
+    ]);
+    expect(output.logs()).toEqual([
+      expect.objectContaining({ level: 'INFO', message: 'Events delivered', count: 2, deliveryIds: { orders: ['o-1', 'o-2'] } }),
+    ]);
     expect(await receivableNow(deliverQueueUrl)).toHaveLength(0);
     expect(output.text()).not.toContain(CURRENT);
   });
 
   it('delivers a batch concurrently, but never two records of the same event to a destination at once', async () => {
-    const handler = loadHandler('dispatcher', dispatcherEnv());
+    // At DEBUG (switched by the environment, as Lambda's application log level does), each record logs its own line too.
+    const handler = loadHandler('dispatcher', dispatcherEnv({ POWERTOOLS_LOG_LEVEL: 'DEBUG' }));
     receiver.answer({ status: 200, delayMs: 300 });
     const distinct = Array.from({ length: 7 }, (_, i) => JSON.stringify(event(`c-${i}`)));
     const repeated = [1, 2, 3].map((n) => JSON.stringify(event('same', { body: `{"copy": ${n}}` })));
@@ -162,7 +172,61 @@ describe('dispatcher against SQS, SSM and a loopback destination', () => {
     // Each record's log line carries its own ids, though the records interleaved.
     const delivered = output.logs().filter((line) => line.message === 'Event delivered');
     expect(delivered).toHaveLength(10);
-    for (const line of delivered) expect(line.requestId).toBe(`req-${line.deliveryId}`);
+    for (const line of delivered) expect(line).toMatchObject({ level: 'DEBUG', requestId: `req-${line.deliveryId}` });
+    expect(output.logs().filter((line) => line.message === 'Events delivered')).toEqual([expect.objectContaining({ count: 10 })]);
+  });
+
+  it('logs each failure, retry and DLQ move in full with its ids; first-attempt successes only in the summary', async () => {
+    const handler = loadHandler('dispatcher', dispatcherEnv());
+    receiver.answer((request) => {
+      const id = String(request.headers['webhook-id']);
+      return { status: id === 'shop:down-1' ? 503 : id === 'shop:gone-1' ? 410 : 200 };
+    });
+    const bodies = [event('ok-1'), event('down-1'), event('gone-1'), event('old-1', { destination: 'retired' }), event('ok-2')];
+    const { messageIds, response } = await invoke(
+      handler,
+      bodies.map((body) => JSON.stringify(body)),
+    );
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: messageIds[1] }] });
+
+    const ids = (id: string, index: number, destination = 'orders') => ({
+      deliveryId: id,
+      requestId: `req-${id}`,
+      source: 'shop',
+      destination,
+      messageId: messageIds[index],
+    });
+    expect(output.logs().filter((line) => line.level === 'INFO')).toEqual([
+      expect.objectContaining({ message: 'Events delivered', count: 2, deliveryIds: { orders: ['ok-1', 'ok-2'] } }),
+    ]);
+    expect(output.logs().filter((line) => line.message === 'Events delivered')[0]).not.toHaveProperty('messageId');
+    const errors = output.logs().filter((line) => line.level === 'ERROR');
+    expect(errors).toHaveLength(3);
+    expect(errors).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          message: 'Delivery failed; it will be retried',
+          reason: 'delivery-rejected',
+          status: 503,
+          attempt: 1,
+          nextDelaySeconds: 2,
+          ...ids('down-1', 1),
+        }),
+        expect.objectContaining({ reason: 'destination-gone', status: 410, ...ids('gone-1', 2) }),
+        expect.objectContaining({ reason: 'unknown-destination', ...ids('old-1', 3, 'retired') }),
+      ]),
+    );
+
+    // The retry succeeds: a line of its own, with the attempt, besides the summary.
+    output.clear();
+    const [again] = await receiveRecords(aws.sqs, deliverQueueUrl, { count: 1, timeoutMs: 8_000, visibilityTimeoutSeconds: 60 });
+    receiver.answer({ status: 200 });
+    expect(await handler(toSqsEvent([again]), lambdaContext('dispatcher'))).toEqual({ batchItemFailures: [] });
+    await settleBatch(aws.sqs, deliverQueueUrl, [again], { batchItemFailures: [] });
+    expect(output.logs()).toEqual([
+      expect.objectContaining({ level: 'INFO', message: 'Event delivered', attempt: 2, status: 200, ...ids('down-1', 1) }),
+      expect.objectContaining({ level: 'INFO', message: 'Events delivered', count: 1, deliveryIds: { orders: ['down-1'] } }),
+    ]);
   });
 
   it('keeps a failed record invisible for the scheduled delay, then lets the redrive policy dead-letter it after the last attempt', async () => {
@@ -212,7 +276,7 @@ describe('dispatcher against SQS, SSM and a loopback destination', () => {
     expect(deadLetter.messageAttributes.destination?.stringValue).toBe('orders');
     expect(await receiveAll(aws.sqs, deliverQueueUrl, { waitSeconds: 1 })).toHaveLength(0);
     expect(output.logs().find((line) => line.level === 'ERROR')).toMatchObject({ reason: 'destination-gone', deliveryId: 'g-1' });
-    expect(output.metricValues('DeliveryGone')).toHaveLength(2);
+    expect(output.metricValues('DeliveryGone')).toEqual([{ value: 1, dimensions: { service: 'dispatcher', destination: 'orders' } }]);
   });
 
   it('sends a record for a destination no longer configured to the DLQ without a request', async () => {

@@ -44,6 +44,8 @@ function processorEnv(overrides: Record<string, string | undefined> = {}) {
     IDEMPOTENCY_TABLE_NAME: TABLE,
     IDEMPOTENCY_TTL_SECONDS: String(TTL_SECONDS),
     DELIVERY_DESTINATIONS: JSON.stringify({ default: { url: 'https://receiver.example.com/hooks', secretParameter: '/d/default' } }),
+    POWERTOOLS_LOG_LEVEL: 'INFO',
+    AWS_LAMBDA_LOG_LEVEL: undefined,
     ...overrides,
   };
 }
@@ -163,12 +165,11 @@ describe('processor: forward once', () => {
       source: 'gh',
       claimedBy: first.messageIds[0],
     });
-    expect(output.logs().find((line) => line.message === 'Event forwarded')).toMatchObject({
-      deliveryId: 'd-1',
-      requestId: 'req-d-1',
-      eventType: 'opened',
-      destinations: ['default'],
-    });
+    // The forward is the summary's; the duplicate drop keeps its own full line (above).
+    expect(output.logs().filter((line) => line.message === 'Events forwarded')).toEqual([
+      expect.objectContaining({ level: 'INFO', count: 1, deliveryIds: { gh: ['d-1'] } }),
+    ]);
+    expect(output.logs().filter((line) => line.message === 'Event forwarded')).toEqual([]);
 
     const item = await claim('gh#d-1');
     expect(item?.messageId).toEqual({ S: first.messageIds[0] });
@@ -247,9 +248,9 @@ describe('processor: routing', () => {
     expect(proxy.count('SendMessageBatch')).toBe(1);
     expect(proxy.count('PutItem')).toBe(5);
     expect(output.metricValues('Forwarded')).toHaveLength(5);
-    expect(output.logs().find((line) => line.message === 'Event forwarded' && line.deliveryId === 'order-1')).toMatchObject({
-      destinations: ['crm', 'audit'],
-    });
+    expect(output.logs().filter((line) => line.message === 'Events forwarded')).toEqual([
+      expect.objectContaining({ count: 5, deliveryIds: { shop: ['order-1', 'cart-1'], gh: ['push-1', 'star-1', 'order-2'] } }),
+    ]);
   });
 
   it('logs and counts an event no destination takes as unrouted, keeps its claim, and drops its retry', async () => {
@@ -425,9 +426,23 @@ describe('processor: failures around the claim', () => {
     expect(await handler(toSqsEvent(retried), lambdaContext('processor'))).toEqual({ batchItemFailures: [] });
     expect(routed(await drainDeliverQueue())).toEqual(['shop#fan-1→audit']);
     expect(proxy.requests.map((request) => request.operation)).toEqual(['PutItem', 'SendMessageBatch']);
+    // Finishing a failed forward is a retry: its own full line at INFO, with its ids.
     expect(output.logs().filter((line) => line.message === 'Event forwarded')).toMatchObject([
-      { destinations: ['audit'], alreadySent: ['crm'] },
+      {
+        level: 'INFO',
+        destinations: ['audit'],
+        alreadySent: ['crm'],
+        deliveryId: 'fan-1',
+        source: 'shop',
+        requestId: 'req-fan-1',
+        retry: true,
+      },
     ]);
+    expect(output.logs().find((line) => line.message === 'Claim released after a failed forward')).toMatchObject({
+      level: 'INFO',
+      deliveryId: 'fan-1',
+      reached: ['crm'],
+    });
     expect(output.metricValues('Forwarded')).toHaveLength(1);
     expect((await claim('shop#fan-1'))?.sent).toBeUndefined();
 

@@ -9,7 +9,7 @@ import {
 } from '../../../src/handlers/shared/batch-handler';
 import type { BatchSender, OutgoingMessage, SendResult } from '../../../src/handlers/shared/batch-sender';
 import { InvalidMessageError } from '../../../src/handlers/shared/invalid-message-error';
-import { countOne, countRejection } from '../../../src/handlers/shared/powertools';
+import { countOne, countRejection, publishInvocationMetrics } from '../../../src/handlers/shared/powertools';
 import { lambdaContext } from '../../support/lambda-context';
 import { buildSqsRecord } from '../../support/sqs-records';
 import { captureOutput, type CapturedOutput } from '../../support/output';
@@ -90,15 +90,31 @@ describe('createBatchHandler', () => {
     expect(output.metrics()).toHaveLength(0);
   });
 
-  it('emits each rejection at once with its reason as a dimension', () => {
-    countRejection(metrics, 'bad-signature');
-    countRejection(metrics, 'unknown-source');
+  it('counts rejections by reason in one document per reason, written when the invocation ends', async () => {
+    const handler = createBatchHandler({
+      logger,
+      metrics,
+      handleRecord: async (record) => {
+        countRejection(metrics, record.body === 'fail' ? 'unknown-source' : 'bad-signature');
+        countOne(metrics, 'Accepted');
+      },
+    });
+    await handler({ Records: [...records, records[0]] }, lambdaContext('batch-test'));
     expect(output.metricValues('Rejected')).toEqual([
-      { value: 1, dimensions: { service: 'batch-test', reason: 'bad-signature' } },
+      { value: 3, dimensions: { service: 'batch-test', reason: 'bad-signature' } },
       { value: 1, dimensions: { service: 'batch-test', reason: 'unknown-source' } },
     ]);
-    expect(output.metrics()[0]).toMatchObject({ _aws: { CloudWatchMetrics: [{ Namespace: 'Test' }] } });
-    expect(metrics.hasStoredMetrics()).toBe(false);
+    // The buffered counts keep their own document, with the service dimension alone.
+    expect(output.metrics()).toHaveLength(3);
+    expect(output.metricValues('Accepted')).toHaveLength(4);
+    expect(output.metricValues('Accepted')[0].dimensions).toEqual({ service: 'batch-test' });
+    expect(output.metrics()[1]).toMatchObject({
+      _aws: { CloudWatchMetrics: [{ Namespace: 'Test', Dimensions: [['service', 'reason']] }] },
+    });
+
+    output.clear();
+    publishInvocationMetrics(metrics);
+    expect(output.metrics()).toHaveLength(0); // published once, then forgotten
   });
 });
 
@@ -145,10 +161,11 @@ describe('createForwardingBatchHandler', () => {
         log.info('planned');
         return {
           messages: record.body === '' ? [] : record.body.split(',').map((body) => ({ body })),
-          onForwarded: () => {
+          summary: { group: 'things', ids: { thingId: record.messageId } },
+          onForwarded: ({ retry }) => {
             forwarded.push(record.messageId);
             countOne(metrics, 'Forwarded');
-            log.info('forwarded');
+            log.info('forwarded', { retry });
           },
           onForwardFailed: async ({ sent, failures }) => {
             undone.push({ messageId: record.messageId, sent, codes: failures.map((failure) => failure.code) });
@@ -156,6 +173,7 @@ describe('createForwardingBatchHandler', () => {
           ...extra,
         };
       },
+      summaryMessage: 'Things forwarded',
     });
     return { handler, forwarded, undone };
   }
@@ -177,6 +195,27 @@ describe('createForwardingBatchHandler', () => {
       sent: 1,
       failures: [{ code: 'InternalError', message: 'injected', senderFault: false }],
     });
+  });
+
+  it('lists the records forwarded in one summary line, and tells a retried record it is one', async () => {
+    const { send } = fakeSender(new Set(['b1']));
+    const { handler } = handlerFor(send);
+    const retried = { ...buildSqsRecord({ body: 'c1', messageId: 'r2' }) };
+    const event = batch('a1', 'b1');
+    event.Records.push({ ...retried, attributes: { ...retried.attributes, ApproximateReceiveCount: '3' } });
+    await handler(event, lambdaContext('forward-test'));
+    const lines = output.logs();
+    expect(lines.filter((line) => line.message === 'Things forwarded')).toEqual([
+      expect.objectContaining({ level: 'INFO', count: 2, thingIds: { things: ['r0', 'r2'] }, function_name: 'forward-test' }),
+    ]);
+    expect(lines.filter((line) => line.message === 'forwarded').map((line) => [line.record, line.retry])).toEqual([
+      ['r0', false],
+      ['r2', true],
+    ]);
+
+    output.clear();
+    await handler(batch('b1', '-'), lambdaContext('forward-test'));
+    expect(output.logs().filter((line) => line.message === 'Things forwarded')).toEqual([]);
   });
 
   it('fails records that throw in phase 1 without sending anything for them', async () => {

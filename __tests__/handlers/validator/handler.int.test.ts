@@ -38,6 +38,13 @@ let ingestQueueUrl: string;
 let processQueueUrl: string;
 let output: CapturedOutput;
 
+/** The delivery ids the summary lines list as accepted, in order. */
+const acceptedIds = () =>
+  output
+    .logs()
+    .filter((line) => line.message === 'Webhooks accepted')
+    .flatMap((line) => Object.values(line.deliveryIds as Record<string, string[]>).flat());
+
 /** The handler talks to moto through the fault proxy, which counts its requests. */
 function validatorEnv(overrides: Record<string, string | undefined> = {}): Record<string, string | undefined> {
   return {
@@ -49,6 +56,8 @@ function validatorEnv(overrides: Record<string, string | undefined> = {}): Recor
     SOURCE_SECRETS_PATH: SECRETS_PATH,
     MAX_BODY_BYTES: '4096',
     STRIPE_TOLERANCE_SECONDS: undefined,
+    POWERTOOLS_LOG_LEVEL: 'INFO',
+    AWS_LAMBDA_LOG_LEVEL: undefined,
     ...overrides,
   };
 }
@@ -148,16 +157,31 @@ describe('validator against SQS and SSM', () => {
       source: 'gitlab',
       requestId: github.attributes['request-id'],
     });
-    expect(
-      output
-        .metricValues('Rejected')
-        .map((entry) => String(entry.dimensions.reason))
-        .sort(),
-    ).toEqual(reasons);
+    // Counted once per reason and invocation.
+    const counted = output.metricValues('Rejected').flatMap((entry) => Array(entry.value).fill(String(entry.dimensions.reason)));
+    expect(counted.sort()).toEqual(reasons);
+    expect(output.metricValues('Rejected')).toHaveLength(new Set(reasons).size);
     expect(output.metricValues('Rejected')[0].dimensions.service).toBe('validator');
     expect(output.metricValues('Accepted').map((entry) => entry.value)).toEqual([1, 1, 1, 1]);
-    const accepted = output.logs().filter((line) => line.message === 'Webhook accepted');
-    expect(accepted.map((line) => line.deliveryId)).toEqual(['gh-delivery-1', 'evt_1', 'shop-delivery-1', 'ci-delivery-1']);
+    // The accepted webhooks: one summary line, ids by source, in batch order; no line of their own at INFO.
+    const summaries = output.logs().filter((line) => line.message === 'Webhooks accepted');
+    expect(summaries).toEqual([
+      expect.objectContaining({
+        level: 'INFO',
+        count: 4,
+        deliveryIds: { gh: ['gh-delivery-1'], billing: ['evt_1'], shop: ['shop-delivery-1'], ci: ['ci-delivery-1'] },
+        requestIds: {
+          gh: [github.attributes['request-id']],
+          billing: [expect.any(String)],
+          shop: [expect.any(String)],
+          ci: [expect.any(String)],
+        },
+      }),
+    ]);
+    expect(output.logs().filter((line) => line.message === 'Webhook accepted')).toEqual([]);
+    // Every rejection keeps its full line with its ids.
+    for (const line of rejections)
+      expect(line).toMatchObject({ level: 'WARN', messageId: expect.any(String), requestId: expect.any(String) });
 
     const text = output.text();
     for (const secret of Object.values(SECRETS)) expect(text).not.toContain(secret);
@@ -174,7 +198,8 @@ describe('validator against SQS and SSM', () => {
 
     const second = await ingest([githubWebhook({ source: 'temporary', secret: 'temporary-secret' })]);
     expect(await cachingHandler(toSqsEvent(second.records), lambdaContext('validator'))).toEqual({ batchItemFailures: [] });
-    expect(output.logs().filter((line) => line.message === 'Webhook accepted')).toHaveLength(2);
+    expect(acceptedIds()).toHaveLength(2);
+    expect(output.logs().filter((line) => line.message === 'Webhooks accepted')).toHaveLength(2); // one per invocation
     await settleBatch(aws.sqs, ingestQueueUrl, [...first.records, ...second.records], { batchItemFailures: [] });
     const forwarded = await receiveAll(aws.sqs, processQueueUrl);
     expect(forwarded).toHaveLength(2);
@@ -283,19 +308,24 @@ describe('validator batched forwarding', () => {
       reason: 'forward-failed',
       failures: [{ code: 'InternalError', message: 'injected by the test proxy', senderFault: false }],
     });
-    expect(
-      output
-        .logs()
-        .filter((line) => line.message === 'Webhook accepted')
-        .map((line) => line.deliveryId),
-    ).toEqual(['entry-0', 'entry-1', 'entry-3']);
+    expect(acceptedIds()).toEqual(['entry-0', 'entry-1', 'entry-3']);
     expect(output.metricValues('Accepted')).toHaveLength(3);
     await settleBatch(aws.sqs, ingestQueueUrl, records, response, { releaseFailures: true });
 
     proxy.inject(undefined);
     const retried = await receiveRecords(aws.sqs, ingestQueueUrl, { count: 1 });
     expect(retried[0]?.messageId).toBe(messageIds[2]);
+    output.clear();
     expect(await handler(toSqsEvent(retried), lambdaContext('validator'))).toEqual({ batchItemFailures: [] });
+    // A retry's success keeps its own line, with its ids, besides the summary.
+    expect(output.logs().find((line) => line.message === 'Webhook accepted')).toMatchObject({
+      level: 'INFO',
+      retry: true,
+      deliveryId: 'entry-2',
+      source: 'gh',
+      requestId: expect.any(String),
+    });
+    expect(acceptedIds()).toEqual(['entry-2']);
     await settleBatch(aws.sqs, ingestQueueUrl, retried, { batchItemFailures: [] });
     expect((await envelopesOnProcessQueue()).map((envelope) => envelope.deliveryId).sort()).toEqual([
       'entry-0',
@@ -373,12 +403,7 @@ describe('validator secrets and per-source settings', () => {
     ]);
     expect(await handler(toSqsEvent(records), lambdaContext('validator'))).toEqual({ batchItemFailures: [] });
     await settleBatch(aws.sqs, ingestQueueUrl, records, { batchItemFailures: [] });
-    expect(
-      output
-        .logs()
-        .filter((line) => line.message === 'Webhook accepted')
-        .map((line) => line.deliveryId),
-    ).toEqual(['rot-current', 'rot-previous']);
+    expect(acceptedIds()).toEqual(['rot-current', 'rot-previous']);
     expect(output.metricValues('Rejected').map((entry) => entry.dimensions.reason)).toEqual(['bad-signature']);
     const forwarded = await receiveAll(aws.sqs, processQueueUrl, { waitSeconds: 0 });
     await settleBatch(aws.sqs, processQueueUrl, forwarded, { batchItemFailures: [] });
@@ -400,12 +425,7 @@ describe('validator secrets and per-source settings', () => {
     ]);
     expect(await handler(toSqsEvent(records), lambdaContext('validator'))).toEqual({ batchItemFailures: [] });
     await settleBatch(aws.sqs, ingestQueueUrl, records, { batchItemFailures: [] });
-    expect(
-      output
-        .logs()
-        .filter((line) => line.message === 'Webhook accepted')
-        .map((line) => line.deliveryId),
-    ).toEqual(['evt_custom']);
+    expect(acceptedIds()).toEqual(['evt_custom']);
     expect(output.logs().find((line) => line.message === 'Webhook rejected')).toMatchObject({
       source: 'standard',
       reason: 'stale-timestamp',

@@ -2,9 +2,14 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { failureReason } from '../shared/batch-handler';
+import { logBatchSummary, type SummaryEntry } from '../shared/batch-summary';
+import { publishInvocationMetrics } from '../shared/powertools';
 
-/** What became of one record: `failed` puts it in `batchItemFailures`, so SQS redelivers it. */
-export type RecordResult = 'succeeded' | 'failed';
+/**
+ * What became of one record: `failed` puts it in `batchItemFailures`, so SQS redelivers it; a
+ * delivered record is listed in the invocation's summary line under its entry.
+ */
+export type RecordResult = 'succeeded' | 'failed' | { readonly delivered: SummaryEntry };
 
 /** A batch is at most ten records without a batching window; beyond that, ten at once keeps sockets and memory bounded. */
 export const MAX_CONCURRENT_RECORDS = 10;
@@ -16,6 +21,8 @@ export interface ConcurrentBatchOptions {
   readonly keyOf: (record: SQSRecord) => string | undefined;
   /** Handles one record and logs its own outcome; a throw fails the record too and is logged here. */
   readonly handleRecord: (record: SQSRecord) => Promise<RecordResult>;
+  /** The message of the invocation's one INFO line listing the records delivered (see `logBatchSummary`). */
+  readonly summaryMessage: string;
   readonly concurrency?: number;
 }
 
@@ -27,12 +34,13 @@ export interface ConcurrentBatchOptions {
  *
  * Otherwise as the shared batch handler: a partial batch response listing exactly the failed
  * records, never a throw for a batch that failed entirely (the function's error metric stays a
- * signal of its own faults), and metrics flushed once per invocation.
+ * signal of its own faults), metrics flushed once per invocation, and the records delivered
+ * listed in one summary line per invocation.
  */
 export function createConcurrentBatchHandler(
   options: ConcurrentBatchOptions,
 ): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
-  const { logger, metrics, keyOf, handleRecord, concurrency = MAX_CONCURRENT_RECORDS } = options;
+  const { logger, metrics, keyOf, handleRecord, summaryMessage, concurrency = MAX_CONCURRENT_RECORDS } = options;
 
   const handleOne = async (record: SQSRecord): Promise<RecordResult> => {
     try {
@@ -51,13 +59,18 @@ export function createConcurrentBatchHandler(
     logger.addContext(context);
     try {
       const results = await runKeyed(event.Records, keyOf, handleOne, concurrency);
+      logBatchSummary(
+        logger,
+        summaryMessage,
+        results.flatMap((result) => (typeof result === 'object' ? [result.delivered] : [])),
+      );
       return {
         batchItemFailures: event.Records.filter((_record, index) => results[index] === 'failed').map((record) => ({
           itemIdentifier: record.messageId,
         })),
       };
     } finally {
-      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+      publishInvocationMetrics(metrics);
     }
   };
 }

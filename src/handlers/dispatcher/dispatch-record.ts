@@ -71,8 +71,9 @@ export function createRecordDispatcher(deps: DispatchDependencies): RecordDispat
     switch (outcome.kind) {
       case 'delivered':
         countDelivery(metrics, HANDLER_METRICS.delivered, destination);
-        log.info('Event delivered', { eventType: event.type, status: outcome.status, attempt });
-        return 'succeeded';
+        // A first attempt's success is listed in the invocation's summary; a retry's keeps its own line.
+        log[attempt > 1 ? 'info' : 'debug']('Event delivered', { eventType: event.type, status: outcome.status, attempt });
+        return { delivered: { group: destination, ids: { deliveryId: event.id } } };
       case 'gone':
         // Retrying cannot help: the destination said it is gone for good. The DLQ keeps the message.
         await queue.deadLetter(record.body, 'destination-gone', destination);

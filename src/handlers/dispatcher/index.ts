@@ -1,5 +1,6 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
+import { SUMMARY_MESSAGES } from '../shared/batch-summary';
 import { createPowertools } from '../shared/powertools';
 import { createSecretReader } from '../shared/secrets';
 import { createConcurrentBatchHandler } from './batch-runner';
@@ -29,4 +30,5 @@ export const handler = createConcurrentBatchHandler({
   metrics,
   keyOf: (record) => dispatcher.keyOf(record),
   handleRecord: (record) => dispatcher.dispatch(record),
+  summaryMessage: SUMMARY_MESSAGES.dispatcher,
 });

@@ -5,6 +5,7 @@ import type { SQSRecord } from 'aws-lambda';
 import { HANDLER_METRICS } from '../../contract';
 import { createForwardingBatchHandler, type ForwardPlan } from '../shared/batch-handler';
 import { createBatchSender } from '../shared/batch-sender';
+import { SUMMARY_MESSAGES } from '../shared/batch-summary';
 import { routes } from '../shared/destinations';
 import { countOne, createPowertools } from '../shared/powertools';
 import { parseProcessEnvelope } from '../shared/process-envelope';
@@ -20,6 +21,9 @@ import { deriveEventType, idempotencyKeyOf, normalizeEvent } from './normalize-e
  *
  * A record with several destinations succeeds only when all its messages were sent. When some were
  * not, the claim is released listing the destinations reached, and the retry sends only the others.
+ *
+ * Duplicates, unrouted events, failures and released claims log a line each; the deliveries
+ * forwarded are listed in one line per invocation (each also at DEBUG).
  */
 
 const config = readProcessorConfig(process.env);
@@ -62,12 +66,16 @@ async function planRecord(record: SQSRecord, log: Logger): Promise<ForwardPlan |
     messages: pending.map((destination) => ({
       body: JSON.stringify(normalizeEvent(envelope, { destination, type: eventType, processedAt })),
     })),
-    onForwarded: () => {
+    summary: { group: envelope.source, ids: { deliveryId: envelope.deliveryId } },
+    onForwarded: ({ retry }) => {
       countOne(metrics, HANDLER_METRICS.forwarded);
-      log.info('Event forwarded', {
+      // A delivery that reached some destinations before is finishing a failed forward: its own line.
+      const resumed = claim.alreadySent.size > 0;
+      log[retry || resumed ? 'info' : 'debug']('Event forwarded', {
         eventType,
         destinations: pending,
-        ...(claim.alreadySent.size > 0 ? { alreadySent: [...claim.alreadySent] } : {}),
+        ...(resumed ? { alreadySent: [...claim.alreadySent] } : {}),
+        retry,
       });
     },
     onForwardFailed: async ({ sent }) => {
@@ -78,4 +86,10 @@ async function planRecord(record: SQSRecord, log: Logger): Promise<ForwardPlan |
   };
 }
 
-export const handler = createForwardingBatchHandler({ logger, metrics, send: sendToDeliverQueue, planRecord });
+export const handler = createForwardingBatchHandler({
+  logger,
+  metrics,
+  send: sendToDeliverQueue,
+  planRecord,
+  summaryMessage: SUMMARY_MESSAGES.processor,
+});

@@ -3,6 +3,8 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { BatchSender, OutgoingMessage, SendFailure, SendResult } from './batch-sender';
+import { isRetry, logBatchSummary, type SummaryEntry } from './batch-summary';
+import { publishInvocationMetrics } from './powertools';
 
 export type SqsBatchHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 
@@ -53,7 +55,7 @@ export function createBatchHandler({ logger, metrics, handleRecord }: BatchHandl
         throwOnFullBatchFailure: false,
       });
     } finally {
-      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+      publishInvocationMetrics(metrics);
     }
   };
 }
@@ -62,8 +64,13 @@ export function createBatchHandler({ logger, metrics, handleRecord }: BatchHandl
 export interface ForwardPlan {
   /** Messages for the next queue; an empty list completes the record at once. */
   readonly messages: readonly OutgoingMessage[];
-  /** Runs (synchronously, in phase 2) once every one of the record's messages was sent: count it, log it. */
-  readonly onForwarded?: () => void;
+  /**
+   * Runs (synchronously, in phase 2) once every one of the record's messages was sent: count it,
+   * log its detail (at DEBUG, or at INFO when `retry`: the record had failed before).
+   */
+  readonly onForwarded?: (outcome: { readonly retry: boolean }) => void;
+  /** The record's ids in the invocation's summary line, once forwarded. */
+  readonly summary?: SummaryEntry;
   /**
    * Runs once at least one of the record's messages was not sent, before the record is reported
    * failed: undo what phase 1 recorded (the processor releases its claim). `sent` lists the
@@ -92,6 +99,8 @@ export interface ForwardingBatchHandlerOptions {
    * the record with nothing to send; throwing fails it, so SQS redelivers it.
    */
   readonly planRecord: (record: SQSRecord, log: Logger) => Promise<ForwardPlan | undefined>;
+  /** The message of the invocation's one INFO line listing the records forwarded (see `logBatchSummary`). */
+  readonly summaryMessage: string;
 }
 
 /**
@@ -106,11 +115,19 @@ export interface ForwardingBatchHandlerOptions {
  * happened to other records' entries (even in the same call), so SQS never redelivers, and this
  * function never re-sends, a forwarded record because of another's failure.
  *
- * Each record logs through its own child logger, since phase 2 spans every record; metrics are
- * flushed once per invocation; a batch that failed entirely is answered with the full list rather
- * than by throwing, so the function's error metric stays a signal of faults in the function itself.
+ * Each record logs through its own child logger, since phase 2 spans every record; the records
+ * forwarded are listed in one summary line per invocation, and whatever went wrong with a record
+ * keeps a full line of its own. Metrics are flushed once per invocation; a batch that failed
+ * entirely is answered with the full list rather than by throwing, so the function's error metric
+ * stays a signal of faults in the function itself.
  */
-export function createForwardingBatchHandler({ logger, metrics, send, planRecord }: ForwardingBatchHandlerOptions): SqsBatchHandler {
+export function createForwardingBatchHandler({
+  logger,
+  metrics,
+  send,
+  planRecord,
+  summaryMessage,
+}: ForwardingBatchHandlerOptions): SqsBatchHandler {
   const recordFailed = (log: Logger, record: SQSRecord, reason: string, details: Record<string, unknown>): void => {
     log.error('Record failed; SQS will redeliver it', { messageId: record.messageId, reason, ...details });
   };
@@ -118,6 +135,11 @@ export function createForwardingBatchHandler({ logger, metrics, send, planRecord
   return async (event, context) => {
     logger.addContext(context);
     const failed = new Set<string>();
+    const forwarded: SummaryEntry[] = [];
+    const complete = (record: SQSRecord, plan: ForwardPlan) => {
+      if (plan.summary) forwarded.push(plan.summary);
+      plan.onForwarded?.({ retry: isRetry(record.attributes) });
+    };
     try {
       // Phase 1, records concurrently: each waits on its own round trips (an SSM read, a
       // conditional write), so one at a time would add them up. Outcomes are read back in event
@@ -141,7 +163,7 @@ export function createForwardingBatchHandler({ logger, metrics, send, planRecord
           if (error !== undefined) throw error;
           if (plan === undefined) continue;
           if (plan.messages.length === 0) {
-            plan.onForwarded?.();
+            complete(record, plan);
             continue;
           }
           planned.push({ record, log, plan, first: outgoing.length });
@@ -160,7 +182,7 @@ export function createForwardingBatchHandler({ logger, metrics, send, planRecord
         const sent = own.flatMap((result, index) => (result.sent ? [index] : []));
         if (sent.length === own.length) {
           try {
-            plan.onForwarded?.();
+            complete(record, plan);
           } catch (error) {
             // Sent is sent: a fault in counting or logging must not have SQS redeliver the record.
             log.warn('Record forwarded, but recording it failed', { messageId: record.messageId, error: error as Error });
@@ -184,7 +206,8 @@ export function createForwardingBatchHandler({ logger, metrics, send, planRecord
       }
       return response(event, failed);
     } finally {
-      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+      logBatchSummary(logger, summaryMessage, forwarded);
+      publishInvocationMetrics(metrics);
     }
   };
 }

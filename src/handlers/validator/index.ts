@@ -5,6 +5,7 @@ import type { SQSRecord } from 'aws-lambda';
 import { HANDLER_METRICS } from '../../contract';
 import { createForwardingBatchHandler, type ForwardPlan } from '../shared/batch-handler';
 import { createBatchSender } from '../shared/batch-sender';
+import { SUMMARY_MESSAGES } from '../shared/batch-summary';
 import { readIngestMessage } from '../shared/ingest-message';
 import { countOne, countRejection, createPowertools } from '../shared/powertools';
 import { createSecretReader } from '../shared/secrets';
@@ -15,7 +16,8 @@ import { validateWebhook } from './validate-webhook';
  * validator: ingest queue → process queue. Verifies each webhook's signature and forwards an
  * envelope carrying the body as it arrived; rejections are logged, counted and deleted
  * (docs/ARCHITECTURE.md, "The flow"). A batch's envelopes go out together, in SendMessageBatch
- * calls, after every record was verified.
+ * calls, after every record was verified. Each rejection and failure logs a line of its own; the
+ * accepted webhooks are listed in one line per invocation (each also at DEBUG).
  */
 
 const config = readValidatorConfig(process.env);
@@ -42,11 +44,18 @@ async function planRecord(record: SQSRecord, log: Logger): Promise<ForwardPlan |
   log.appendPersistentKeys({ deliveryId: envelope.deliveryId });
   return {
     messages: [{ body: JSON.stringify(envelope) }],
-    onForwarded: () => {
+    summary: { group: envelope.source, ids: { deliveryId: envelope.deliveryId, requestId: envelope.requestId } },
+    onForwarded: ({ retry }) => {
       countOne(metrics, HANDLER_METRICS.accepted);
-      log.info('Webhook accepted', { scheme: envelope.scheme, eventType: envelope.eventType });
+      log[retry ? 'info' : 'debug']('Webhook accepted', { scheme: envelope.scheme, eventType: envelope.eventType, retry });
     },
   };
 }
 
-export const handler = createForwardingBatchHandler({ logger, metrics, send: sendToProcessQueue, planRecord });
+export const handler = createForwardingBatchHandler({
+  logger,
+  metrics,
+  send: sendToProcessQueue,
+  planRecord,
+  summaryMessage: SUMMARY_MESSAGES.validator,
+});
