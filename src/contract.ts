@@ -3,7 +3,7 @@
  * IAM scoping) and the three handlers. Anything both sides must agree on lives here, once.
  */
 
-/** Signature schemes a webhook source can use (README, "Signature schemes"). */
+/** Signature schemes a webhook source can use (docs/SIGNATURES.md). */
 export const SIGNATURE_SCHEMES = ['github', 'stripe', 'shopify', 'hmac-sha256', 'standard-webhooks', 'slack', 'paddle', 'linear'] as const;
 export type SignatureScheme = (typeof SIGNATURE_SCHEMES)[number];
 

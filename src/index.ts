@@ -47,6 +47,9 @@ export { type FunctionSizing, type LambdaArchitecture, PipelineFunction, type Pi
 export { QueueWithDlq, type QueueWithDlqProps } from './constructs/queue-with-dlq';
 export { WebhookApi, type WebhookApiProps } from './constructs/webhook-api';
 export { AlarmFactory, type AlarmFactoryProps } from './alarms/alarm-factory';
+export type { DeliveryDestinationProps, DeliveryDestinations } from './config/delivery';
+export type { WebhookSources } from './config/webhook-sources';
+export type { DeliveryMetrics } from './metrics/delivery-metrics';
 export { ALARM_THRESHOLD_DEFAULTS, type AlarmDefinition, type AlarmThresholds, buildAlarmDefinitions } from './alarms/catalogue';
 export type { MetricMathSpec, MetricSpec } from './metrics/metric';
 export type { IGrantable, PolicyStatement } from './iam/policy-document';
@@ -60,6 +63,7 @@ export { renderWithHclSafeStrings } from './hcl/hcl-strings';
 export {
   formatSuppressed,
   formatViolation,
+  MIN_REASON_LENGTH,
   PolicyCheck,
   type PolicyCheckOptions,
   type PolicyReport,

@@ -129,8 +129,9 @@ export interface WebhookPipelineProps {
   /**
    * Seconds before each retry of a failed delivery, by attempt (4-20 steps, each at most 43200,
    * at most 6 days in all); or a plan-time token holding the list. The deliver queue's
-   * maxReceiveCount (steps + 1) and retention (twice the total) follow from it.
-   * @default [5, 300, 1800, 7200, 18000, 36000, 36000]: about 27.6 h, as Svix
+   * maxReceiveCount (steps + 1) and retention (twice the total) follow from it. The default
+   * spans about 27.6 h, as Svix's does.
+   * @default [5, 300, 1800, 7200, 18000, 36000, 36000]
    */
   readonly deliveryRetrySchedule?: readonly number[] | IResolvable;
   /**
@@ -174,7 +175,7 @@ export interface WebhookPipelineProps {
    */
   readonly secretsPath?: string;
   /**
-   * Checks the finished stack against the policy rules on every synth (docs/ARCHITECTURE.md).
+   * Checks the finished stack against the policy rules on every synth (docs/POLICY.md).
    * @default true
    */
   readonly policyCheck?: boolean;
@@ -203,18 +204,25 @@ export interface WebhookPipelineProps {
  * Terraform variables of its own (pass variables' values as props to decide things at plan time).
  */
 export class WebhookPipeline extends Construct {
+  /** Physical names' prefix and suffix (`<prefix>-<name>-<suffix>`). */
   public readonly names: ResourceNames;
+  /** The ingest API: `POST /webhooks/{source}` stored in the ingest queue. */
   public readonly api: WebhookApi;
+  /** The three queues, each with its dead-letter queue. */
   public readonly queues: Readonly<Record<'ingest' | 'process' | 'deliver', QueueWithDlq>>;
+  /** The validator, processor and dispatcher, each with its role, log group and event source mapping. */
   public readonly functions: Readonly<Record<FunctionName, PipelineFunction>>;
+  /** The processor's de-duplication table. */
   public readonly idempotencyTable: IdempotencyTable;
   /** The alarm topic this pipeline created; absent when `alarmTopicArn` was given. */
   public readonly alarmTopic?: AlarmTopic;
   /** Where alarm and OK notifications go. */
   public readonly alarmTopicArn: string;
+  /** The catalogue's alarms (`alarms.alarms`), notifying `alarmTopicArn`. */
   public readonly alarms: AlarmFactory;
   /** The dispatcher's delivery metrics, overall and by destination. */
   public readonly deliveries: DeliveryMetrics;
+  /** The CloudWatch dashboard of the whole pipeline. */
   public readonly dashboard: PipelineDashboard;
   /** SSM path prefix of the source secrets (ends with `/`): the secret of `s` is `<prefix><s>`. */
   public readonly sourceSecretsPath: string;

@@ -25,6 +25,7 @@ export const STACK_NAME = 'webhook-pipeline';
 export const TERRAFORM_VERSION_CONSTRAINT = '>= 1.5.0, < 2.0.0';
 
 export interface WebhookPipelineStackProps {
+  /** What synth reads from the environment (backend, state path, local endpoint): `readSynthSettings()`. */
   readonly settings: SynthSettings;
   /**
    * Bundles the named handler; tests pass a cached bundler to keep synth fast.

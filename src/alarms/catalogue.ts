@@ -13,21 +13,46 @@ import type { MetricMathSpec, MetricSpec } from '../metrics/metric';
  * are not tunable: any throttle and any dead letter is worth a page.
  */
 export interface AlarmThresholds {
-  /** @default 5 */
+  /**
+   * Share of a function's invocations that failed, in percent (each function's error-rate alarm).
+   * @default 5
+   */
   readonly lambdaErrorRatePercent?: number;
   /** p99 duration as a percentage of the function's timeout. @default 80 */
   readonly lambdaDurationPercentOfTimeout?: number;
-  /** @default 90 (of a reserved concurrency of 100) */
+  /**
+   * Concurrent executions of a function that page before its reserve is exhausted (each
+   * function's concurrency alarm); keep it below the functions' reserved concurrency.
+   * @default 90 (of a reserved concurrency of 100)
+   */
   readonly lambdaConcurrency?: number;
-  /** @default 300 */
+  /**
+   * Age of a queue's oldest message, in seconds (the ingest and process queues' age alarms; the
+   * deliver queue backs off by design and has the delivery failure rate alarm instead).
+   * @default 300
+   */
   readonly queueOldestMessageAgeSeconds?: number;
-  /** @default 100 */
+  /**
+   * Visible messages on a queue: a backlog its consumer is not keeping up with (each queue's
+   * depth alarm).
+   * @default 100
+   */
   readonly queueDepth?: number;
-  /** @default 10 */
+  /**
+   * Share of webhook requests the API answered 4xx, in percent: unknown sources, bad bodies,
+   * messages over the queue's limit.
+   * @default 10
+   */
   readonly api4xxRatePercent?: number;
-  /** @default 1 */
+  /**
+   * Share of webhook requests the API answered 5xx, in percent: webhooks that may not have been stored.
+   * @default 1
+   */
   readonly api5xxRatePercent?: number;
-  /** @default 1000 */
+  /**
+   * The API's p99 latency, in milliseconds: the SendMessage integration slowing the providers' requests.
+   * @default 1000
+   */
   readonly apiLatencyP99Ms?: number;
   /**
    * Share of delivery attempts (retries included) that failed, sustained for 15 minutes.

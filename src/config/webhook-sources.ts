@@ -4,6 +4,7 @@ import { isToken } from '../core/values';
 
 /** A webhook source: how the `{source}` path segment's requests are verified. */
 export interface WebhookSource {
+  /** How its requests are signed: one of the inbound schemes (docs/SIGNATURES.md). */
   readonly scheme: SignatureScheme;
   /**
    * Seconds a signed timestamp may differ from the time of receipt (schemes that sign one).

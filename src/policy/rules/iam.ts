@@ -9,7 +9,7 @@ import { judgeStatements, type PolicySource } from './statements';
 
 /**
  * The only actions an identity policy may grant on `Resource: "*"`: their APIs take no resource
- * ARN, so AWS authorizes them against "*" alone. The README lists each with this reason.
+ * ARN, so AWS authorizes them against "*" alone. docs/POLICY.md lists each with this reason (generated from this table).
  */
 export const WILDCARD_RESOURCE_ACTIONS: Readonly<Record<string, string>> = {
   'xray:PutTraceSegments': 'X-Ray trace segments are not resources; the action supports only "*"',

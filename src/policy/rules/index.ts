@@ -1,8 +1,8 @@
 /**
  * The policy rule catalogue: what every synthesized stack must satisfy. Each rule reads the
  * whole {@link TerraformModel}, so rules that span resources (a queue and its consumer, a
- * function and its role) are as easy to write as single-resource ones. The README's
- * "Policy checks" table lists the same rules, in this order, with their public scanner equivalents.
+ * function and its role) are as easy to write as single-resource ones. docs/POLICY.md's rule
+ * table is generated from this list, in this order, with their public scanner equivalents.
  */
 import { apiAccessLogging, apiMetricsAndLogging, apiNoDataTrace, apiRequestValidation, apiThrottling, apiTracing } from './api-gateway';
 import { dynamodbPitr } from './dynamodb';
