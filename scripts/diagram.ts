@@ -27,7 +27,7 @@ function newestMtime(entry: string): number {
 
 if (!fs.existsSync(SYNTHESIZED) || fs.statSync(SYNTHESIZED).mtimeMs < Math.max(...SOURCES.map(newestMtime))) {
   console.log('Synthesizing first (npm run synth) …');
-  execFileSync(process.execPath, ['-r', 'esbuild-register', 'main.ts'], { cwd: ROOT, stdio: 'inherit' });
+  execFileSync(process.execPath, ['scripts/synth.js'], { cwd: ROOT, stdio: 'inherit' });
 }
 
 const diagram = architectureDiagram(JSON.parse(fs.readFileSync(SYNTHESIZED, 'utf8')));

@@ -1,5 +1,5 @@
 /**
- * Bad synth-time settings, through the real app: `node -r esbuild-register main.ts` (what
+ * Bad synth-time settings, through the real app: `node scripts/synth.js` (what
  * `npm run synth` runs) must exit non-zero, name the setting on stderr, and write nothing.
  * src/config/settings.ts has the unit tests; this shows the app stops before the App exists.
  */
@@ -28,7 +28,7 @@ function synth(settings: Record<string, string>): Promise<SynthRun> {
   const env: NodeJS.ProcessEnv = { ...process.env, CDKTF_OUTDIR: outdir, ...settings };
   for (const name of Object.values(SETTING)) if (!(name in settings)) delete env[name];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-r', 'esbuild-register', 'main.ts'], {
+    const child = spawn(process.execPath, ['scripts/synth.js'], {
       cwd: PROJECT_ROOT,
       env,
       stdio: ['ignore', 'ignore', 'pipe'],

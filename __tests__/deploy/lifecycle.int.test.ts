@@ -55,7 +55,7 @@ describeIfTerraform('lifecycle on a local AWS API (two environments, one account
 
   /** `npm run synth` as a user runs it (the app's own entry point), into this project's cdktf.out. */
   const synthBlue = async () => {
-    const { stdout } = await run(process.execPath, ['-r', 'esbuild-register', path.join(ROOT, 'main.ts')], {
+    const { stdout } = await run(process.execPath, [path.join(ROOT, 'scripts', 'synth.js')], {
       cwd: ROOT,
       env: {
         ...process.env,
