@@ -3,7 +3,9 @@
  * the last `deploy:local`, with the event source mappings' semantics (scripts/lib/esm-runner.ts),
  * for SECONDS (default 300) or until Ctrl-C. Each function's output goes to
  * `.build/local/esm-runner/logs/<function>.log`. NODE_EXTRA_CA_CERTS, when set, is passed on to
- * the functions (a local HTTPS delivery target with a self-signed certificate).
+ * the functions (a local HTTPS delivery target with a self-signed certificate). A lane paused or
+ * resumed meanwhile (`webhook-pipeline destinations pause|resume`) is noticed within 2 s and kept
+ * as the user left it when this stops.
  */
 import * as path from 'node:path';
 import { EsmRunner } from './lib/esm-runner';

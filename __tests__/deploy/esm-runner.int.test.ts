@@ -167,8 +167,11 @@ test('takes the mapping over: disabled on the endpoint while the runner polls', 
   expect(runner.consumers[0]).toMatchObject({
     timeoutSeconds: 1,
     codeSha256: createHash('sha256').update(fs.readFileSync(zipPath)).digest('base64'),
-    mapping: { batchSize: 10, batchWindowSeconds: 1, reportBatchItemFailures: true, queueUrl },
+    mappings: [
+      { uuid: mappingUuid, batchSize: 10, batchWindowSeconds: 1, reportBatchItemFailures: true, queueUrl, visibilityTimeoutSeconds: 2 },
+    ],
   });
+  expect(runner.consumers[0].reservedConcurrency).toBeUndefined();
   const { State } = await lambda.send(new GetEventSourceMappingCommand({ UUID: mappingUuid }));
   expect(State).toBe('Disabled');
 });

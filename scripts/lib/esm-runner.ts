@@ -2,16 +2,22 @@
  * A local stand-in for Lambda's SQS event source mappings, for a stack deployed on moto (which
  * stores functions and mappings but cannot run them without Docker).
  *
- * For each deployed function it reads the function (GetFunction) and its mappings
- * (ListEventSourceMappings) back from the endpoint and gives every enabled mapping Lambda's
- * semantics:
+ * For each deployed function it reads the function (GetFunction, GetFunctionConcurrency) and all
+ * of its SQS mappings (ListEventSourceMappings) back from the endpoint and gives every enabled
+ * mapping Lambda's semantics:
  * - long-poll ReceiveMessage on the mapping's queue, and gather a batch of up to `BatchSize`
- *   records for up to `MaximumBatchingWindowInSeconds`;
+ *   records for up to `MaximumBatchingWindowInSeconds`; each mapping has its own pollers (capped
+ *   by its `ScalingConfig.MaximumConcurrency`), batch size, window and response types;
  * - invoke the function's handler, loaded from the exact zip Terraform deployed (its SHA-256 must
  *   equal the function's `CodeSha256`), in a child process whose environment is the function's
  *   deployed `Environment.Variables` plus what the Lambda runtime sets, with the AWS SDK pointed
  *   at the local endpoint; the invocation is bounded by the function's `Timeout` (a timed-out
  *   environment is discarded, as Lambda does);
+ * - the mappings of one function share its execution environments, as they share its
+ *   concurrency on AWS: with a reserved concurrency, no more invocations run at once, and a batch
+ *   that finds no free environment before its messages would reappear (the queue's visibility
+ *   timeout) is throttled: not invoked, not deleted, so it comes back with one more receive on its
+ *   count, as a throttled batch does on AWS when lanes outgrow the function's concurrency;
  * - with `ReportBatchItemFailures`, delete every record not listed in `batchItemFailures`; a
  *   failed or timed-out invocation, or a response naming a record that is not in the batch,
  *   deletes nothing. Records not deleted are left alone: they reappear after the queue's
@@ -22,6 +28,21 @@
  * count), tries to run the function in Docker, fails, and makes it visible again. So that a
  * message's receive count means what it means on AWS, the runner disables each mapping on the
  * endpoint while it polls in its place, and re-enables it when it stops.
+ *
+ * Because the runner's own writes disable mappings, a user's pause (UpdateEventSourceMapping
+ * Enabled=false, as `webhook-pipeline destinations pause` does) is told apart by what the runner
+ * last wrote: it remembers the State and LastModified of each of its writes, re-reads the mappings
+ * every `watchIntervalMs`, and takes any other State or LastModified as the user's. A mapping
+ * Disabled at start, or Disabled with a LastModified the runner did not write, is paused: its
+ * pollers stop after the batch in flight and it is left disabled at stop. A mapping found Enabled
+ * is resumed: disabled again on the endpoint (the runner polls it) and polled. At stop the runner
+ * re-enables exactly the mappings it disabled and the user did not pause since.
+ * Known edges: LastModified has one-second resolution on moto, so a pause issued in the same
+ * second as the runner's own write to that mapping (its takeover at start, or after a resume) is
+ * not seen, and that mapping is polled on and re-enabled at stop; for up to `watchIntervalMs`
+ * after a resume the mapping is enabled on moto, so a message sent then may take one receive from
+ * moto's emulation; a mapping created while the runner runs (a lane added by a re-apply) is not
+ * picked up until it is started again.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
@@ -31,12 +52,14 @@ import {
   type EventSourceMappingConfiguration,
   type FunctionConfiguration,
   GetFunctionCommand,
+  GetFunctionConcurrencyCommand,
   LambdaClient,
   ListEventSourceMappingsCommand,
   UpdateEventSourceMappingCommand,
 } from '@aws-sdk/client-lambda';
 import {
   DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
   GetQueueUrlCommand,
   type Message,
   type MessageAttributeValue,
@@ -47,15 +70,13 @@ import { unzipSync } from 'fflate';
 
 /** Lambda limits the init phase of an on-demand environment to 10 s. */
 export const INIT_TIMEOUT_MS = 10_000;
-/** ReceiveMessage's longest long poll. */
-const LONG_POLL_SECONDS = 20;
 const SANDBOX_SCRIPT = path.join(__dirname, 'lambda-sandbox.js');
 
 export interface EsmRunnerOptions {
   /** The local AWS API, e.g. `http://127.0.0.1:5055`. */
   readonly endpoint: string;
   readonly region?: string;
-  /** Deployed functions whose mappings to run. */
+  /** Deployed functions whose mappings to run (every SQS mapping of each). */
   readonly functionNames: readonly string[];
   /** The package each function was deployed from: function name → zip path. */
   readonly codeFiles: Readonly<Record<string, string>>;
@@ -64,15 +85,42 @@ export interface EsmRunnerOptions {
   /** Added to every function's environment (e.g. `NODE_EXTRA_CA_CERTS`). */
   readonly extraEnv?: Readonly<Record<string, string>>;
   /**
-   * Concurrent pollers (each with its own execution environment) per mapping; capped by the
-   * mapping's `ScalingConfig.MaximumConcurrency`.
+   * Concurrent pollers per mapping; capped by the mapping's `ScalingConfig.MaximumConcurrency`.
+   * Every poller invokes in one of the function's execution environments.
    * @default 1
    */
   readonly pollersPerMapping?: number;
+  /**
+   * How often the mappings are re-read to notice a pause or a resume.
+   * @default 2000
+   */
+  readonly watchIntervalMs?: number;
+  /**
+   * The WaitTimeSeconds of each ReceiveMessage (Lambda's pollers use 20). Shorter, because a
+   * pause takes effect only once the receive in progress returns: moto keeps serving a receive
+   * whose client went away, so aborting it would hide the next message for a visibility timeout.
+   * @default 5
+   */
+  readonly longPollSeconds?: number;
   readonly log?: (line: string) => void;
 }
 
-/** What was read back from the endpoint for one function and its mapping. */
+/** One SQS event source mapping, as read back from the endpoint when the runner started. */
+export interface DeployedMapping {
+  readonly uuid: string;
+  readonly queueArn: string;
+  readonly queueUrl: string;
+  /** The queue's VisibilityTimeout: how long a throttled batch may wait for an environment. */
+  readonly visibilityTimeoutSeconds: number;
+  readonly batchSize: number;
+  readonly batchWindowSeconds: number;
+  readonly reportBatchItemFailures: boolean;
+  readonly maximumConcurrency?: number;
+  /** False when it was disabled at start: paused by its user. */
+  readonly enabled: boolean;
+}
+
+/** What was read back from the endpoint for one function and its SQS mappings. */
 export interface DeployedConsumer {
   readonly functionName: string;
   readonly functionArn: string;
@@ -83,22 +131,17 @@ export interface DeployedConsumer {
   readonly codeSha256: string;
   readonly environment: Readonly<Record<string, string>>;
   readonly zipPath: string;
-  readonly mapping: {
-    readonly uuid: string;
-    readonly queueArn: string;
-    readonly queueUrl: string;
-    readonly batchSize: number;
-    readonly batchWindowSeconds: number;
-    readonly reportBatchItemFailures: boolean;
-    readonly maximumConcurrency?: number;
-    readonly enabled: boolean;
-  };
+  /** The function's reserved concurrency: at most this many invocations at once over all its mappings. */
+  readonly reservedConcurrency?: number;
+  readonly mappings: readonly DeployedMapping[];
 }
 
-export type InvocationOutcome = 'ok' | 'error' | 'timeout' | 'init-error';
+/** `throttled`: the batch found no free environment in time and was neither invoked nor deleted. */
+export type InvocationOutcome = 'ok' | 'error' | 'timeout' | 'init-error' | 'throttled';
 
 export interface InvocationRecord {
   readonly functionName: string;
+  readonly mappingUuid: string;
   readonly outcome: InvocationOutcome;
   readonly durationMs: number;
   readonly messageIds: readonly string[];
@@ -114,9 +157,23 @@ export interface FunctionStats {
   notDeleted: number;
   errors: number;
   timeouts: number;
+  /** Batches that found every environment busy at the reserved concurrency until their messages reappeared. */
+  throttles: number;
   coldStarts: number;
   maxDurationMs: number;
   maxInitMs: number;
+}
+
+/**
+ * `polling`; `pausing`: paused by its user, a batch still in flight; `paused`; `gone`: deleted
+ * from the endpoint while the runner ran.
+ */
+export type MappingStatus = 'polling' | 'pausing' | 'paused' | 'gone';
+
+/** A mapping's State and LastModified (ms) on the endpoint. */
+export interface MappingMark {
+  readonly state: 'Enabled' | 'Disabled';
+  readonly lastModified: number | undefined;
 }
 
 type InvokeResult =
@@ -322,6 +379,117 @@ export function recordsToDelete(messageIds: readonly string[], response: unknown
   return messageIds.filter((id) => !failed.has(id));
 }
 
+
+/**
+ * A function's execution environments, shared by all of its mappings' pollers: an idle one is
+ * reused whichever mapping ran in it last, a new one is started while fewer than `limit` are
+ * busy, and past that a caller waits (first come, first served) until one is released, its
+ * deadline passes or `signal` aborts; then it gets `undefined`.
+ */
+export class EnvironmentPool<T> {
+  private readonly idle: T[] = [];
+  private readonly created: T[] = [];
+  private readonly waiters: ((environment: T | undefined) => void)[] = [];
+  private busy = 0;
+
+  constructor(
+    readonly limit: number,
+    private readonly create: () => T,
+  ) {}
+
+  acquire(deadlineMs: number, signal: AbortSignal): Promise<T | undefined> {
+    if (signal.aborted) return Promise.resolve(undefined);
+    if (this.busy < this.limit) {
+      this.busy += 1;
+      return Promise.resolve(this.idle.pop() ?? this.make());
+    }
+    return new Promise((resolve) => {
+      const waiter = (environment: T | undefined) => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', giveUp);
+        resolve(environment);
+      };
+      const giveUp = () => {
+        const index = this.waiters.indexOf(waiter);
+        if (index >= 0) this.waiters.splice(index, 1);
+        waiter(undefined);
+      };
+      const timer = setTimeout(giveUp, Math.max(0, deadlineMs - Date.now()));
+      signal.addEventListener('abort', giveUp, { once: true });
+      this.waiters.push(waiter);
+    });
+  }
+
+  release(environment: T): void {
+    const next = this.waiters.shift();
+    // Handed over while still counted busy, so that a newcomer cannot overtake the waiter.
+    if (next) next(environment);
+    else {
+      this.busy -= 1;
+      this.idle.push(environment);
+    }
+  }
+
+  /** Every environment started so far. */
+  all(): readonly T[] {
+    return this.created;
+  }
+
+  private make(): T {
+    const environment = this.create();
+    this.created.push(environment);
+    return environment;
+  }
+}
+
+const markOf = (mapping: EventSourceMappingConfiguration): MappingMark => ({
+  // Disabling is on its way to Disabled (AWS only; moto switches at once).
+  state: mapping.State === 'Disabled' || mapping.State === 'Disabling' ? 'Disabled' : 'Enabled',
+  lastModified: mapping.LastModified?.getTime(),
+});
+
+/**
+ * What the user did to a mapping, from what the runner expects on the endpoint (its own last
+ * write, or the last change it noticed) and what is there now: any other LastModified or State is
+ * someone else's write, and the State says which. Both are compared because LastModified has
+ * one-second resolution: a write in the same second as the runner's shows only in its State.
+ */
+export function mappingChange(expected: MappingMark, observed: MappingMark | undefined): 'none' | 'paused' | 'resumed' | 'gone' {
+  if (!observed) return 'gone';
+  if (observed.state === expected.state && observed.lastModified === expected.lastModified) return 'none';
+  return observed.state === 'Disabled' ? 'paused' : 'resumed';
+}
+
+/** One mapping as the runner runs it. */
+interface MappingRun {
+  readonly consumer: DeployedConsumer;
+  readonly mapping: DeployedMapping;
+  readonly pollers: number;
+  expected: MappingMark;
+  /** The runner's write is what keeps it disabled: it owes the mapping a re-enable at stop. */
+  disabledByUs: boolean;
+  /** Pollers exit at their next turn. */
+  paused: boolean;
+  active: number;
+  gone: boolean;
+  running: Promise<void>[];
+}
+
+async function listMappings(lambda: LambdaClient): Promise<EventSourceMappingConfiguration[]> {
+  // Listed unfiltered and matched on FunctionArn: moto filters by the exact string the mapping
+  // was created with (a name or an ARN), where AWS accepts either.
+  const mappings: EventSourceMappingConfiguration[] = [];
+  let marker: string | undefined;
+  do {
+    const page = await lambda.send(new ListEventSourceMappingsCommand({ Marker: marker }));
+    mappings.push(...(page.EventSourceMappings ?? []));
+    marker = page.NextMarker;
+  } while (marker);
+  return mappings;
+}
+
+const queueNameOf = (queueArn: string) => queueArn.split(':')[5];
+
 export class EsmRunner {
   readonly stats: Record<string, FunctionStats> = {};
   readonly invocations: InvocationRecord[] = [];
@@ -329,9 +497,10 @@ export class EsmRunner {
   readonly receiveCounts = new Map<string, number>();
   private readonly lines: Record<string, string[]> = {};
   private readonly abort = new AbortController();
-  private pollers: Promise<void>[] = [];
-  private sandboxes: Sandbox[] = [];
-  private disabledByUs: string[] = [];
+  private readonly runs: MappingRun[] = [];
+  private readonly pools = new Map<string, EnvironmentPool<Sandbox>>();
+  private watcher: Promise<void> | undefined;
+  private stopped = false;
 
   private constructor(
     private readonly options: EsmRunnerOptions,
@@ -346,10 +515,17 @@ export class EsmRunner {
     const config = { endpoint: options.endpoint, region, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
     const lambda = new LambdaClient(config);
     const sqs = new SQSClient(config);
+    const mappings = await listMappings(lambda);
     const consumers: DeployedConsumer[] = [];
-    for (const functionName of options.functionNames) consumers.push(await readConsumer(lambda, sqs, options, functionName));
+    for (const functionName of options.functionNames) consumers.push(await readConsumer(lambda, sqs, options, functionName, mappings));
     const runner = new EsmRunner(options, consumers, lambda, sqs);
-    await runner.run();
+    try {
+      await runner.run(mappings);
+    } catch (error) {
+      // Hands back the mappings taken over so far.
+      await runner.stop();
+      throw error;
+    }
     return runner;
   }
 
@@ -357,22 +533,36 @@ export class EsmRunner {
     this.options.log?.(line);
   }
 
-  private async run(): Promise<void> {
+  /** Where a mapping (by UUID) stands; undefined for one the runner does not run. */
+  mappingStatus(uuid: string): MappingStatus | undefined {
+    const run = this.runs.find((candidate) => candidate.mapping.uuid === uuid);
+    if (!run) return undefined;
+    if (run.gone) return 'gone';
+    if (!run.paused) return 'polling';
+    return run.active > 0 ? 'pausing' : 'paused';
+  }
+
+  private async run(listed: readonly EventSourceMappingConfiguration[]): Promise<void> {
     const modules = runtimeModules(this.options.workDir);
     const logDir = path.join(this.options.workDir, 'logs');
     fs.mkdirSync(logDir, { recursive: true });
     const localMajor = process.versions.node.split('.')[0];
     for (const consumer of this.consumers) {
-      const { functionName, mapping } = consumer;
-      this.stats[functionName] = { invocations: 0, records: 0, deleted: 0, notDeleted: 0, errors: 0, timeouts: 0, coldStarts: 0, maxDurationMs: 0, maxInitMs: 0 };
+      const { functionName } = consumer;
+      const stats: FunctionStats = {
+        invocations: 0,
+        records: 0,
+        deleted: 0,
+        notDeleted: 0,
+        errors: 0,
+        timeouts: 0,
+        throttles: 0,
+        coldStarts: 0,
+        maxDurationMs: 0,
+        maxInitMs: 0,
+      };
+      this.stats[functionName] = stats;
       this.lines[functionName] = [];
-      if (!mapping.enabled) {
-        this.log(`${functionName}: its mapping is disabled; not polling`);
-        continue;
-      }
-      await this.lambda.send(new UpdateEventSourceMappingCommand({ UUID: mapping.uuid, Enabled: false }));
-      this.disabledByUs.push(mapping.uuid);
-
       const runtimeMajor = /^nodejs(\d+)/.exec(consumer.runtime)?.[1];
       if (runtimeMajor !== localMajor) this.log(`${functionName}: deployed for ${consumer.runtime}, run locally on Node.js ${process.versions.node}`);
       const taskRoot = unpack(consumer.zipPath, this.options.workDir, functionName, consumer.codeSha256);
@@ -382,15 +572,111 @@ export class EsmRunner {
         this.lines[functionName].push(line);
         fs.writeSync(logFile, `${line}\n`);
       };
-      const pollers = Math.max(1, Math.min(this.options.pollersPerMapping ?? 1, mapping.maximumConcurrency ?? Infinity));
-      for (let i = 0; i < pollers; i += 1) {
-        const sandbox = new Sandbox(consumer, env, taskRoot, onLine, this.stats[functionName]);
-        this.sandboxes.push(sandbox);
-        this.pollers.push(this.poll(consumer, sandbox));
+      this.pools.set(functionName, new EnvironmentPool(consumer.reservedConcurrency ?? Infinity, () => new Sandbox(consumer, env, taskRoot, onLine, stats)));
+
+      let pollerTotal = 0;
+      for (const mapping of consumer.mappings) {
+        const pollers = Math.max(1, Math.min(this.options.pollersPerMapping ?? 1, mapping.maximumConcurrency ?? Infinity));
+        const found = listed.find((candidate) => candidate.UUID === mapping.uuid);
+        const run: MappingRun = {
+          consumer,
+          mapping,
+          pollers,
+          expected: found ? markOf(found) : { state: 'Enabled', lastModified: undefined },
+          disabledByUs: false,
+          paused: !mapping.enabled,
+          active: 0,
+          gone: false,
+          running: [],
+        };
+        this.runs.push(run);
+        if (!mapping.enabled) {
+          this.log(`${functionName}: mapping ${mapping.uuid} on ${queueNameOf(mapping.queueArn)} is disabled (paused); not polling it`);
+          continue;
+        }
+        await this.takeOver(run);
+        this.startPollers(run);
+        pollerTotal += pollers;
+        const reserved = consumer.reservedConcurrency === undefined ? '' : `, reserved concurrency ${consumer.reservedConcurrency}`;
+        this.log(
+          `${functionName}: polling ${mapping.queueUrl} (batch ${mapping.batchSize}, window ${mapping.batchWindowSeconds} s, timeout ${consumer.timeoutSeconds} s, ${pollers} poller(s)${reserved})`,
+        );
       }
-      this.log(
-        `${functionName}: polling ${mapping.queueUrl} (batch ${mapping.batchSize}, window ${mapping.batchWindowSeconds} s, timeout ${consumer.timeoutSeconds} s, ${pollers} poller(s))`,
-      );
+      if (consumer.reservedConcurrency !== undefined && pollerTotal > consumer.reservedConcurrency) {
+        this.log(`${functionName}: ${pollerTotal} pollers over its mappings exceed its reserved concurrency ${consumer.reservedConcurrency}: expect throttled batches`);
+      }
+    }
+    this.watcher = this.watch();
+  }
+
+  /** Disables the mapping on the endpoint, so that moto's own emulation leaves its queue alone. */
+  private async takeOver(run: MappingRun): Promise<void> {
+    const updated = await this.lambda.send(new UpdateEventSourceMappingCommand({ UUID: run.mapping.uuid, Enabled: false }));
+    run.expected = markOf(updated);
+    run.disabledByUs = true;
+  }
+
+  private startPollers(run: MappingRun): void {
+    run.paused = false;
+    // Pollers still finishing a batch from before a pause carry on and count towards the cap.
+    for (let i = run.active; i < run.pollers; i += 1) {
+      run.active += 1;
+      run.running.push(this.poll(run));
+    }
+  }
+
+  private async watch(): Promise<void> {
+    const interval = this.options.watchIntervalMs ?? 2_000;
+    while (!this.abort.signal.aborted) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          this.abort.signal.removeEventListener('abort', done);
+          resolve();
+        };
+        const timer = setTimeout(done, interval);
+        this.abort.signal.addEventListener('abort', done, { once: true });
+      });
+      if (this.abort.signal.aborted) return;
+      await this.reconcile(false).catch((error: Error) => this.log(`could not re-read the event source mappings: ${error.message}`));
+    }
+  }
+
+  /**
+   * Notices what the user did to the mappings since the last look. `final` (at stop) only records
+   * it: nothing is taken over or polled any more.
+   */
+  private async reconcile(final: boolean): Promise<void> {
+    const listed = new Map((await listMappings(this.lambda)).map((mapping) => [mapping.UUID, mapping]));
+    for (const run of this.runs) {
+      if (run.gone) continue;
+      const { functionName } = run.consumer;
+      const where = `${functionName}: mapping ${run.mapping.uuid} on ${queueNameOf(run.mapping.queueArn)}`;
+      const found = listed.get(run.mapping.uuid);
+      const observed = found && found.State !== 'Deleting' ? markOf(found) : undefined;
+      const change = mappingChange(run.expected, observed);
+      if (change === 'none') continue;
+      if (change === 'gone') {
+        run.gone = true;
+        run.paused = true;
+        run.disabledByUs = false;
+        this.log(`${where} was deleted; not polling it`);
+        continue;
+      }
+      // Whoever wrote last decides its state at stop: the user, now.
+      run.disabledByUs = false;
+      if (change === 'paused') {
+        run.expected = observed!;
+        if (run.paused) continue;
+        run.paused = true;
+        this.log(`${where} was paused (disabled on the endpoint); its pollers stop after the batch in flight, and it stays disabled`);
+        continue;
+      }
+      if (final) continue;
+      // Should this fail, `expected` is left as it was, so that the next look tries again.
+      await this.takeOver(run);
+      this.log(`${where} was ${run.paused ? 'resumed' : 're-enabled'} on the endpoint; disabled there again while the runner polls it`);
+      if (run.paused) this.startPollers(run);
     }
   }
 
@@ -447,37 +733,65 @@ export class EsmRunner {
     }
   }
 
-  /** Long-polls for a first record, then fills the batch until it is full or the window closes. */
-  private async gather(consumer: DeployedConsumer): Promise<Message[]> {
-    const { queueUrl, batchSize, batchWindowSeconds } = consumer.mapping;
-    const batch = await this.receive(queueUrl, batchSize, LONG_POLL_SECONDS);
-    if (batch.length === 0) return batch;
-    const windowEnd = Date.now() + batchWindowSeconds * 1000;
-    while (batch.length < batchSize && !this.abort.signal.aborted) {
+  /**
+   * Long-polls for a first record, then fills the batch until it is full or the window closes;
+   * a pause closes the window early (what was received is the batch in flight).
+   */
+  private async gather(run: MappingRun): Promise<{ messages: Message[]; receivedAt: number }> {
+    const { queueUrl, batchSize, batchWindowSeconds } = run.mapping;
+    const longPoll = this.options.longPollSeconds ?? 5;
+    const messages = await this.receive(queueUrl, batchSize, longPoll);
+    const receivedAt = Date.now();
+    if (messages.length === 0) return { messages, receivedAt };
+    const windowEnd = receivedAt + batchWindowSeconds * 1000;
+    while (messages.length < batchSize && !this.abort.signal.aborted && !run.paused) {
       const remainingMs = windowEnd - Date.now();
       if (remainingMs <= 0) break;
-      const more = await this.receive(queueUrl, batchSize - batch.length, Math.min(LONG_POLL_SECONDS, Math.floor(remainingMs / 1000)));
+      const more = await this.receive(queueUrl, batchSize - messages.length, Math.min(longPoll, Math.floor(remainingMs / 1000)));
       if (more.length === 0 && remainingMs < 1000) break;
-      batch.push(...more);
+      messages.push(...more);
     }
-    return batch;
+    return { messages, receivedAt };
   }
 
-  private async poll(consumer: DeployedConsumer, sandbox: Sandbox): Promise<void> {
-    const { functionName, mapping } = consumer;
+  private async poll(run: MappingRun): Promise<void> {
+    const { consumer, mapping } = run;
+    const { functionName } = consumer;
     const stats = this.stats[functionName];
+    const pool = this.pools.get(functionName)!;
     const region = this.options.region ?? 'us-east-1';
-    while (!this.abort.signal.aborted) {
-      const messages = await this.gather(consumer);
+    for (;;) {
+      // Checked and counted in one synchronous step, so that a resume either keeps this poller or
+      // sees it gone.
+      if (this.abort.signal.aborted || run.paused) {
+        run.active -= 1;
+        return;
+      }
+      const { messages, receivedAt } = await this.gather(run);
       if (messages.length === 0) continue;
-      const records = messages.map((message) => toSqsRecord(message, mapping.queueArn, region));
       const messageIds = messages.map((message) => message.MessageId!);
       for (const message of messages) {
         const count = Number(message.Attributes?.ApproximateReceiveCount ?? 1);
         this.receiveCounts.set(message.MessageId!, Math.max(count, this.receiveCounts.get(message.MessageId!) ?? 0));
       }
 
-      const result = await sandbox.invoke({ Records: records });
+      const sandbox = await pool.acquire(receivedAt + mapping.visibilityTimeoutSeconds * 1000, this.abort.signal);
+      if (!sandbox) {
+        // Stopping: the batch reappears after its visibility timeout, as after any stop.
+        if (this.abort.signal.aborted) continue;
+        stats.throttles += 1;
+        stats.notDeleted += messageIds.length;
+        this.log(`${functionName}: throttled at reserved concurrency ${pool.limit}: ${messageIds.length} record(s) from ${queueNameOf(mapping.queueArn)} left to reappear`);
+        this.invocations.push({ functionName, mappingUuid: mapping.uuid, outcome: 'throttled', durationMs: 0, messageIds, notDeleted: messageIds });
+        continue;
+      }
+      const records = messages.map((message) => toSqsRecord(message, mapping.queueArn, region));
+      let result: InvokeResult;
+      try {
+        result = await sandbox.invoke({ Records: records });
+      } finally {
+        pool.release(sandbox);
+      }
       stats.invocations += 1;
       stats.records += records.length;
       stats.maxDurationMs = Math.max(stats.maxDurationMs, result.durationMs);
@@ -503,6 +817,7 @@ export class EsmRunner {
       stats.notDeleted += messageIds.length - toDelete.length;
       this.invocations.push({
         functionName,
+        mappingUuid: mapping.uuid,
         outcome: result.ok ? 'ok' : result.kind,
         durationMs: result.durationMs,
         messageIds,
@@ -539,25 +854,43 @@ export class EsmRunner {
       }, 0);
   }
 
-  /** Stops polling, waits (bounded) for invocations in flight, discards the environments and re-enables the mappings. */
+  /**
+   * Stops polling, waits (bounded) for invocations in flight, discards the environments, notices
+   * a pause made since the last look, and re-enables the mappings it disabled and the user did
+   * not pause. Safe to call twice.
+   */
   async stop(timeoutMs = 30_000): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
     this.abort.abort();
+    await this.watcher;
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([Promise.allSettled(this.pollers), new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+    await Promise.race([
+      Promise.allSettled(this.runs.flatMap((run) => run.running)),
+      new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+    ]);
     clearTimeout(timer);
-    for (const sandbox of this.sandboxes) sandbox.discard();
-    for (const uuid of this.disabledByUs) {
-      await this.lambda.send(new UpdateEventSourceMappingCommand({ UUID: uuid, Enabled: true })).catch((error: Error) => {
-        this.log(`could not re-enable mapping ${uuid}: ${error.message}`);
+    for (const pool of this.pools.values()) for (const sandbox of pool.all()) sandbox.discard();
+    await this.reconcile(true).catch((error: Error) => this.log(`could not re-read the event source mappings at stop: ${error.message}`));
+    for (const run of this.runs) {
+      if (!run.disabledByUs) continue;
+      run.disabledByUs = false;
+      await this.lambda.send(new UpdateEventSourceMappingCommand({ UUID: run.mapping.uuid, Enabled: true })).catch((error: Error) => {
+        this.log(`could not re-enable mapping ${run.mapping.uuid}: ${error.message}`);
       });
     }
-    this.disabledByUs = [];
     this.lambda.destroy();
     this.sqs.destroy();
   }
 }
 
-async function readConsumer(lambda: LambdaClient, sqs: SQSClient, options: EsmRunnerOptions, functionName: string): Promise<DeployedConsumer> {
+async function readConsumer(
+  lambda: LambdaClient,
+  sqs: SQSClient,
+  options: EsmRunnerOptions,
+  functionName: string,
+  mappings: readonly EventSourceMappingConfiguration[],
+): Promise<DeployedConsumer> {
   const { Configuration } = await lambda.send(new GetFunctionCommand({ FunctionName: functionName }));
   const configuration: FunctionConfiguration = Configuration ?? {};
   const zipPath = options.codeFiles[functionName];
@@ -566,21 +899,28 @@ async function readConsumer(lambda: LambdaClient, sqs: SQSClient, options: EsmRu
   if (actual !== configuration.CodeSha256) {
     throw new Error(`${zipPath} (sha256 ${actual}) is not the package deployed as ${functionName} (CodeSha256 ${configuration.CodeSha256})`);
   }
-  // Listed unfiltered and matched on FunctionArn: moto filters by the exact string the mapping
-  // was created with (a name or an ARN), where AWS accepts either.
-  const mappings: EventSourceMappingConfiguration[] = [];
-  let marker: string | undefined;
-  do {
-    const page = await lambda.send(new ListEventSourceMappingsCommand({ Marker: marker }));
-    mappings.push(...(page.EventSourceMappings ?? []));
-    marker = page.NextMarker;
-  } while (marker);
+  // Not GetFunction's Concurrency: moto leaves it out for a reserved concurrency of 0.
+  const { ReservedConcurrentExecutions } = await lambda.send(new GetFunctionConcurrencyCommand({ FunctionName: functionName }));
   const sqsMappings = mappings.filter((mapping) => mapping.FunctionArn === configuration.FunctionArn && mapping.EventSourceArn?.startsWith('arn:aws:sqs:'));
-  if (sqsMappings.length !== 1) throw new Error(`${functionName} has ${sqsMappings.length} SQS event source mappings; expected 1`);
-  const [mapping] = sqsMappings;
-  const queueArn = mapping.EventSourceArn!;
-  const [, , , , account, queueName] = queueArn.split(':');
-  const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: queueName, QueueOwnerAWSAccountId: account }));
+  if (sqsMappings.length === 0) throw new Error(`${functionName} has no SQS event source mapping`);
+  const deployed: DeployedMapping[] = [];
+  for (const mapping of sqsMappings) {
+    const queueArn = mapping.EventSourceArn!;
+    const [, , , , account, queueName] = queueArn.split(':');
+    const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: queueName, QueueOwnerAWSAccountId: account }));
+    const { Attributes = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['VisibilityTimeout'] }));
+    deployed.push({
+      uuid: mapping.UUID!,
+      queueArn,
+      queueUrl: QueueUrl!,
+      visibilityTimeoutSeconds: Number(Attributes.VisibilityTimeout ?? 30),
+      batchSize: mapping.BatchSize ?? 10,
+      batchWindowSeconds: mapping.MaximumBatchingWindowInSeconds ?? 0,
+      reportBatchItemFailures: (mapping.FunctionResponseTypes ?? []).includes('ReportBatchItemFailures'),
+      maximumConcurrency: mapping.ScalingConfig?.MaximumConcurrency,
+      enabled: markOf(mapping).state === 'Enabled',
+    });
+  }
   return {
     functionName,
     functionArn: configuration.FunctionArn!,
@@ -591,15 +931,7 @@ async function readConsumer(lambda: LambdaClient, sqs: SQSClient, options: EsmRu
     codeSha256: actual,
     environment: configuration.Environment?.Variables ?? {},
     zipPath,
-    mapping: {
-      uuid: mapping.UUID!,
-      queueArn,
-      queueUrl: QueueUrl!,
-      batchSize: mapping.BatchSize ?? 10,
-      batchWindowSeconds: mapping.MaximumBatchingWindowInSeconds ?? 0,
-      reportBatchItemFailures: (mapping.FunctionResponseTypes ?? []).includes('ReportBatchItemFailures'),
-      maximumConcurrency: mapping.ScalingConfig?.MaximumConcurrency,
-      enabled: mapping.State !== 'Disabled',
-    },
+    ...(ReservedConcurrentExecutions === undefined || ReservedConcurrentExecutions === null ? {} : { reservedConcurrency: ReservedConcurrentExecutions }),
+    mappings: deployed,
   };
 }
