@@ -6,6 +6,7 @@ import { failureReason } from '../shared/batch-handler';
 import { type DeliveryEvent, parseDeliveryEvent } from '../shared/delivery-event';
 import { readSecretList } from '../shared/secret-list';
 import { MissingSecretError, type SecretReader } from '../shared/secrets';
+import { type AuthorizedDelivery, createAuthorizedDelivery } from './auth';
 import type { RecordResult } from './batch-runner';
 import type { DispatcherConfig } from './config';
 import { countDelivery } from './delivery-metrics';
@@ -22,6 +23,8 @@ export interface DispatchDependencies {
   readonly readSecret: SecretReader;
   readonly queue: QueueActions;
   readonly post?: typeof postDelivery;
+  /** Delivers with the destination's credentials and timeout; by default through `post`. */
+  readonly deliver?: AuthorizedDelivery;
   /** Epoch milliseconds; injectable for the signed timestamp and `Retry-After` dates. */
   readonly now?: () => number;
   /** Drives the retry jitter; injectable so tests can pin it. */
@@ -46,6 +49,7 @@ interface Failure {
 
 export function createRecordDispatcher(deps: DispatchDependencies): RecordDispatcher {
   const { config, logger, metrics, readSecret, queue, post = postDelivery, now = Date.now, random = Math.random } = deps;
+  const deliver = deps.deliver ?? createAuthorizedDelivery({ readSecret, post });
 
   /** Fails the record with its next visibility from the schedule, so SQS redelivers it after the backoff. */
   const retryLater = async (log: Logger, record: SQSRecord, attempt: number, failure: Failure): Promise<RecordResult> => {
@@ -131,7 +135,8 @@ export function createRecordDispatcher(deps: DispatchDependencies): RecordDispat
         }
         const secrets = await readSecretList(readSecret, destination.secretParameter);
         const request = buildDeliveryRequest(event, secrets, { attempt, nowMs: now(), secretParameter: destination.secretParameter });
-        return await settle(log, record, event, attempt, await post(destination.url, request, config.deliveryTimeoutMs));
+        const outcome = await deliver(destination, request, { defaultTimeoutMs: config.deliveryTimeoutMs, log });
+        return await settle(log, record, event, attempt, outcome);
       } catch (error) {
         if (error instanceof MissingSecretError) {
           return retryLater(log, record, attempt, { reason: 'missing-secret', secretParameter: error.parameterName, error });

@@ -1,7 +1,10 @@
 import type { DeliveryRequest } from './delivery-request';
 
-/** Why an attempt failed, as logged: the destination said no, did not answer in time, or could not be reached. */
-export type FailureReason = 'delivery-rejected' | 'delivery-timeout' | 'delivery-unreachable';
+/**
+ * Why an attempt failed, as logged: the destination said no, did not answer in time, or could not
+ * be reached; or its OAuth token endpoint gave no token (see auth.ts).
+ */
+export type FailureReason = 'delivery-rejected' | 'delivery-timeout' | 'delivery-unreachable' | 'auth-token-failed';
 
 /** What one POST came to. Only `failed` is retried; `gone` is final. */
 export type DeliveryOutcome =

@@ -1,4 +1,5 @@
 import { HANDLER_ENV } from '../../contract';
+import { type DestinationAuth, parseDestinationAuth, parseTimeoutSeconds } from './destination-auth';
 import { ConfigurationError, type Environment } from './env-config';
 import { isJsonObject, type JsonValue } from './json';
 
@@ -16,6 +17,10 @@ export interface DeliveryDestination {
    * (`invoice.*` matches `invoice.paid`); `*` alone matches everything.
    */
   readonly eventTypes: readonly string[] | null;
+  /** Seconds one attempt may take; absent: the dispatcher's DELIVERY_TIMEOUT_MS. */
+  readonly timeoutSeconds?: number;
+  /** Credentials sent besides the signature; absent: the signature alone, as before. */
+  readonly auth?: DestinationAuth;
 }
 
 const VARIABLE = HANDLER_ENV.deliveryDestinations;
@@ -45,12 +50,17 @@ export function readDestinations(env: Environment): ReadonlyMap<string, Delivery
     if (typeof secretParameter !== 'string' || !secretParameter.startsWith('/')) {
       fail(`with secretParameter ${JSON.stringify(secretParameter ?? null)}; expected an SSM parameter name starting with "/"`);
     }
+    const timeoutSeconds = parseTimeoutSeconds((settings as Record<string, JsonValue>).timeoutSeconds, fail);
+    const auth = parseDestinationAuth((settings as Record<string, JsonValue>).auth, fail);
     destinations.set(name, {
       name,
       url: url as string,
       secretParameter: secretParameter as string,
       sources: stringList((settings as Record<string, JsonValue>).sources, 'sources', fail),
       eventTypes: stringList((settings as Record<string, JsonValue>).eventTypes, 'eventTypes', fail),
+      // Left out when not set, so a destination without them is exactly what it was.
+      ...(timeoutSeconds === null ? {} : { timeoutSeconds }),
+      ...(auth === null ? {} : { auth }),
     });
   }
   return destinations;
