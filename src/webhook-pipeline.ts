@@ -11,6 +11,7 @@ import {
   DEFAULT_DELIVERY_RETRY_SCHEDULE,
   type DeliveryDestinations,
   destinationsJson,
+  destinationTimeoutsFitCondition,
   retryMaxReceiveCount,
   retryRetentionSeconds,
   scheduleAsString,
@@ -356,6 +357,22 @@ export class WebhookPipeline extends Construct {
       }),
     };
 
+    // A destination's timeout must leave room in the dispatcher's: plain values are checked with the
+    // props, plan-time ones here, failing the plan.
+    const timeoutsFit = destinationTimeoutsFitCondition(props.destinations ?? {}, dispatcherSizing.timeoutSeconds!);
+    if (timeoutsFit !== undefined) {
+      this.functions.dispatcher.function.lifecycle = {
+        ...this.functions.dispatcher.function.lifecycle,
+        precondition: [
+          {
+            condition: timeoutsFit,
+            errorMessage:
+              "A destination's timeout_seconds must be at most 40 % of the dispatcher's function timeout (two rounds of attempts must fit in 80 % of it): lower it or raise the dispatcher's timeout.",
+          },
+        ],
+      };
+    }
+
     // Setup grants: each function may reach exactly the next queue and its own secrets or table.
     this.queues.process.grantSend(this.functions.validator);
     grantReadParameters(this.functions.validator, arn('ssm', `parameter${this.sourceSecretsPath}*`));
@@ -494,5 +511,10 @@ function validateProps(props: WebhookPipelineProps, provider: AwsProviderFeature
     requirePlain(owner, `alarmThresholds.${key}`, value as number | undefined, (n) => n > 0, 'a positive number');
   }
   validateWebhookSources(owner, props.webhookSources);
-  validateDelivery(owner, props.destinations, props.deliveryRetrySchedule);
+  validateDelivery(
+    owner,
+    props.destinations,
+    props.deliveryRetrySchedule,
+    props.dispatcher?.timeoutSeconds ?? FUNCTION_TIMEOUT_DEFAULTS.dispatcher,
+  );
 }

@@ -4,6 +4,16 @@ import { ALARM_THRESHOLD_DEFAULTS, type AlarmThresholdKey } from '../src/alarms/
 import { LOG_RETENTION_DAYS } from '../src/config/aws-limits';
 import { MAX_SUFFIX_LENGTH } from '../src/config/naming';
 import { MAX_RETRY_HORIZON_SECONDS, MAX_RETRY_STEPS, MIN_RETRY_STEPS } from '../src/config/delivery';
+import {
+  DESTINATION_AUTH_TYPES,
+  HEADER_NAME,
+  HTTPS_TOKEN_URL,
+  MAX_DESTINATION_TIMEOUT_SECONDS,
+  MIN_DESTINATION_TIMEOUT_SECONDS,
+  OAUTH_TEXT,
+  RESERVED_HEADER_PREFIX,
+  RESERVED_HEADERS,
+} from '../src/config/destination-auth';
 import { MAX_TOLERANCE_SECONDS, SSM_PARAMETER_NAME } from '../src/config/webhook-sources';
 import { DEFAULT_DELIVERY_RETRY_SCHEDULE, DEFAULT_DESTINATION, MAX_VISIBILITY_TIMEOUT_SECONDS, SIGNATURE_SCHEMES } from '../src/contract';
 import { DEFAULT_WEBHOOK_SOURCES, FUNCTION_TIMEOUT_DEFAULTS } from '../src/webhook-pipeline';
@@ -224,11 +234,10 @@ export class PipelineVariables extends Construct {
       ],
     });
     this.deliveryDestinations = new TerraformVariable(scope, 'delivery_destinations', {
-      type: 'map(object({ url = string, sources = optional(list(string)), event_types = optional(list(string)) }))',
+      type: 'map(object({ url = string, sources = optional(list(string)), event_types = optional(list(string)), timeout_seconds = optional(number), auth = optional(object({ type = string, name = optional(string), token_url = optional(string), client_id = optional(string), scope = optional(string) })) }))',
       default: {},
       nullable: false,
-      description:
-        'Named destinations: each receives its own signed delivery of every event its route matches, retried and dead-lettered on its own. url: HTTPS endpoint; sources: source names it receives (all when left out); event_types: event types it receives, a trailing * matches by prefix (all when left out). Its signing secret: SSM <destination_secrets_path output><name>.',
+      description: `Named destinations: each receives its own signed delivery of every event its route matches, retried and dead-lettered on its own. url: HTTPS endpoint; sources: source names it receives (all when left out); event_types: event types it receives, a trailing * matches by prefix (all when left out); timeout_seconds: seconds one attempt may take, ${MIN_DESTINATION_TIMEOUT_SECONDS}-${MAX_DESTINATION_TIMEOUT_SECONDS} and at most 40 % of function_timeouts.dispatcher (default: the dispatcher's DELIVERY_TIMEOUT_MS); auth: credentials besides the signature, type "header" (with name, e.g. X-Api-Key or Authorization), "basic", or "oauth2" (client credentials, with token_url, client_id and optional scope). Its signing secret: SSM <destination_secrets_path output><name>; its auth credential (header value, user:password, or OAuth client secret): SSM <destination_secrets_path output><name>/auth.`,
       validation: [
         {
           condition: `\${alltrue([for name, d in var.delivery_destinations : can(regex("^[a-z0-9][a-z0-9_-]{0,63}$", name)) && name != "${DEFAULT_DESTINATION}"])}`,
@@ -242,6 +251,27 @@ export class PipelineVariables extends Construct {
           condition:
             '${alltrue([for name, d in var.delivery_destinations : (d.sources == null ? true : length(d.sources) > 0) && (d.event_types == null ? true : length(d.event_types) > 0)])}',
           errorMessage: 'delivery_destinations: sources and event_types are left out for all, or non-empty lists.',
+        },
+        {
+          condition: `\${alltrue([for name, d in var.delivery_destinations : d.timeout_seconds == null ? true : (d.timeout_seconds >= ${MIN_DESTINATION_TIMEOUT_SECONDS} && d.timeout_seconds <= ${MAX_DESTINATION_TIMEOUT_SECONDS} && floor(d.timeout_seconds) == d.timeout_seconds)])}`,
+          errorMessage: `delivery_destinations: timeout_seconds must be a whole number of seconds from ${MIN_DESTINATION_TIMEOUT_SECONDS} to ${MAX_DESTINATION_TIMEOUT_SECONDS} (and at most 40 % of function_timeouts.dispatcher).`,
+        },
+        {
+          condition: `\${alltrue([for name, d in var.delivery_destinations : d.auth == null ? true : contains(${hclList(DESTINATION_AUTH_TYPES)}, d.auth.type)])}`,
+          errorMessage: `delivery_destinations: auth.type must be one of ${DESTINATION_AUTH_TYPES.join(', ')}.`,
+        },
+        {
+          condition: `\${alltrue([for name, d in var.delivery_destinations : d.auth == null ? true : (d.auth.type != "header" ? d.auth.name == null : (d.auth.name == null ? false : (can(regex(${hclString(HEADER_NAME.source)}, d.auth.name)) && !contains(${hclList(RESERVED_HEADERS)}, lower(d.auth.name)) && !startswith(lower(d.auth.name), "${RESERVED_HEADER_PREFIX}"))))])}`,
+          errorMessage: `delivery_destinations: auth.name is for type "header" only, and required there: a header name (letters, digits and !#$%&'*+.^_\`|~-, at most 64) other than ${RESERVED_HEADERS.join(', ')} and ${RESERVED_HEADER_PREFIX}*, which the dispatcher sets.`,
+        },
+        {
+          condition: `\${alltrue([for name, d in var.delivery_destinations : d.auth == null ? true : (d.auth.type != "oauth2" ? d.auth.token_url == null : can(regex(${hclString(HTTPS_TOKEN_URL.source)}, d.auth.token_url)))])}`,
+          errorMessage: 'delivery_destinations: auth.token_url is for type "oauth2" only, and required there: an https:// URL.',
+        },
+        {
+          condition: `\${alltrue([for name, d in var.delivery_destinations : d.auth == null ? true : (d.auth.type != "oauth2" ? d.auth.client_id == null && d.auth.scope == null : can(regex(${hclString(OAUTH_TEXT.source)}, d.auth.client_id)) && (d.auth.scope == null ? true : can(regex(${hclString(OAUTH_TEXT.source)}, d.auth.scope))))])}`,
+          errorMessage:
+            'delivery_destinations: auth.client_id and auth.scope are for type "oauth2" only; client_id is required there, each 1-256 printable ASCII characters without quotes or backslashes.',
         },
       ],
     });

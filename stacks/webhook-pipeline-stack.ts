@@ -111,7 +111,7 @@ export class WebhookPipelineStack extends TerraformStack {
       ),
       destinations: TerraformIterator.fromMap(vars.deliveryDestinations.value).forExpressionForMap(
         'key',
-        '{ url = val.url, sources = val.sources, eventTypes = val.event_types }',
+        '{ url = val.url, sources = val.sources, eventTypes = val.event_types, timeoutSeconds = val.timeout_seconds, auth = val.auth == null ? null : { type = val.auth.type, name = val.auth.name, tokenUrl = val.auth.token_url, clientId = val.auth.client_id, scope = val.auth.scope } }',
       ),
       deliveryRetrySchedule: vars.deliveryRetrySchedule.value,
       deliveryUrl: vars.deliveryUrl.stringValue,

@@ -1,6 +1,18 @@
-import { Fn, type IResolvable, propertyAccess, ref, TerraformIterator, Token } from 'cdktf';
+import { Fn, type IResolvable, Op, propertyAccess, ref, TerraformIterator, Token } from 'cdktf';
 import { DEFAULT_DELIVERY_RETRY_SCHEDULE, DEFAULT_DESTINATION, MAX_VISIBILITY_TIMEOUT_SECONDS } from '../contract';
-import { isToken } from '../core/values';
+import { isToken, times } from '../core/values';
+import {
+  AUTH_PARAMETER_SUFFIX,
+  DESTINATION_AUTH_TYPES,
+  DISPATCHER_TIMEOUT_SHARE,
+  HTTPS_TOKEN_URL,
+  isAuthHeaderName,
+  MAX_DESTINATION_TIMEOUT_SECONDS,
+  MIN_DESTINATION_TIMEOUT_SECONDS,
+  OAUTH_TEXT,
+  RESERVED_HEADER_PREFIX,
+  RESERVED_HEADERS,
+} from './destination-auth';
 import { templateAsExpression } from '../hcl/expression-tokens';
 
 /** A named destination: where events go and which of them it receives (README, "Destinations and routes"). */
@@ -17,7 +29,32 @@ export interface DeliveryDestinationProps {
    * @default every event type
    */
   readonly eventTypes?: readonly string[] | null;
+  /**
+   * Seconds one attempt may take, 1-30: an OAuth token request, the POST and the one POST retried
+   * after a 401 share it. At most 40 % of the dispatcher's timeout, so two rounds of attempts fit
+   * in 80 % of it (30 needs a dispatcher timeout of at least 75 s).
+   * @default DELIVERY_TIMEOUT_MS: 40 % of the dispatcher's timeout, from 1 s to 10 s
+   */
+  readonly timeoutSeconds?: number | null;
+  /**
+   * Credentials sent besides the Standard Webhooks signature, which every delivery keeps. The
+   * credential itself is the SSM SecureString `<secretsPath>/delivery/destinations/<name>/auth`,
+   * read by the dispatcher; only its name reaches the configuration.
+   * @default none: the signature alone
+   */
+  readonly auth?: DestinationAuthProps | null;
 }
+
+/**
+ * A destination's credentials. `header`: the parameter's value is sent as header `name`
+ * (`X-Api-Key`, or `Authorization` with a value `Bearer …`). `basic`: the parameter holds
+ * `user:password`. `oauth2`: client credentials grant at `tokenUrl`, the parameter holding the
+ * client secret; the access token is sent as `Authorization: Bearer …`.
+ */
+export type DestinationAuthProps =
+  | { readonly type: 'header'; readonly name: string }
+  | { readonly type: 'basic' }
+  | { readonly type: 'oauth2'; readonly tokenUrl: string; readonly clientId: string; readonly scope?: string | null };
 
 /** Destinations as a plain record, or a plan-time token holding a map of the same shape. */
 export type DeliveryDestinations = Readonly<Record<string, DeliveryDestinationProps>> | IResolvable;
@@ -78,14 +115,29 @@ export interface DestinationsJsonOptions {
  */
 export function destinationsJson(options: DestinationsJsonOptions): string {
   const { destinations, deliveryUrl, defaultSecretParameter, destinationSecretsPrefix } = options;
-  if (!isToken(destinations) && !isToken(deliveryUrl) && !isToken(defaultSecretParameter) && !isToken(destinationSecretsPrefix)) {
+  const plainTimeouts =
+    isToken(destinations) ||
+    Object.values(destinations as Record<string, DeliveryDestinationProps>).every((d) => !isToken(d?.timeoutSeconds));
+  if (
+    plainTimeouts &&
+    !isToken(destinations) &&
+    !isToken(deliveryUrl) &&
+    !isToken(defaultSecretParameter) &&
+    !isToken(destinationSecretsPrefix)
+  ) {
     const entries: [string, object][] = deliveryUrl
       ? [[DEFAULT_DESTINATION, { url: deliveryUrl, secretParameter: defaultSecretParameter, sources: null, eventTypes: null }]]
       : [];
     for (const [name, d] of Object.entries(destinations as Record<string, DeliveryDestinationProps>)) {
       entries.push([
         name,
-        { url: d.url, secretParameter: `${destinationSecretsPrefix}${name}`, sources: d.sources ?? null, eventTypes: d.eventTypes ?? null },
+        {
+          url: d.url,
+          secretParameter: `${destinationSecretsPrefix}${name}`,
+          sources: d.sources ?? null,
+          eventTypes: d.eventTypes ?? null,
+          ...destinationOptions(d, `${destinationSecretsPrefix}${name}${AUTH_PARAMETER_SUFFIX}`),
+        },
       ]);
     }
     return JSON.stringify(Object.fromEntries(entries));
@@ -96,18 +148,63 @@ export function destinationsJson(options: DestinationsJsonOptions): string {
     `"${DEFAULT_DESTINATION}"`,
     Fn.merge([{ url: val, secretParameter: templateAsExpression(defaultSecretParameter), sources: null, eventTypes: null }]),
   );
-  const namedMap = TerraformIterator.fromMap(destinations).forExpressionForMap(
+  const secretParameter = Fn.join('', [templateAsExpression(destinationSecretsPrefix), Token.asString(key)]);
+  // Left out when null, as in the plain JSON: a destination without them reads as before, in fewer bytes.
+  // `try`: a token map written before these fields existed has no such attributes.
+  // (`merge` of one object: cdktf quotes expressions in an object literal given to an iterator directly.)
+  const nonNull = (object: object) => TerraformIterator.fromMap(Fn.merge([object])).forExpressionForMap('key', 'val if val != null');
+  const extras = nonNull({
+    timeoutSeconds: ref('try(val.timeoutSeconds, null)'),
+    auth: Fn.conditional(
+      ref('try(val.auth, null) == null'),
+      ref('null'),
+      nonNull(Fn.merge([ref('try(val.auth, {})'), { parameter: Fn.join('', [secretParameter, AUTH_PARAMETER_SUFFIX]) }])),
+    ),
+  });
+  const namedMap = TerraformIterator.fromMap(plainTimeouts ? destinations : Fn.merge([normalized(destinations)])).forExpressionForMap(
     'key',
     Fn.merge([
       {
         url: propertyAccess(val, ['url']),
-        secretParameter: Fn.join('', [templateAsExpression(destinationSecretsPrefix), Token.asString(key)]),
+        secretParameter,
         sources: propertyAccess(val, ['sources']),
         eventTypes: propertyAccess(val, ['eventTypes']),
       },
+      extras,
     ]),
   );
   return Token.asString(Fn.jsonencode(Fn.merge([legacyMap, namedMap])));
+}
+
+/** A destination's timeout and credentials' description as DELIVERY_DESTINATIONS carries them, each only when set. */
+function destinationOptions(d: DeliveryDestinationProps, authParameter: string): object {
+  const auth = d.auth ?? null;
+  return {
+    ...(d.timeoutSeconds === undefined || d.timeoutSeconds === null ? {} : { timeoutSeconds: d.timeoutSeconds }),
+    ...(auth === null
+      ? {}
+      : {
+          auth: Object.fromEntries(
+            Object.entries({ ...auth, parameter: authParameter }).filter(([, value]) => value !== undefined && value !== null),
+          ),
+        }),
+  };
+}
+
+/** A plain record with a plan-time timeout, as Terraform builds the JSON from it: every attribute present. */
+function normalized(destinations: DeliveryDestinations): Record<string, object> {
+  return Object.fromEntries(
+    Object.entries(destinations as Record<string, DeliveryDestinationProps>).map(([name, d]) => [
+      name,
+      {
+        url: d.url,
+        sources: d.sources ?? null,
+        eventTypes: d.eventTypes ?? null,
+        timeoutSeconds: d.timeoutSeconds ?? null,
+        auth: d.auth ?? null,
+      },
+    ]),
+  );
 }
 
 /** Checks plain destinations, schedule and URL; the error names the prop and shows the bad value. */
@@ -115,6 +212,8 @@ export function validateDelivery(
   owner: string,
   destinations: DeliveryDestinations | undefined,
   schedule: readonly number[] | IResolvable | undefined,
+  /** The dispatcher's function timeout, which each destination's timeout must leave room in. */
+  dispatcherTimeoutSeconds?: number,
 ): void {
   if (destinations !== undefined && !isToken(destinations)) {
     for (const [name, d] of Object.entries(destinations as Record<string, DeliveryDestinationProps>)) {
@@ -138,6 +237,8 @@ export function validateDelivery(
           );
         }
       }
+      validateTimeout(`destinations.${name}.timeoutSeconds`, d.timeoutSeconds, dispatcherTimeoutSeconds, fail);
+      validateAuth(`destinations.${name}.auth`, d.auth, fail);
     }
   }
   if (schedule !== undefined && !isToken(schedule)) {
@@ -154,6 +255,82 @@ export function validateDelivery(
         `${owner}: deliveryRetrySchedule must be ${MIN_RETRY_STEPS}-${MAX_RETRY_STEPS} whole numbers of seconds, each 1-${MAX_VISIBILITY_TIMEOUT_SECONDS}, adding up to at most ${MAX_RETRY_HORIZON_SECONDS} (6 days), got ${JSON.stringify(schedule)}`,
       );
     }
+  }
+}
+
+/** The longest destination timeout a dispatcher timeout leaves room for: two rounds of attempts in 80 % of it. */
+export function maxDestinationTimeoutSeconds(dispatcherTimeoutSeconds: number): number {
+  return Math.min(MAX_DESTINATION_TIMEOUT_SECONDS, Math.floor(dispatcherTimeoutSeconds * DISPATCHER_TIMEOUT_SHARE));
+}
+
+/**
+ * The plan-time check that every destination's timeout leaves room in the dispatcher's (see
+ * {@link maxDestinationTimeoutSeconds}), for a precondition on the dispatcher function; undefined
+ * when nothing is left to plan time (plain values are checked by {@link validateDelivery}).
+ */
+export function destinationTimeoutsFitCondition(destinations: DeliveryDestinations, dispatcherTimeoutSeconds: number): string | undefined {
+  const plain = !isToken(destinations) ? Object.values(destinations as Record<string, DeliveryDestinationProps>) : undefined;
+  if (plain && plain.every((d) => d?.timeoutSeconds === undefined || d?.timeoutSeconds === null)) return undefined;
+  if (plain && !isToken(dispatcherTimeoutSeconds) && plain.every((d) => !isToken(d?.timeoutSeconds))) return undefined;
+  const max = Fn.min([MAX_DESTINATION_TIMEOUT_SECONDS, Fn.floor(times(dispatcherTimeoutSeconds, DISPATCHER_TIMEOUT_SHARE))]);
+  const fits = Fn.conditional(ref('try(val.timeoutSeconds, null) == null'), true, Op.lte(ref('val.timeoutSeconds'), max));
+  return Token.asString(
+    Fn.alltrue(
+      Token.asList(TerraformIterator.fromMap(plain ? Fn.merge([normalized(destinations)]) : destinations).forExpressionForList(fits)),
+    ),
+  );
+}
+
+function validateTimeout(
+  prop: string,
+  timeout: number | null | undefined,
+  dispatcherTimeoutSeconds: number | undefined,
+  fail: (problem: string) => never,
+): void {
+  if (timeout === undefined || timeout === null || isToken(timeout)) return;
+  if (!Number.isInteger(timeout) || timeout < MIN_DESTINATION_TIMEOUT_SECONDS || timeout > MAX_DESTINATION_TIMEOUT_SECONDS) {
+    fail(
+      `${prop} must be a whole number of seconds from ${MIN_DESTINATION_TIMEOUT_SECONDS} to ${MAX_DESTINATION_TIMEOUT_SECONDS}, got ${JSON.stringify(timeout)}`,
+    );
+  }
+  if (dispatcherTimeoutSeconds === undefined || isToken(dispatcherTimeoutSeconds)) return;
+  const max = maxDestinationTimeoutSeconds(dispatcherTimeoutSeconds);
+  if (timeout > max) {
+    fail(
+      `${prop} must be at most ${max}, 40 % of the dispatcher's ${dispatcherTimeoutSeconds} s timeout (two rounds of attempts must fit in 80 % of it; raise dispatcher.timeoutSeconds to at least ${Math.ceil(timeout / DISPATCHER_TIMEOUT_SHARE)}), got ${timeout}`,
+    );
+  }
+}
+
+function validateAuth(prop: string, auth: DestinationAuthProps | null | undefined, fail: (problem: string) => never): void {
+  if (auth === undefined || auth === null || isToken(auth)) return;
+  const fields = auth as unknown as Record<string, unknown>;
+  if (typeof auth !== 'object' || !(DESTINATION_AUTH_TYPES as readonly unknown[]).includes(fields.type)) {
+    fail(`${prop}.type must be one of ${DESTINATION_AUTH_TYPES.join(', ')}, got ${JSON.stringify(fields?.type ?? auth)}`);
+  }
+  const allowed: Record<string, readonly string[]> = { header: ['name'], basic: [], oauth2: ['tokenUrl', 'clientId', 'scope'] };
+  for (const key of Object.keys(fields)) {
+    if (key !== 'type' && !allowed[fields.type as string].includes(key) && fields[key] !== undefined && fields[key] !== null) {
+      fail(`${prop}.${key} does not apply to auth type ${JSON.stringify(fields.type)}`);
+    }
+  }
+  const check = (key: string, ok: (value: unknown) => boolean, expected: string, optional = false) => {
+    const value = fields[key];
+    if (isToken(value) || (optional && (value === undefined || value === null)) || ok(value)) return;
+    fail(`${prop}.${key} must be ${expected}, got ${JSON.stringify(value ?? null)}`);
+  };
+  const text = (value: unknown) => typeof value === 'string' && OAUTH_TEXT.test(value);
+  if (auth.type === 'header') {
+    check(
+      'name',
+      isAuthHeaderName,
+      `a header name (letters, digits and !#$%&'*+.^_\`|~-, at most 64) other than ${RESERVED_HEADERS.join(', ')} and ${RESERVED_HEADER_PREFIX}*, which the dispatcher sets`,
+    );
+  }
+  if (auth.type === 'oauth2') {
+    check('tokenUrl', (value) => typeof value === 'string' && HTTPS_TOKEN_URL.test(value), 'an https:// URL');
+    check('clientId', text, '1-256 printable ASCII characters without quotes or backslashes');
+    check('scope', text, '1-256 printable ASCII characters without quotes or backslashes (space-separated scopes)', true);
   }
 }
 
