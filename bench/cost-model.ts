@@ -36,6 +36,15 @@ export const LOG_EVENT_OVERHEAD_BYTES = 26;
  */
 export const PLATFORM_LOG_BYTES_PER_INVOCATION = 450;
 
+/**
+ * X-Ray's default sampling rule: the first request each second (the reservoir), then 5 % of the
+ * rest. API Gateway's stage and each function's invocations are sampled apart (an SQS-triggered
+ * invocation starts its own trace), so beyond the reservoir a webhook costs 5 % of a trace for
+ * its request and 5 % for each invocation share. Below a request a second nearly every request and
+ * invocation is traced: see docs/CAPACITY.md for the monthly figures.
+ */
+export const XRAY_FIXED_RATE = 0.05;
+
 /** Lambda allocates CPU in proportion to memory: one full vCPU at 1,769 MB (Lambda docs, "Memory and computing power"). */
 export const LAMBDA_MB_PER_VCPU = 1769;
 
@@ -197,6 +206,24 @@ export function costModel(run: CostRun): CostModel {
       price: PRICES.cloudWatchLogsIngestion,
       usdPerMillion: ((awsLogBytes * 1e6) / GIB) * PRICES.cloudWatchLogsIngestion.usd,
       inTotal: true,
+    },
+    {
+      item: 'CloudWatch Logs: the access log line alone, if system log level WARN dropped platform.start and platform.report (sensitivity, not in the total)',
+      basis: 'modelled',
+      perWebhook: accessLogLineBytes(),
+      unit: 'bytes',
+      price: PRICES.cloudWatchLogsIngestion,
+      usdPerMillion: ((accessLogLineBytes() * 1e6) / GIB) * PRICES.cloudWatchLogsIngestion.usd,
+      inTotal: false,
+    },
+    {
+      item: `X-Ray: traces beyond the 1/s reservoir, ${XRAY_FIXED_RATE * 100} % of requests and invocations (tracing on by default; not in the total)`,
+      basis: 'modelled',
+      perWebhook: XRAY_FIXED_RATE * (1 + invocations),
+      unit: 'traces',
+      price: PRICES.xrayTraceRecorded,
+      usdPerMillion: perMillion(XRAY_FIXED_RATE * (1 + invocations), PRICES.xrayTraceRecorded),
+      inTotal: false,
     },
     ...(otherCalls > 0
       ? [

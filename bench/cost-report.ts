@@ -1,6 +1,6 @@
 import { FUNCTION_NAMES } from '../src/contract';
 import type { CostRun, HandlerCost } from './cost';
-import { costModel, requestsPerWebhook } from './cost-model';
+import { costModel, LOG_EVENT_OVERHEAD_BYTES, requestsPerWebhook } from './cost-model';
 import { PRICES_REGION, PRICES_TAKEN_ON } from './prices';
 import type { Target } from './report';
 
@@ -21,7 +21,15 @@ export const COST_TARGETS = {
   maxDispatcherBatchMs: 2000,
   /** Processor records/s at the modelled latency, over the baseline's. */
   minProcessorSpeedup: 3,
+  /** The handlers' log lines and EMF documents, with CloudWatch's 26 bytes per event (issue 22). */
+  maxLogBytesPerWebhook: 600,
+  /** Dollars per million accepted webhooks, the model's total (issue 22). */
+  maxUsdPerMillion: 5.75,
 } as const;
+
+const LOG_LINE = 'CloudWatch Logs: the handlers’ log lines and EMF metrics';
+const LOG_TARGET = `handlers' log lines and EMF per accepted webhook ≤ ${COST_TARGETS.maxLogBytesPerWebhook} bytes`;
+const USD_TARGET = `cost per million webhooks ≤ $${COST_TARGETS.maxUsdPerMillion.toFixed(2)}, everything a default deployment runs per webhook (no event archive yet: a future issue)`;
 
 const fixed = (digits: number) => (value: number) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
 const ms = (value: number) => (Number.isFinite(value) ? `${value.toFixed(value < 100 ? 1 : 0)} ms` : 'n/a');
@@ -60,12 +68,36 @@ export function evaluateCostTargets(cost: CostSection | undefined): Target[] {
         pass: false,
         detail: unmeasured,
       },
+      { name: LOG_TARGET, pass: false, detail: unmeasured },
+      { name: USD_TARGET, pass: false, detail: unmeasured },
     ];
   }
+  const model = costModel(after);
+  const logLine = model.lines.find((line) => line.item === LOG_LINE);
+  const logBytes = logLine?.perWebhook ?? NaN;
+  const byHandler = FUNCTION_NAMES.map((name) => {
+    const entry = handler(after, name);
+    return `${name} ${((entry.logBytes + LOG_EVENT_OVERHEAD_BYTES * entry.logLines) / after.accepted).toFixed(0)}`;
+  }).join(', ');
+  const biggest = [...model.lines]
+    .filter((line) => line.inTotal)
+    .sort((a, b) => b.usdPerMillion - a.usdPerMillion)
+    .slice(0, 3)
+    .map((line) => `${line.item.split(':')[0]} ${usd(line.usdPerMillion)}`)
+    .join(', ');
+  const notInTotal = model.lines
+    .filter((line) => !line.inTotal && /X-Ray/.test(line.item))
+    .map((line) => `X-Ray at 5 % sampling ${usd(line.usdPerMillion)}`)
+    .join('');
   const requests = requestsPerWebhook(after);
   const breakdown = FUNCTION_NAMES.map((name) => `${name} ${fixed(2)(requests.byHandler[name])}`).join(', ');
   const failed = after.handlers.reduce((total, entry) => total + entry.failedRecords, 0);
-  const chainOk = after.accepted === after.webhooks && after.delivered === after.accepted && failed === 0 && after.leftOver === 0;
+  const chainOk =
+    after.accepted === after.webhooks &&
+    after.delivered === after.accepted &&
+    (after.deliveredDistinct ?? after.delivered) === after.delivered &&
+    failed === 0 &&
+    after.leftOver === 0;
   const batch = after.dispatcherBatchMs;
   const speedup = before ? after.processorRecordsPerSecond / before.processorRecordsPerSecond : NaN;
   return [
@@ -93,6 +125,18 @@ export function evaluateCostTargets(cost: CostSection | undefined): Target[] {
         ? `${speedup.toFixed(2)} × (${after.processorRecordsPerSecond.toFixed(1)} vs ${before.processorRecordsPerSecond.toFixed(1)} records/s)`
         : 'no baseline recorded (bench/baselines/)',
       bound: `processor: ${callsOf(after, 'processor')} per record, each +${after.options.awsLatencyMs} ms`,
+    },
+    {
+      name: LOG_TARGET,
+      pass: Number.isFinite(logBytes) && logBytes <= COST_TARGETS.maxLogBytesPerWebhook,
+      detail: `${fixed(0)(logBytes)} bytes (${byHandler}; ${after.handlers.reduce((total, entry) => total + entry.logLines, 0)} lines for ${after.accepted} webhooks)`,
+      bound: 'one summary line and one EMF document per invocation and handler; failures log in full',
+    },
+    {
+      name: USD_TARGET,
+      pass: Number.isFinite(model.usdPerMillion) && model.usdPerMillion <= COST_TARGETS.maxUsdPerMillion,
+      detail: `${usd(model.usdPerMillion)} (biggest: ${biggest}; not in it: ${notInTotal || 'X-Ray n/a'}, data transfer out)`,
+      bound: 'API Gateway’s $3.50 per million requests is fixed',
     },
   ];
 }

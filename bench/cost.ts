@@ -17,9 +17,9 @@ import { FAKE_AWS_CREDENTIALS, startMoto } from '../__tests__/support/moto';
 import { toSqsRecord } from '../__tests__/support/sqs-records';
 import { githubWebhook, type IngestWebhook } from '../__tests__/support/webhooks';
 import type { HandlerBundle } from '../src/bundling/handler-bundle';
-import { DEFAULT_BATCH_SIZE, DEFAULT_MEMORY_MB } from '../src/constructs/pipeline-function';
+import { DEFAULT_BATCH_SIZE, DEFAULT_BATCH_WINDOW_SECONDS, DEFAULT_MEMORY_MB } from '../src/constructs/pipeline-function';
 import { FUNCTION_NAMES, type FunctionName } from '../src/contract';
-import { type ActionCount, dynamoItemBytes, sqsMessageBytes, startAwsProxy } from './aws-proxy';
+import { type ActionCount, type AwsProxy, dynamoItemBytes, sqsMessageBytes, startAwsProxy } from './aws-proxy';
 import type { CostWorkerRequest, Invocation } from './cost-worker';
 import { extract } from './handlers';
 import { onInterrupt } from './lifecycle';
@@ -56,6 +56,20 @@ export interface CostBenchOptions {
    * backlog (fewer when there are not four batches for each).
    */
   readonly dispatcherContainers: number;
+}
+
+/** How one run drives the chain. */
+export interface ChainRunOptions {
+  readonly webhooks: number;
+  /** Containers per handler, side by side. */
+  readonly containers: Readonly<Record<FunctionName, number>>;
+  /**
+   * False: one handler after another, each draining its queue before the next starts (the cost
+   * step, whose per-handler timings want no contention). True: all three at once, each polling
+   * its queue until the stage before it is done and the queue is empty (the load step), with the
+   * event source mapping's batching window.
+   */
+  readonly pipelined: boolean;
 }
 
 export const COST_DEFAULTS = { webhooks: 200, awsLatencyMs: 15, targetDelayMs: 1000, dispatcherContainers: 5 } as const;
@@ -108,6 +122,12 @@ export interface CostRun {
   readonly accepted: number;
   /** Requests the destination received. */
   readonly delivered: number;
+  /** Distinct webhooks (`webhook-id`) among them: equal to `delivered` when none arrived twice. */
+  readonly deliveredDistinct?: number;
+  /** From starting the handlers to the chain drained, ms (the load step's end-to-end rate). */
+  readonly wallMs?: number;
+  /** Containers per handler. */
+  readonly containers?: Readonly<Record<FunctionName, number>>;
   readonly deliveryBytes: number;
   /** Mean SQS payload (body + attributes) of one message on each queue. */
   readonly messageBytes: { readonly ingest: number; readonly process: number; readonly deliver: number };
@@ -135,6 +155,9 @@ const DELIVERY_TIMEOUT_MS = 4800;
 /** The stack's default `architecture` (FunctionSizing in src/constructs/pipeline-function.ts). */
 const ARCHITECTURE = 'arm64';
 const PHASE_TIMEOUT_MS = 600_000;
+/** How long a stage's pollers leave a queue they found empty before receiving again. */
+const IDLE_POLL_MS = 100;
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** A GitHub `push` of one commit, about 2 KB: the shape and size of a typical webhook body. */
 function pushBody(deliveryId: string): string {
@@ -217,23 +240,32 @@ async function runPhase(
   containers: number,
   queueUrl: string,
   sqs: SQSClient,
+  /** Whether the stage feeding this queue has finished; always true when stages run one after another. */
+  upstreamDone: () => boolean = () => true,
 ): Promise<PhaseOutput> {
   const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
   const queueArn = Attributes?.QueueArn ?? 'arn:aws:sqs:us-east-1:123456789012:unknown';
   let polling: Promise<unknown> = Promise.resolve();
-  const receive = () => {
-    const next = polling.then(() =>
-      sqs.send(
+  // A queue found empty is not asked again for a while, by any of the stage's containers: moto
+  // answers one request at a time, and idle polls would slow the stages that have work.
+  let foundEmptyAt = -Infinity;
+  const receive = (max = DEFAULT_BATCH_SIZE) => {
+    const next = polling.then(async () => {
+      const wait = foundEmptyAt + IDLE_POLL_MS - performance.now();
+      if (wait > 0) await sleep(wait);
+      const received = await sqs.send(
         new ReceiveMessageCommand({
           QueueUrl: queueUrl,
-          MaxNumberOfMessages: DEFAULT_BATCH_SIZE,
+          MaxNumberOfMessages: max,
           WaitTimeSeconds: 0,
           VisibilityTimeout: 300,
           MessageAttributeNames: ['All'],
           MessageSystemAttributeNames: ['All'],
         }),
-      ),
-    );
+      );
+      if (!received.Messages?.length) foundEmptyAt = performance.now();
+      return received;
+    });
     polling = next.catch(() => undefined);
     return next;
   };
@@ -275,8 +307,20 @@ async function runPhase(
       await reply(); // loaded: the init phase is over
       const invocations: Invocation[] = [];
       for (;;) {
+        // Read before receiving: a receive that found nothing proves the queue drained only if the stage before had already finished.
+        const finished = upstreamDone();
         const { Messages = [] } = await receive();
-        if (Messages.length === 0) break;
+        if (Messages.length === 0) {
+          if (finished) break;
+          continue; // the next receive waits out the idle interval
+        }
+        // The mapping's batching window: while the stage before still produces, fill the batch for up to a window.
+        const windowEnds = performance.now() + DEFAULT_BATCH_WINDOW_SECONDS * 1000;
+        while (Messages.length < DEFAULT_BATCH_SIZE && !upstreamDone() && performance.now() < windowEnds) {
+          await sleep(IDLE_POLL_MS);
+          const more = await receive(DEFAULT_BATCH_SIZE - Messages.length);
+          Messages.push(...(more.Messages ?? []));
+        }
         const event: SQSEvent = { Records: Messages.map((message) => toSqsRecord(message, queueArn)) };
         child.send({ event } satisfies CostWorkerRequest);
         const invocation = await reply<Invocation>();
@@ -343,25 +387,39 @@ function summarize(
   };
 }
 
-/** `label`: `before` (the baseline) or `after` (this checkout), how the report names the run. */
-export async function benchCost(options: CostBenchOptions, label: string, log: (line: string) => void): Promise<CostRun> {
+/** moto, the counting proxies, the destination, the queues, the table and the secrets: set up once, driven by any number of runs. */
+export interface Chain {
+  run(run: ChainRunOptions, label: string): Promise<CostRun>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the chain for the handlers of `options.root`. Each handler reaches AWS through a proxy of
+ * its own, so its requests are its own even when the three run at once. moto creates queues
+ * slowly: the load step runs its volumes on one chain.
+ */
+export async function startChain(
+  options: Omit<CostBenchOptions, 'webhooks' | 'dispatcherContainers'>,
+  label: string,
+  log: (line: string) => void,
+): Promise<Chain> {
   const { root, workDir } = options;
-  const loadAtStart = os.loadavg();
   const commit = commitOf(root);
-  log(`cost (${label}, ${commit}): bundling the handlers of ${root}`);
+  const say = (line: string) => log(`${label} (${commit}): ${line}`);
+  say(`bundling the handlers of ${root}`);
   const bundles = FUNCTION_NAMES.map((name) => ({ name, dir: extract(root, bundleOf(root, name).zipPath, path.join(workDir, name)) }));
 
-  log(
-    `cost (${label}, ${commit}): starting moto, the counting proxy (+${options.awsLatencyMs} ms a call) and the destination (${options.targetDelayMs} ms)`,
-  );
+  say(`starting moto, the counting proxies (+${options.awsLatencyMs} ms a call) and the destination (${options.targetDelayMs} ms)`);
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   const moto = await startMoto();
   const aws = awsClients(moto.endpoint);
-  const proxy = await startAwsProxy(moto.endpoint, options.awsLatencyMs);
+  const proxies = Object.fromEntries(
+    await Promise.all(FUNCTION_NAMES.map(async (name) => [name, await startAwsProxy(moto.endpoint, options.awsLatencyMs)] as const)),
+  ) as Record<FunctionName, AwsProxy>;
   const target = await startReceiver({ status: 200, delayMs: options.targetDelayMs });
   const stop = async () => {
     await target.close();
-    await proxy.close();
+    for (const proxy of Object.values(proxies)) await proxy.close();
     Object.values(aws).forEach((client) => client.destroy());
     await moto.stop();
   };
@@ -380,18 +438,20 @@ export async function benchCost(options: CostBenchOptions, label: string, log: (
       process: await queue('webhook-process-cost'),
       deliver: await queue('webhook-deliver-cost'),
     };
-    // The handlers reach SQS through the proxy: their queue URLs name it, or the SDK would send to the URL's host.
-    const viaProxy = (url: string) => `${proxy.url}${new URL(url).pathname}`;
-    const endpoints: PipelineEndpoints = {
-      ingestQueueUrl: viaProxy(queues.ingest.url),
-      processQueueUrl: viaProxy(queues.process.url),
-      deliverQueueUrl: viaProxy(queues.deliver.url),
-      deadLetterQueueUrls: {
-        validator: viaProxy(queues.ingest.deadLetter),
-        processor: viaProxy(queues.process.deadLetter),
-        dispatcher: viaProxy(queues.deliver.deadLetter),
-      },
-      deliveryUrl: `${target.url}/webhooks/inbound`,
+    // The handlers reach SQS through their proxy: their queue URLs name it, or the SDK would send to the URL's host.
+    const endpointsOf = (name: FunctionName): PipelineEndpoints => {
+      const viaProxy = (url: string) => `${proxies[name].url}${new URL(url).pathname}`;
+      return {
+        ingestQueueUrl: viaProxy(queues.ingest.url),
+        processQueueUrl: viaProxy(queues.process.url),
+        deliverQueueUrl: viaProxy(queues.deliver.url),
+        deadLetterQueueUrls: {
+          validator: viaProxy(queues.ingest.deadLetter),
+          processor: viaProxy(queues.process.deadLetter),
+          dispatcher: viaProxy(queues.deliver.deadLetter),
+        },
+        deliveryUrl: `${target.url}/webhooks/inbound`,
+      };
     };
     const sourceSecret = `bench-${randomUUID()}`;
     const settings: PipelineSettings = {
@@ -404,109 +464,164 @@ export async function benchCost(options: CostBenchOptions, label: string, log: (
     await createIdempotencyTable(aws.dynamodb, TABLE);
     await putSecureString(aws.ssm, `${SECRETS_PATH}${SOURCE}`, sourceSecret);
     await putSecureString(aws.ssm, DELIVERY_SECRET_PARAMETER, `bench-${randomUUID()}`);
-
-    log(`cost (${label}, ${commit}): ${options.webhooks} signed webhooks on the ingest queue`);
-    const webhooks: IngestWebhook[] = Array.from({ length: options.webhooks }, () => {
-      const deliveryId = randomUUID();
-      return githubWebhook({ source: SOURCE, secret: sourceSecret, deliveryId, event: 'push', body: pushBody(deliveryId) });
-    });
-    const entries = webhooks.map((webhook, index) => ({
-      Id: String(index),
-      MessageBody: webhook.body,
-      MessageAttributes: Object.fromEntries(
-        Object.entries(webhook.attributes).map(([name, value]) => [name, { DataType: 'String', StringValue: value }]),
-      ),
-    }));
-    for (let start = 0; start < entries.length; start += 10) {
-      const batch = entries.slice(start, start + 10).map((entry, index) => ({ ...entry, Id: String(index) }));
-      const { Failed = [] } = await aws.sqs.send(new SendMessageBatchCommand({ QueueUrl: queues.ingest.url, Entries: batch }));
-      if (Failed.length > 0) throw new Error(`putting webhooks on the ingest queue: ${JSON.stringify(Failed)}`);
-    }
-    const ingestBytes = sum(entries.map(sqsMessageBytes)) / entries.length;
-
-    const baseEnv = { ...process.env, ...FAKE_AWS_CREDENTIALS, AWS_ENDPOINT_URL: proxy.url };
     const source: Record<FunctionName, string> = {
       validator: queues.ingest.url,
       processor: queues.process.url,
       dispatcher: queues.deliver.url,
     };
-    proxy.takeCounts(); // set-up went straight to moto; start from zero
-    const phases = new Map<FunctionName, { output: PhaseOutput; counts: ReturnType<typeof proxy.takeCounts> }>();
-    for (const { name, dir } of bundles) {
-      // At least four batches a container, so that most invocations are warm ones.
-      const batches = Math.ceil(options.webhooks / DEFAULT_BATCH_SIZE);
-      const containers = name === 'dispatcher' ? Math.max(1, Math.min(options.dispatcherContainers, Math.floor(batches / 4))) : 1;
-      log(`cost (${label}, ${commit}): ${name}, ${containers} container${containers > 1 ? 's' : ''}`);
-      const env = { ...baseEnv, ...pipelineEnv(name, endpoints, settings) };
-      const output = await runPhase(name, dir, env, containers, source[name], aws.sqs);
-      phases.set(name, { output, counts: proxy.takeCounts() });
-    }
 
-    // Request units per item: the idempotency items as the handlers left them (the largest, to be safe).
-    const { Items = [] } = await aws.dynamodb.send(new ScanCommand({ TableName: TABLE }));
-    const putBytes = Math.max(
-      0,
-      ...[...phases.values()].flatMap((phase) => phase.counts.actions.map((action) => action.dynamoLargestPutItemBytes)),
-    );
-    const dynamoMaxItemBytes = Math.max(putBytes, ...Items.map((item) => dynamoItemBytes(item as Record<string, unknown>)));
-    const writeUnitsPerItem = Math.max(1, Math.ceil(dynamoMaxItemBytes / 1024));
-    const readUnitsPerItem = Math.max(1, Math.ceil(dynamoMaxItemBytes / 4096));
+    const run = async (runOptions: ChainRunOptions, runLabel: string): Promise<CostRun> => {
+      const loadAtStart = os.loadavg();
+      const tell = (line: string) => log(`${runLabel} (${commit}): ${line}`);
+      tell(`${runOptions.webhooks} signed webhooks on the ingest queue`);
+      const webhooks: IngestWebhook[] = Array.from({ length: runOptions.webhooks }, () => {
+        const deliveryId = randomUUID();
+        return githubWebhook({ source: SOURCE, secret: sourceSecret, deliveryId, event: 'push', body: pushBody(deliveryId) });
+      });
+      const entries = webhooks.map((webhook, index) => ({
+        Id: String(index),
+        MessageBody: webhook.body,
+        MessageAttributes: Object.fromEntries(
+          Object.entries(webhook.attributes).map(([name, value]) => [name, { DataType: 'String', StringValue: value }]),
+        ),
+      }));
+      const sends: Promise<void>[] = [];
+      for (let start = 0; start < entries.length; start += 10) {
+        const batch = entries.slice(start, start + 10).map((entry, index) => ({ ...entry, Id: String(index) }));
+        sends.push(
+          aws.sqs.send(new SendMessageBatchCommand({ QueueUrl: queues.ingest.url, Entries: batch })).then(({ Failed = [] }) => {
+            if (Failed.length > 0) throw new Error(`putting webhooks on the ingest queue: ${JSON.stringify(Failed)}`);
+          }),
+        );
+        if (sends.length >= 8) await Promise.all(sends.splice(0)); // a few calls at a time: moto serializes them anyway
+      }
+      await Promise.all(sends);
+      const ingestBytes = sum(entries.map(sqsMessageBytes)) / entries.length;
 
-    let leftOver = 0;
-    for (const url of Object.values(queues).flatMap((entry) => [entry.url, entry.deadLetter])) {
-      const { Attributes = {} } = await aws.sqs.send(
-        new GetQueueAttributesCommand({
-          QueueUrl: url,
-          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-        }),
+      const baseEnv = { ...process.env, ...FAKE_AWS_CREDENTIALS };
+      target.reset();
+      for (const proxy of Object.values(proxies)) proxy.takeCounts(); // set-up went straight to moto; start from zero
+      const phases = new Map<FunctionName, { output: PhaseOutput; counts: ReturnType<AwsProxy['takeCounts']> }>();
+      const started = performance.now();
+      const runOne = async ({ name, dir }: (typeof bundles)[number], upstreamDone?: () => boolean) => {
+        const containers = runOptions.containers[name];
+        tell(`${name}, ${containers} container${containers > 1 ? 's' : ''}`);
+        const env = { ...baseEnv, AWS_ENDPOINT_URL: proxies[name].url, ...pipelineEnv(name, endpointsOf(name), settings) };
+        const output = await runPhase(name, dir, env, containers, source[name], aws.sqs, upstreamDone);
+        phases.set(name, { output, counts: proxies[name].takeCounts() });
+      };
+      if (runOptions.pipelined) {
+        const done = new Set<FunctionName>();
+        await Promise.all(
+          bundles.map(async (bundle, index) => {
+            const before = index === 0 ? undefined : bundles[index - 1].name;
+            await runOne(bundle, before ? () => done.has(before) : undefined);
+            done.add(bundle.name);
+          }),
+        );
+      } else {
+        for (const bundle of bundles) await runOne(bundle);
+      }
+      const wallMs = performance.now() - started;
+      tell(`drained in ${(wallMs / 1000).toFixed(1)} s: ${target.requests.length} deliveries`);
+
+      // Request units per item: the idempotency items as the handlers left them (the largest, to be safe).
+      const { Items = [] } = await aws.dynamodb.send(new ScanCommand({ TableName: TABLE }));
+      const putBytes = Math.max(
+        0,
+        ...[...phases.values()].flatMap((phase) => phase.counts.actions.map((action) => action.dynamoLargestPutItemBytes)),
       );
-      leftOver += Number(Attributes.ApproximateNumberOfMessages ?? 0) + Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0);
-    }
+      const dynamoMaxItemBytes = Math.max(putBytes, ...Items.map((item) => dynamoItemBytes(item as Record<string, unknown>)));
+      const writeUnitsPerItem = Math.max(1, Math.ceil(dynamoMaxItemBytes / 1024));
+      const readUnitsPerItem = Math.max(1, Math.ceil(dynamoMaxItemBytes / 4096));
 
-    const handlers = FUNCTION_NAMES.map((name) => {
-      const phase = phases.get(name)!;
-      return summarize(name, phase.output, phase.counts.actions, writeUnitsPerItem, readUnitsPerItem, DEFAULT_BATCH_SIZE);
-    });
-    const byName = (name: FunctionName) => handlers.find((handler) => handler.name === name)!;
-    const meanBytes = (name: FunctionName, queueName: string) => {
-      const traffic = phases.get(name)!.counts.queues[queueName];
-      return traffic && traffic.messages ? traffic.payloadBytes / traffic.messages : 0;
+      let leftOver = 0;
+      for (const url of Object.values(queues).flatMap((entry) => [entry.url, entry.deadLetter])) {
+        const { Attributes = {} } = await aws.sqs.send(
+          new GetQueueAttributesCommand({
+            QueueUrl: url,
+            AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+          }),
+        );
+        leftOver += Number(Attributes.ApproximateNumberOfMessages ?? 0) + Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0);
+      }
+
+      const handlers = FUNCTION_NAMES.map((name) => {
+        const phase = phases.get(name)!;
+        return summarize(name, phase.output, phase.counts.actions, writeUnitsPerItem, readUnitsPerItem, DEFAULT_BATCH_SIZE);
+      });
+      const byName = (name: FunctionName) => handlers.find((handler) => handler.name === name)!;
+      const meanBytes = (name: FunctionName, queueName: string) => {
+        const traffic = phases.get(name)!.counts.queues[queueName];
+        return traffic && traffic.messages ? traffic.payloadBytes / traffic.messages : 0;
+      };
+      const motoMs = [...phases.values()].flatMap((phase) => phase.counts.motoMs);
+      const processor = byName('processor');
+      const requests = target.requests;
+      return {
+        label: runLabel,
+        generatedAt: new Date().toISOString(),
+        commit,
+        loadAverage: { start: loadAtStart, end: os.loadavg() },
+        options: {
+          webhooks: runOptions.webhooks,
+          awsLatencyMs: options.awsLatencyMs,
+          targetDelayMs: options.targetDelayMs,
+          dispatcherContainers: runOptions.containers.dispatcher,
+        },
+        sizing: { memoryMb: DEFAULT_MEMORY_MB, architecture: ARCHITECTURE, batchSize: DEFAULT_BATCH_SIZE },
+        webhooks: runOptions.webhooks,
+        accepted: processor.records,
+        delivered: requests.length,
+        deliveredDistinct: new Set(requests.map((request) => String(request.headers['webhook-id']))).size,
+        deliveryBytes: requests.reduce((total, request) => total + request.raw.length, 0),
+        wallMs,
+        containers: runOptions.containers,
+        messageBytes: {
+          ingest: ingestBytes,
+          process: meanBytes('validator', path.basename(queues.process.url)),
+          deliver: meanBytes('processor', path.basename(queues.deliver.url)),
+        },
+        dynamoMaxItemBytes,
+        dynamoItems: Items.length,
+        leftOver,
+        motoMsPerCall: motoMs.length ? stats(motoMs) : null,
+        handlers,
+        processorRecordsPerSecond: 1000 / processor.msPerRecord,
+        dispatcherBatchMs: byName('dispatcher').batchMs,
+      };
     };
-    const motoMs = [...phases.values()].flatMap((phase) => phase.counts.motoMs);
-    const processor = byName('processor');
-    const delivered = { requests: target.requests.length, bytes: target.requests.reduce((sum, request) => sum + request.raw.length, 0) };
     return {
-      label,
-      generatedAt: new Date().toISOString(),
-      commit,
-      loadAverage: { start: loadAtStart, end: os.loadavg() },
-      options: {
-        webhooks: options.webhooks,
-        awsLatencyMs: options.awsLatencyMs,
-        targetDelayMs: options.targetDelayMs,
-        dispatcherContainers: options.dispatcherContainers,
+      run,
+      stop: async () => {
+        unregister();
+        await stop();
       },
-      sizing: { memoryMb: DEFAULT_MEMORY_MB, architecture: ARCHITECTURE, batchSize: DEFAULT_BATCH_SIZE },
-      webhooks: options.webhooks,
-      accepted: processor.records,
-      delivered: delivered.requests,
-      deliveryBytes: delivered.bytes,
-      messageBytes: {
-        ingest: ingestBytes,
-        process: meanBytes('validator', path.basename(queues.process.url)),
-        deliver: meanBytes('processor', path.basename(queues.deliver.url)),
-      },
-      dynamoMaxItemBytes,
-      dynamoItems: Items.length,
-      leftOver,
-      motoMsPerCall: motoMs.length ? stats(motoMs) : null,
-      handlers,
-      processorRecordsPerSecond: 1000 / processor.msPerRecord,
-      dispatcherBatchMs: byName('dispatcher').batchMs,
     };
-  } finally {
+  } catch (error) {
     unregister();
     await stop();
+    throw error;
+  }
+}
+
+/**
+ * The cost step: `label` is `before` (the baseline) or `after` (this checkout), how the report
+ * names the run. One handler after another; the validator and the processor in one container each,
+ * the dispatcher in several (at least four batches each, so most invocations are warm ones).
+ */
+export async function benchCost(options: CostBenchOptions, label: string, log: (line: string) => void): Promise<CostRun> {
+  const chain = await startChain(options, `cost (${label})`, log);
+  try {
+    const batches = Math.ceil(options.webhooks / DEFAULT_BATCH_SIZE);
+    const containers = {
+      validator: 1,
+      processor: 1,
+      dispatcher: Math.max(1, Math.min(options.dispatcherContainers, Math.floor(batches / 4))),
+    };
+    return { ...(await chain.run({ webhooks: options.webhooks, containers, pipelined: false }, `cost (${label})`)), label };
+  } finally {
+    await chain.stop();
   }
 }
 

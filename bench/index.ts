@@ -5,6 +5,7 @@ import { benchCost, COST_BASELINE_FILE, COST_DEFAULTS, type CostRun, readCostBas
 import { type CostSection, evaluateCostTargets, renderCost } from './cost-report';
 import { benchHandlers } from './handlers';
 import { onInterrupt } from './lifecycle';
+import { benchLoad, evaluateLoadTargets, LOAD_DEFAULTS, type LoadSection, renderLoad } from './load';
 import { RSS_SOURCE } from './measure';
 import { type BenchResults, evaluateTargets, renderReport, renderTarget } from './report';
 import { benchSynth } from './synth';
@@ -12,14 +13,16 @@ import { createPhaseSampler } from './synth-phases';
 import { benchSuite } from './tests';
 
 /**
- * `npm run bench [-- --quick] [-- --runs N] [-- --webhooks N]`: synthesis against the stock CDKTF
- * path, the handler bundles, what a webhook costs (beside the recorded baseline), and the test
- * suites. Prints a Markdown table and PASS/FAIL per target, and writes the same figures to
+ * `npm run bench [-- --quick] [-- --runs N] [-- --webhooks N] [-- --load N]`: synthesis against
+ * the stock CDKTF path, the handler bundles, what a webhook costs (beside the recorded baseline),
+ * the load step (`--load N` webhooks beside a tenth as many, default 5000; `--load 0` skips it),
+ * and the test suites. Prints a Markdown table and PASS/FAIL per target, and writes the same figures to
  * bench/results/latest.json. `--quick` skips the full suite (minutes).
  *
  * `-- --cost-only [--root DIR] [--save-baseline]`: only the cost figures, of this checkout's
  * handlers or of another checkout's (a worktree of an older commit); `--save-baseline` records
  * them as the before-figures (bench/baselines/), which every later run prints beside its own.
+ * With `--load N` the load step runs after it.
  */
 
 const ROOT = path.resolve(__dirname, '..');
@@ -33,6 +36,8 @@ interface Options {
   /** Checkout whose handlers the cost figures are of. */
   readonly root: string;
   readonly saveBaseline: boolean;
+  /** Webhooks in the load step's large run; 0: no load step. */
+  readonly load: number;
 }
 
 function parseArgs(argv: readonly string[]): Options {
@@ -48,7 +53,12 @@ function parseArgs(argv: readonly string[]): Options {
   const saveBaseline = argv.includes('--save-baseline');
   if ((root !== ROOT || saveBaseline) && !costOnly) throw new Error('--root and --save-baseline go with --cost-only');
   if (!fs.existsSync(path.join(root, 'src', 'handlers'))) throw new Error(`--root ${root}: no src/handlers there`);
-  return { quick: argv.includes('--quick'), runs, webhooks, costOnly, root, saveBaseline };
+  const load = Number(valueOf('--load') ?? (costOnly ? 0 : LOAD_DEFAULTS.webhooks));
+  if (!Number.isInteger(load) || load < 0 || (load > 0 && (load < 100 || load % 10 !== 0))) {
+    throw new Error('--load takes 0 (no load step) or a multiple of 10, at least 100 (its small run is a tenth of it)');
+  }
+  if (load > 0 && saveBaseline) throw new Error('--load does not go with --save-baseline');
+  return { quick: argv.includes('--quick'), runs, webhooks, costOnly, root, saveBaseline, load };
 }
 
 function costOptions(options: Options, workDir: string) {
@@ -72,6 +82,11 @@ async function benchCostSection(options: Options, workDir: string, log: (line: s
     log(`cost: the handlers of ${options.root} could not be measured: ${message}`);
     return { before, error: message.replace(/\s+/g, ' ').slice(0, 300) };
   }
+}
+
+/** The load step: a tenth of `--load`, then `--load`, on one chain. */
+function benchLoadSection(options: Options, workDir: string, log: (line: string) => void): Promise<LoadSection> {
+  return benchLoad({ root: options.root, workDir, volumes: [options.load / 10, options.load] }, log);
 }
 
 /** Writes the baseline as Prettier formats JSON (bench/baselines/ is linted). */
@@ -98,10 +113,15 @@ async function costOnly(options: Options, workDir: string, log: (line: string) =
     cost = await benchCostSection(options, workDir, log);
     targets = evaluateCostTargets(cost);
   }
-  process.stdout.write(`${[context, '', ...renderCost(cost), ...targets.map(renderTarget)].join('\n')}\n`);
+  const loadSection = options.load > 0 ? await benchLoadSection(options, path.join(workDir, 'load'), log) : undefined;
+  targets = [...targets, ...evaluateLoadTargets(loadSection)];
+  process.stdout.write(`${[context, '', ...renderCost(cost), ...renderLoad(loadSection), ...targets.map(renderTarget)].join('\n')}\n`);
   const outFile = path.join(ROOT, 'bench', 'results', 'cost-latest.json');
   fs.mkdirSync(path.dirname(outFile), { recursive: true });
-  fs.writeFileSync(outFile, `${JSON.stringify({ generatedAt: new Date().toISOString(), options, ...cost, targets }, null, 2)}\n`);
+  fs.writeFileSync(
+    outFile,
+    `${JSON.stringify({ generatedAt: new Date().toISOString(), options, ...cost, load: loadSection, targets }, null, 2)}\n`,
+  );
   log(`figures written to ${path.relative(ROOT, outFile)}`);
   if (targets.some((target) => !target.pass)) process.exitCode = 1;
 }
@@ -134,9 +154,10 @@ async function main(): Promise<void> {
       log,
     );
     const cost = await benchCostSection(options, path.join(workDir, 'cost'), log);
+    const loadSection = options.load > 0 ? await benchLoadSection(options, path.join(workDir, 'load'), log) : undefined;
     const unit = await benchSuite(ROOT, 'test:unit', 2, log);
     const full = options.quick ? undefined : await benchSuite(ROOT, 'test', 1, log);
-    const results: BenchResults = { synth, synthPhases, handlers, unit, full, cost };
+    const results: BenchResults = { synth, synthPhases, handlers, unit, full, cost, load: loadSection };
     const targets = evaluateTargets(results);
 
     const loadAtEnd = os.loadavg();

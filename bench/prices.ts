@@ -67,6 +67,12 @@ export const PRICES = {
     per: 'GB ingested (Standard log class)',
     source: 'https://aws.amazon.com/cloudwatch/pricing/',
   },
+  xrayTraceRecorded: {
+    usd: 5,
+    per: 'million traces recorded',
+    source: 'https://aws.amazon.com/xray/pricing/',
+    note: 'first 100,000 a month free; retrieving or scanning traces is billed apart ($0.50 per million)',
+  },
   dataTransferOut: {
     usd: 0.09,
     per: 'GB out to the internet',

@@ -1,5 +1,6 @@
 import { type CostSection, evaluateCostTargets, renderCost } from './cost-report';
 import type { HandlerResult } from './handlers';
+import { evaluateLoadTargets, type LoadSection, renderLoad } from './load';
 import type { Stats } from './measure';
 import type { SynthResult, VariantResult } from './synth';
 import { PHASE_LABELS, PHASES, type PhasesResult } from './synth-phases';
@@ -16,6 +17,8 @@ export interface BenchResults {
   readonly full?: SuiteResult;
   /** What a webhook costs, before (the recorded baseline) and after (this checkout). */
   readonly cost?: CostSection;
+  /** The load step: the chain at two volumes, stages side by side. */
+  readonly load?: LoadSection;
 }
 
 export interface Target {
@@ -100,6 +103,7 @@ export function evaluateTargets(results: BenchResults): Target[] {
     });
   }
   targets.push(...evaluateCostTargets(results.cost));
+  targets.push(...evaluateLoadTargets(results.load));
   return targets;
 }
 
@@ -148,6 +152,7 @@ export function renderReport(results: BenchResults, targets: readonly Target[], 
     ),
     '',
     ...renderCost(results.cost),
+    ...renderLoad(results.load),
     "| test suite | wall | runs | files | result | slowest files (Jest's time) |",
     '|---|---:|---:|---:|---|---|',
     ...[results.unit, results.full].flatMap((suite) =>
