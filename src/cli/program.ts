@@ -281,9 +281,8 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     return EXIT.ok;
   } catch (error) {
     if (error instanceof CommanderError) {
-      // Commander has printed its message (or the help) already.
-      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return EXIT.ok;
-      return EXIT.usage;
+      // Commander has printed its message or the help already; its 1 is a usage error (2) here.
+      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
     const verbose = program.opts<GlobalOptions>().verbose === true;
     if (error instanceof CliError) {
