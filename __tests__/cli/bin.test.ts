@@ -5,6 +5,8 @@ test('bin runs the CLI on the process arguments and sets the exit code', async (
   process.argv = [process.execPath, 'webhook-pipeline', '--version'];
   try {
     jest.isolateModules(() => {
+      // The entry point runs on load; isolateModules needs a synchronous require to load it afresh.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
       require('../../src/cli/bin');
     });
     await new Promise((resolve) => setTimeout(resolve, 50));
