@@ -185,17 +185,24 @@ describe('runTerraformOutput', () => {
   });
 
   test("a failure names terraform's first line of complaint", async () => {
-    fakeTerraform('printf "\\n╷\\n│ Error: Backend initialization required\\n│\\n╵\\n" >&2; exit 1');
+    fakeTerraform(
+      'printf "Some problems:\\n╷\\n│ Warning: no CLI configuration\\n╵\\n\\n╷\\n│ Error: Backend initialization required\\n│\\n╵\\n" >&2; exit 1',
+    );
     await expect(runTerraformOutput(dir)).rejects.toThrow(
       `terraform output -json in ${dir} failed: Error: Backend initialization required; run terraform init there, or pass --outputs FILE`,
     );
   });
 
+  test('a failure without an Error line names its first line', async () => {
+    fakeTerraform('echo "something odd" >&2; exit 1');
+    await expect(runTerraformOutput(dir)).rejects.toThrow(
+      `terraform output -json in ${dir} failed: something odd; run terraform init there`,
+    );
+  });
+
   test('a failure with nothing on stderr', async () => {
     fakeTerraform('exit 3');
-    await expect(runTerraformOutput(dir)).rejects.toThrow(
-      /failed: Command failed: terraform output -json -no-color; run terraform init there/,
-    );
+    await expect(runTerraformOutput(dir)).rejects.toThrow(/failed: exit code 3; run terraform init there/);
   });
 
   test('no terraform on PATH', async () => {

@@ -230,13 +230,11 @@ export function runTerraformOutput(dir: string): Promise<string> {
             usageError(`terraform is not on PATH (needed to read the outputs in ${dir}): install it, or pass --outputs FILE`, error),
           );
         }
-        const first = stderr.split('\n').find((line) => /\S/.test(line) && !/^[╷│╵]\s*$/.test(line)) ?? error.message;
-        reject(
-          usageError(
-            `terraform output -json in ${dir} failed: ${first.replace(/^[│\s]+/, '').trim()}; run terraform init there, or pass --outputs FILE`,
-            error,
-          ),
-        );
+        // Terraform boxes its diagnostics and puts warnings first: its first Error line is the reason.
+        const lines = stderr.split('\n').map((line) => line.replace(/^[╷│╵\s]+/, '').trim());
+        const reason =
+          lines.find((line) => line.startsWith('Error:')) ?? lines.find((line) => line !== '') ?? `exit code ${String(error.code)}`;
+        reject(usageError(`terraform output -json in ${dir} failed: ${reason}; run terraform init there, or pass --outputs FILE`, error));
       },
     );
   });
