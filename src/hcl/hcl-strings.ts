@@ -141,6 +141,31 @@ function unquoteDependsOn(fragment: Record<string, any>): Record<string, any> {
 }
 
 /**
+ * cdktf 0.21 writes a lifecycle's `precondition` list as an argument (`precondition = [...]`),
+ * which Terraform refuses: each must be a `precondition { … }` block. And it quotes
+ * `ignore_changes` entries, which Terraform warns are deprecated quoted references. Typed as a
+ * list of blocks and as a reference, cdktf's renderer writes both as Terraform wants them.
+ */
+function lifecycleBlocks(fragment: Record<string, any>): Record<string, any> {
+  for (const byName of Object.values<Record<string, any>>(fragment.resource ?? {})) {
+    for (const attributes of Object.values<Record<string, any>>(byName)) {
+      const lifecycle = attributes.lifecycle as Record<string, unknown> | undefined;
+      if (!lifecycle || (!Array.isArray(lifecycle.precondition) && !Array.isArray(lifecycle.ignore_changes))) continue;
+      const { precondition, ignore_changes: ignoreChanges, ...rest } = lifecycle;
+      attributes.lifecycle = {
+        isBlock: true,
+        value: {
+          ...rest,
+          ...(Array.isArray(ignoreChanges) ? { ignore_changes: { type: 'reference', value: `[${ignoreChanges.join(', ')}]` } } : {}),
+          ...(Array.isArray(precondition) ? { precondition: { isBlock: true, type: 'list', value: precondition } } : {}),
+        },
+      };
+    }
+  }
+  return fragment;
+}
+
+/**
  * Runs `render` (a stack's `toHclTerraform`) while every Terraform element of `stack` hands cdktf
  * its HCL fragment with literal text already escaped. Unresolved tokens are `${TfToken[…]}`
  * sequences at this point, so they are kept as they are and resolve afterwards as usual.
@@ -150,7 +175,7 @@ export function renderWithHclSafeStrings<T>(stack: TerraformStack, render: () =>
   for (const element of elements) {
     const original = element.toHclTerraform;
     element.toHclTerraform = () => {
-      const fragment = unquoteDependsOn(escapeHclStrings(original.call(element)));
+      const fragment = lifecycleBlocks(unquoteDependsOn(escapeHclStrings(original.call(element))));
       return element instanceof TerraformVariable ? restoreFalsyVariableAttributes(element, fragment) : fragment;
     };
   }

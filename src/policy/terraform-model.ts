@@ -38,14 +38,27 @@ export interface Reference {
 export interface SynthesizedConfig {
   readonly resource?: Record<string, Record<string, Record<string, any>>>;
   readonly provider?: Record<string, Array<Record<string, any>>>;
+  /** Locals, for a `for_each` over `local.<name>` whose value is known at synth. */
+  readonly locals?: Record<string, unknown>;
 }
 
 /**
- * `type.name.attribute` inside `${…}`. Resource types have a provider prefix (`aws_…`), which
- * `var`, `local` and `data` lack; the look-behind keeps a match from starting mid-traversal, as
- * in `data.aws_partition.partition.partition`.
+ * `type.name.attribute` inside `${…}`, or `type.name[index].attribute` for an instance of a
+ * `for_each` resource. Resource types have a provider prefix (`aws_…`), which `var`, `local` and
+ * `data` lack; the look-behind keeps a match from starting mid-traversal, as in
+ * `data.aws_partition.partition.partition`. A literal index (`["crm"]`) names one instance; any
+ * other (`[each.key]`) stands for the resource's every instance.
  */
-const REFERENCE = /(?<![\w.-])([a-z][a-z0-9]*_[a-z0-9_]+)\.([A-Za-z_][\w-]*)\.([a-z_][a-z0-9_]*)/g;
+const REFERENCE = /(?<![\w.-])([a-z][a-z0-9]*_[a-z0-9_]+)\.([A-Za-z_][\w-]*)(\[[^\]]*\])?\.([a-z_][a-z0-9_]*)/g;
+/**
+ * `["crm"]`, or `[\u0022crm\u0022]` as an instance's reference is written inside a string: its
+ * quotes escaped, so a JSON document holding it (a queue or IAM policy) still parses.
+ */
+const LITERAL_INDEX = /^\[(?:"|\\u0022)([^"\\\]]*)(?:"|\\u0022)\]$/;
+const instanceIndex = (index: string | undefined): string => {
+  const literal = index === undefined ? null : LITERAL_INDEX.exec(index);
+  return literal ? `[${JSON.stringify(literal[1])}]` : '';
+};
 const INTERPOLATION = /\$\{([^}]*)\}/g;
 
 /** Every resource reference in a value (strings, arrays and objects, recursively). */
@@ -53,8 +66,8 @@ export function referencesIn(value: unknown): Reference[] {
   if (typeof value === 'string') {
     const found: Reference[] = [];
     for (const [, expression] of value.matchAll(INTERPOLATION)) {
-      for (const [, type, name, attribute] of expression.matchAll(REFERENCE)) {
-        found.push({ address: `${type}.${name}`, attribute });
+      for (const [, type, name, index, attribute] of expression.matchAll(REFERENCE)) {
+        found.push({ address: `${type}.${name}${instanceIndex(index)}`, attribute });
       }
     }
     return found;
@@ -90,13 +103,20 @@ export class TerraformModel {
    */
   constructor(config: SynthesizedConfig, providerPaths: ReadonlyMap<string, string> = new Map()) {
     this.resources = Object.entries(config.resource ?? {}).flatMap(([type, byName]) =>
-      Object.entries(byName).map(([name, { '//': metadata, ...attributes }]) => ({
-        type,
-        name,
-        address: `${type}.${name}`,
-        path: metadata?.metadata?.path ?? `${type}.${name}`,
-        config: attributes,
-      })),
+      Object.entries(byName).flatMap(([name, { '//': metadata, ...attributes }]) => {
+        const path: string = metadata?.metadata?.path ?? `${type}.${name}`;
+        const instances = forEachInstances(attributes.for_each, config.locals);
+        if (instances === undefined) return [{ type, name, address: `${type}.${name}`, path, config: attributes }];
+        // A for_each known at synth: each instance checked on its own, as Terraform will create it.
+        const { for_each: _forEach, ...body } = attributes;
+        return Object.entries(instances).map(([key, value]) => ({
+          type,
+          name: `${name}[${JSON.stringify(key)}]`,
+          address: `${type}.${name}[${JSON.stringify(key)}]`,
+          path: `${path}[${JSON.stringify(key)}]`,
+          config: substituteEach(body, key, value) as Record<string, any>,
+        }));
+      }),
     );
     this.providers = Object.entries(config.provider ?? {}).flatMap(([type, blocks]) =>
       blocks.map((providerConfig) => {
@@ -119,4 +139,39 @@ export class TerraformModel {
       .filter((r): r is ResourceFacts => r !== undefined && r.type === type);
     return [...new Set(found)];
   }
+}
+
+const WHOLE_EACH_VALUE = /^\$\{each\.value\.([A-Za-z_]\w*)\}$/;
+
+/** A for_each's instances when synth knows them (a literal map, or a literal local); else undefined. */
+function forEachInstances(forEach: unknown, locals: Record<string, unknown> | undefined): Record<string, any> | undefined {
+  let value = forEach;
+  const local = typeof value === 'string' ? /^\$\{local\.([A-Za-z_][\w-]*)\}$/.exec(value) : null;
+  if (local) value = locals?.[local[1] as string];
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || JSON.stringify(value).includes('${')) return undefined;
+  return value as Record<string, any>;
+}
+
+/** `value` with `each.key` and `each.value.<attribute>` replaced by one instance's literals. */
+function substituteEach(value: unknown, key: string, eachValue: Record<string, unknown>): unknown {
+  if (typeof value === 'string') {
+    const whole = WHOLE_EACH_VALUE.exec(value);
+    if (whole) return eachValue?.[whole[1] as string];
+    return value
+      .replace(/\$\{each\.key\}/g, () => key)
+      .replace(/\$\{each\.value\.([A-Za-z_]\w*)\}/g, (_m, attribute: string) => String(eachValue?.[attribute]))
+      .replace(
+        /\$\{([^}]*)\}/g,
+        (_m, expression: string) =>
+          `\${${expression
+            .replace(/\[each\.key\]/g, () => `[\\u0022${key}\\u0022]`)
+            .replace(/\beach\.key\b/g, () => JSON.stringify(key))
+            .replace(/\beach\.value\.([A-Za-z_]\w*)/g, (_n, attribute: string) => JSON.stringify(eachValue?.[attribute]))}}`,
+      );
+  }
+  if (Array.isArray(value)) return value.map((item) => substituteEach(item, key, eachValue));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substituteEach(v, key, eachValue)]));
+  }
+  return value;
 }
