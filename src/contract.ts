@@ -125,6 +125,13 @@ export const HANDLER_ENV = {
   sourceQueueUrl: 'SOURCE_QUEUE_URL',
   /** URL of the deliver queue's DLQ: where a delivery the destination answered 410 Gone goes at once. */
   deadLetterQueueUrl: 'DEAD_LETTER_QUEUE_URL',
+  /**
+   * URL of each destination's delivery lane, with `{destination}` for its name: the processor
+   * sends a destination's deliveries there, the dispatcher sets their next visibility there.
+   */
+  laneQueueUrl: 'DELIVERY_LANE_QUEUE_URL',
+  /** URL of each destination's lane DLQ, with `{destination}` for its name (410 Gone, unknown destination). */
+  laneDeadLetterQueueUrl: 'DELIVERY_LANE_DLQ_URL',
   /** Milliseconds before a delivery attempt is abandoned and the record fails. */
   deliveryTimeoutMs: 'DELIVERY_TIMEOUT_MS',
 } as const;
@@ -167,6 +174,11 @@ export const DESTINATION_DIMENSION = 'destination';
 
 /** The destination `delivery_url` becomes, so a 0.1.0 configuration keeps delivering unchanged. */
 export const DEFAULT_DESTINATION = 'default';
+/** A destination's delivery lane is `<prefix>-lane-<destination>-<suffix>`, its DLQ `<prefix>-lanedlq-<destination>-<suffix>`. */
+export const LANE_QUEUE_STEM = 'lane';
+export const LANE_DLQ_STEM = 'lanedlq';
+/** Stands for the destination's name in {@link HANDLER_ENV}'s lane URL templates. */
+export const LANE_NAME_PLACEHOLDER = '{destination}';
 
 /**
  * The default delivery retry schedule, in seconds: Svix's (5 s, 5 min, 30 min, 2 h, 5 h, 10 h,

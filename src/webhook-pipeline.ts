@@ -1,9 +1,9 @@
 import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
 import { DataAwsRegion } from '@cdktf/provider-aws/lib/data-aws-region';
-import { Fn, type IResolvable, TerraformLocal, TerraformStack, Token } from 'cdktf';
+import { Fn, type IResolvable, Lazy, TerraformLocal, TerraformStack, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { AlarmFactory } from './alarms/alarm-factory';
-import { type AlarmThresholds, buildAlarmDefinitions } from './alarms/catalogue';
+import { ALARM_THRESHOLD_DEFAULTS, type AlarmThresholds, buildAlarmDefinitions } from './alarms/catalogue';
 import { defaultBundle, type HandlerBundle } from './bundling/handler-bundle';
 import { LOG_RETENTION_DAYS } from './config/aws-limits';
 import { type AwsProviderFeatures, awsProviderFeaturesOf, describeProvider, type LambdaRuntime } from './config/aws-provider';
@@ -19,6 +19,8 @@ import {
 } from './config/delivery';
 import { ResourceNames } from './config/naming';
 import { AlarmTopic } from './constructs/alarm-topic';
+import { DeliveryLanes } from './constructs/delivery-lanes';
+import { DRAIN_MAPPING_CONCURRENCY, laneSettings, validateLaneConcurrency } from './config/lanes';
 import { IdempotencyTable } from './constructs/idempotency-table';
 import { PipelineDashboard } from './constructs/pipeline-dashboard';
 import { type FunctionSizing, PipelineFunction, validateRuntime, validateSizing } from './constructs/pipeline-function';
@@ -33,7 +35,15 @@ import {
   type WebhookSources,
   webhookSourcesJson,
 } from './config/webhook-sources';
-import { FUNCTION_NAMES, type FunctionName, HANDLER_ENV, METRICS_NAMESPACE } from './contract';
+import {
+  FUNCTION_NAMES,
+  type FunctionName,
+  HANDLER_ENV,
+  LANE_DLQ_STEM,
+  LANE_NAME_PLACEHOLDER,
+  LANE_QUEUE_STEM,
+  METRICS_NAMESPACE,
+} from './contract';
 import { isToken, numberAsString, requirePlain, type Switch, switchAsString, times } from './core/values';
 import type { IGrantable } from './iam/policy-document';
 import { DeliveryMetrics } from './metrics/delivery-metrics';
@@ -233,6 +243,8 @@ export class WebhookPipeline extends Construct {
   public readonly destinationSecretsPath: string;
   /** The account id, read from the ingest queue's ARN (no data source needs STS). */
   public readonly accountId: string;
+  /** Each destination's delivery lane: its queue, DLQ, event source mapping and alarms (one `for_each`). */
+  public readonly lanes: DeliveryLanes;
   /** The stack's AWS provider version and what the pipeline synthesized for it. */
   public readonly awsProvider: AwsProviderFeatures;
   /** Largest webhook body accepted, in bytes. */
@@ -315,6 +327,8 @@ export class WebhookPipeline extends Construct {
     const pipelineFunction = (fn: FunctionName, source: QueueWithDlq, environment: Record<string, string>) =>
       new PipelineFunction(this, fn, {
         ...sizing(fn),
+        // The dispatcher's own mapping drains the shared deliver queue; the lanes get the rest of its reserve.
+        ...(fn === 'dispatcher' ? { maximumConcurrency: DRAIN_MAPPING_CONCURRENCY } : {}),
         name: fn,
         names,
         bundle: bundle(fn),
@@ -332,6 +346,10 @@ export class WebhookPipeline extends Construct {
       });
     const dispatcherSizing = sizing('dispatcher');
     this.deliveries = new DeliveryMetrics(serviceName('dispatcher'));
+    // Each destination's lane URL has the shared deliver queue's form, with the lane's name in it:
+    // the handlers fill in the destination, so no per-destination URL crowds their environment.
+    const laneUrl = (stem: string) =>
+      Fn.replace(this.queues.deliver.queue.url, this.queues.deliver.queue.name, names.of(stem, LANE_NAME_PLACEHOLDER));
     this.functions = {
       validator: pipelineFunction('validator', this.queues.ingest, {
         [HANDLER_ENV.nextQueueUrl]: this.queues.process.queue.url,
@@ -342,7 +360,7 @@ export class WebhookPipeline extends Construct {
         [HANDLER_ENV.maxMessageBytes]: String(maxMessageBytes),
       }),
       processor: pipelineFunction('processor', this.queues.process, {
-        [HANDLER_ENV.nextQueueUrl]: this.queues.deliver.queue.url,
+        [HANDLER_ENV.laneQueueUrl]: laneUrl(LANE_QUEUE_STEM),
         [HANDLER_ENV.idempotencyTable]: this.idempotencyTable.table.name,
         [HANDLER_ENV.idempotencyTtlSeconds]: numberAsString(props.idempotencyTtlSeconds ?? DEFAULT_IDEMPOTENCY_TTL_SECONDS),
         [HANDLER_ENV.deliveryDestinations]: destinations,
@@ -353,6 +371,8 @@ export class WebhookPipeline extends Construct {
         [HANDLER_ENV.deliveryRetrySchedule]: scheduleAsString(retrySchedule),
         [HANDLER_ENV.sourceQueueUrl]: this.queues.deliver.queue.url,
         [HANDLER_ENV.deadLetterQueueUrl]: this.queues.deliver.deadLetterQueue.url,
+        [HANDLER_ENV.laneQueueUrl]: laneUrl(LANE_QUEUE_STEM),
+        [HANDLER_ENV.laneDeadLetterQueueUrl]: laneUrl(LANE_DLQ_STEM),
         [HANDLER_ENV.deliveryTimeoutMs]: numberAsString(deliveryTimeoutMs(dispatcherSizing.timeoutSeconds!)),
       }),
     };
@@ -379,11 +399,44 @@ export class WebhookPipeline extends Construct {
     this.functions.validator.grantReadParameterEach('source-secret', secretParameterOverrides(sources), (name) =>
       arn('ssm', `parameter${name}`),
     );
-    this.queues.deliver.grantSend(this.functions.processor);
     this.idempotencyTable.grantIdempotencyRecords(this.functions.processor);
     grantReadParameters(this.functions.dispatcher, arn('ssm', `parameter${secretsPath}/delivery/*`));
     // A delivery answered 410 Gone, or for a destination no longer configured, is dead-lettered at once.
     this.queues.deliver.grantSendToDeadLetterQueue(this.functions.dispatcher);
+
+    // Setup the delivery lanes: a queue, DLQ and mapping per destination. The shared deliver queue
+    // stays, drained by its own mapping, for deliveries queued before lanes existed.
+    const lanes = new TerraformLocal(
+      this,
+      'delivery_lanes',
+      laneSettings({
+        destinations: props.destinations ?? {},
+        deliveryUrl: props.deliveryUrl ?? '',
+        retrySchedule,
+        dispatcherReservedConcurrency: this.functions.dispatcher.reservedConcurrency,
+      }),
+    );
+    validateLaneConcurrency('WebhookPipeline', lanes.expression, this.functions.dispatcher.reservedConcurrency);
+    this.lanes = new DeliveryLanes(this, 'lanes', {
+      lanes: lanes.asAnyMap as never,
+      names,
+      lanesExpression: `local.${lanes.friendlyUniqueId}`,
+      dispatcherReservedConcurrency: this.functions.dispatcher.reservedConcurrency,
+      drainConcurrency: DRAIN_MAPPING_CONCURRENCY,
+      dispatcherArn: this.functions.dispatcher.function.arn,
+      dependsOn: [this.functions.dispatcher.policy],
+      visibilityTimeoutSeconds: visibility('dispatcher'),
+      maxMessageBytes,
+      sqsArnPrefix: `arn:${partition}:sqs:${region}:${this.accountId}:`,
+      alarms: {
+        enabled: props.alarmsEnabled ?? true,
+        topicArn: Lazy.stringValue({ produce: () => this.alarmTopicArn }),
+        deliveries: this.deliveries,
+        failureRatePercent: props.alarmThresholds?.deliveryFailureRatePercent ?? ALARM_THRESHOLD_DEFAULTS.deliveryFailureRatePercent,
+      },
+    });
+    this.lanes.grantSend(this.functions.processor);
+    this.lanes.grantConsume(this.functions.dispatcher);
 
     // Setup the API
     this.api = new WebhookApi(this, 'api', {

@@ -2,6 +2,7 @@ import { TerraformVariable } from 'cdktf';
 import { Construct } from 'constructs';
 import { ALARM_THRESHOLD_DEFAULTS, type AlarmThresholdKey } from '../src/alarms/catalogue';
 import { LOG_RETENTION_DAYS } from '../src/config/aws-limits';
+import { MIN_MAX_IN_FLIGHT } from '../src/config/lanes';
 import { MAX_SUFFIX_LENGTH } from '../src/config/naming';
 import { MAX_RETRY_HORIZON_SECONDS, MAX_RETRY_STEPS, MIN_RETRY_STEPS } from '../src/config/delivery';
 import {
@@ -234,10 +235,10 @@ export class PipelineVariables extends Construct {
       ],
     });
     this.deliveryDestinations = new TerraformVariable(scope, 'delivery_destinations', {
-      type: 'map(object({ url = string, sources = optional(list(string)), event_types = optional(list(string)), timeout_seconds = optional(number), auth = optional(object({ type = string, name = optional(string), token_url = optional(string), client_id = optional(string), scope = optional(string) })) }))',
+      type: 'map(object({ url = string, sources = optional(list(string)), event_types = optional(list(string)), timeout_seconds = optional(number), max_in_flight = optional(number), retry_schedule = optional(list(number)), auth = optional(object({ type = string, name = optional(string), token_url = optional(string), client_id = optional(string), scope = optional(string) })) }))',
       default: {},
       nullable: false,
-      description: `Named destinations: each receives its own signed delivery of every event its route matches, retried and dead-lettered on its own. url: HTTPS endpoint; sources: source names it receives (all when left out); event_types: event types it receives, a trailing * matches by prefix (all when left out); timeout_seconds: seconds one attempt may take, ${MIN_DESTINATION_TIMEOUT_SECONDS}-${MAX_DESTINATION_TIMEOUT_SECONDS} and at most 40 % of function_timeouts.dispatcher (default: the dispatcher's DELIVERY_TIMEOUT_MS); auth: credentials besides the signature, type "header" (with name, e.g. X-Api-Key or Authorization), "basic", or "oauth2" (client credentials, with token_url, client_id and optional scope). Its signing secret: SSM <destination_secrets_path output><name>; its auth credential (header value, user:password, or OAuth client secret): SSM <destination_secrets_path output><name>/auth.`,
+      description: `Named destinations: each receives its own signed delivery of every event its route matches, retried and dead-lettered on its own. url: HTTPS endpoint; sources: source names it receives (all when left out); event_types: event types it receives, a trailing * matches by prefix (all when left out); timeout_seconds: seconds one attempt may take, ${MIN_DESTINATION_TIMEOUT_SECONDS}-${MAX_DESTINATION_TIMEOUT_SECONDS} and at most 40 % of function_timeouts.dispatcher (default: the dispatcher's DELIVERY_TIMEOUT_MS); max_in_flight: at most this many deliveries to it at once, at least ${MIN_MAX_IN_FLIGHT} (default: an equal share of the dispatcher's reserved concurrency); retry_schedule: its own delivery_retry_schedule, which its lane's receives and retention follow (default: delivery_retry_schedule); auth: credentials besides the signature, type "header" (with name, e.g. X-Api-Key or Authorization), "basic", or "oauth2" (client credentials, with token_url, client_id and optional scope). Each destination has its own delivery lane (queue, DLQ, event source mapping: the delivery_lanes output), paused and resumed with webhook-pipeline destinations pause|resume. Its signing secret: SSM <destination_secrets_path output><name>; its auth credential (header value, user:password, or OAuth client secret): SSM <destination_secrets_path output><name>/auth.`,
       validation: [
         {
           condition: `\${alltrue([for name, d in var.delivery_destinations : can(regex("^[a-z0-9][a-z0-9_-]{0,63}$", name)) && name != "${DEFAULT_DESTINATION}"])}`,
@@ -255,6 +256,14 @@ export class PipelineVariables extends Construct {
         {
           condition: `\${alltrue([for name, d in var.delivery_destinations : d.timeout_seconds == null ? true : (d.timeout_seconds >= ${MIN_DESTINATION_TIMEOUT_SECONDS} && d.timeout_seconds <= ${MAX_DESTINATION_TIMEOUT_SECONDS} && floor(d.timeout_seconds) == d.timeout_seconds)])}`,
           errorMessage: `delivery_destinations: timeout_seconds must be a whole number of seconds from ${MIN_DESTINATION_TIMEOUT_SECONDS} to ${MAX_DESTINATION_TIMEOUT_SECONDS} (and at most 40 % of function_timeouts.dispatcher).`,
+        },
+        {
+          condition: `\${alltrue([for name, d in var.delivery_destinations : d.max_in_flight == null ? true : (d.max_in_flight >= ${MIN_MAX_IN_FLIGHT} && floor(d.max_in_flight) == d.max_in_flight)])}`,
+          errorMessage: `delivery_destinations: max_in_flight must be a whole number of at least ${MIN_MAX_IN_FLIGHT}.`,
+        },
+        {
+          condition: `\${alltrue([for name, d in var.delivery_destinations : d.retry_schedule == null ? true : (length(d.retry_schedule) >= ${MIN_RETRY_STEPS} && length(d.retry_schedule) <= ${MAX_RETRY_STEPS} && alltrue([for s in d.retry_schedule : s >= 1 && s <= ${MAX_VISIBILITY_TIMEOUT_SECONDS} && floor(s) == s]) && sum(d.retry_schedule) <= ${MAX_RETRY_HORIZON_SECONDS})])}`,
+          errorMessage: `delivery_destinations: retry_schedule must be ${MIN_RETRY_STEPS}-${MAX_RETRY_STEPS} whole numbers of seconds, each 1-${MAX_VISIBILITY_TIMEOUT_SECONDS}, at most ${MAX_RETRY_HORIZON_SECONDS} s in all.`,
         },
         {
           condition: `\${alltrue([for name, d in var.delivery_destinations : d.auth == null ? true : contains(${hclList(DESTINATION_AUTH_TYPES)}, d.auth.type)])}`,

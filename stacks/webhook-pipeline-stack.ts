@@ -47,6 +47,8 @@ const OUTPUT_DESCRIPTIONS = {
   destination_secrets_path:
     'SSM prefix of the delivery_destinations secrets: create <prefix><name> (a whsec_… secret, one per line during a rotation) before the first delivery.',
   dashboard_name: 'CloudWatch dashboard of the pipeline (alarm status, traffic, queues, functions).',
+  delivery_lanes:
+    "Each destination's delivery lane: queue_url, queue_arn, dead_letter_queue_url, dead_letter_queue_arn, event_source_mapping_uuid. webhook-pipeline destinations list|pause|resume reads it (docs/CLI.md).",
 } as const;
 
 /**
@@ -111,7 +113,7 @@ export class WebhookPipelineStack extends TerraformStack {
       ),
       destinations: TerraformIterator.fromMap(vars.deliveryDestinations.value).forExpressionForMap(
         'key',
-        '{ url = val.url, sources = val.sources, eventTypes = val.event_types, timeoutSeconds = val.timeout_seconds, auth = val.auth == null ? null : { type = val.auth.type, name = val.auth.name, tokenUrl = val.auth.token_url, clientId = val.auth.client_id, scope = val.auth.scope } }',
+        '{ url = val.url, sources = val.sources, eventTypes = val.event_types, timeoutSeconds = val.timeout_seconds, maxInFlight = val.max_in_flight, retrySchedule = val.retry_schedule, auth = val.auth == null ? null : { type = val.auth.type, name = val.auth.name, tokenUrl = val.auth.token_url, clientId = val.auth.client_id, scope = val.auth.scope } }',
       ),
       deliveryRetrySchedule: vars.deliveryRetrySchedule.value,
       deliveryUrl: vars.deliveryUrl.stringValue,
@@ -139,6 +141,7 @@ export class WebhookPipelineStack extends TerraformStack {
     output('delivery_secret_parameter', pipeline.deliverySecretParameter);
     output('destination_secrets_path', pipeline.destinationSecretsPath);
     output('dashboard_name', pipeline.dashboard.dashboard.dashboardName);
+    output('delivery_lanes', pipeline.lanes.description);
     for (const q of Object.values(pipeline.queues)) {
       outputs[`${q.name}_queue_url`] = { value: q.queue.url, description: `URL of the ${q.name} queue.` };
       outputs[`${q.name}_dlq_url`] = {

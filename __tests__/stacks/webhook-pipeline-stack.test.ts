@@ -32,15 +32,16 @@ describe('WebhookPipelineStack', () => {
 
   test('holds exactly the resource counts of the construct tree (docs/ARCHITECTURE.md)', () => {
     const counts = Object.fromEntries(Object.entries(json.resource).map(([type, r]) => [type, Object.keys(r as object).length]));
+    // Each delivery lane is one for_each block per resource kind: 2 queues, a mapping and 3 alarms.
     expect(counts).toMatchObject({
       aws_api_gateway_rest_api: 1,
-      aws_sqs_queue: 6,
+      aws_sqs_queue: 6 + 2,
       aws_lambda_function: 3,
-      aws_lambda_event_source_mapping: 3,
+      aws_lambda_event_source_mapping: 3 + 1,
       aws_cloudwatch_log_group: 4,
       aws_sns_topic: 1,
       aws_sns_topic_subscription: 1,
-      aws_cloudwatch_metric_alarm: 24,
+      aws_cloudwatch_metric_alarm: 24 + 3,
       aws_dynamodb_table: 1,
       aws_cloudwatch_dashboard: 1,
     });
@@ -57,7 +58,7 @@ describe('WebhookPipelineStack', () => {
       const queues = values('aws_sqs_queue');
       expect(queues.every((q) => q.sqs_managed_sse_enabled === true)).toBe(true);
       const policies = values('aws_sqs_queue_policy').map(policyOf);
-      expect(policies).toHaveLength(6);
+      expect(policies).toHaveLength(6 + 2);
       for (const policy of policies) {
         expect(policy.Statement).toContainEqual(
           expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
@@ -80,11 +81,11 @@ describe('WebhookPipelineStack', () => {
     });
 
     test('DLQs keep messages 14 days and only accept their own queue', () => {
-      const dlqs = values('aws_sqs_queue').filter((q) => q.name.includes('-dlq-'));
-      expect(dlqs).toHaveLength(3);
+      const dlqs = values('aws_sqs_queue').filter((q) => q.name.includes('-dlq-') || q.name.includes('-lanedlq-'));
+      expect(dlqs).toHaveLength(3 + 1);
       expect(dlqs.every((q) => q.message_retention_seconds === 1209600)).toBe(true);
       const allows = values('aws_sqs_queue_redrive_allow_policy').map((p) => JSON.parse(p.redrive_allow_policy));
-      expect(allows).toHaveLength(3);
+      expect(allows).toHaveLength(3 + 1);
       for (const allow of allows) {
         expect(allow.redrivePermission).toBe('byQueue');
         expect(allow.sourceQueueArns).toHaveLength(1);
@@ -117,7 +118,16 @@ describe('WebhookPipelineStack', () => {
     test('carry the next queue URL in their environment', () => {
       const byName = Object.fromEntries(values('aws_lambda_function').map((f) => [f.function_name.split('-')[1], f]));
       expect(byName.validator.environment.variables.NEXT_QUEUE_URL).toMatch(/aws_sqs_queue\.process_queue_\w+\.url/);
-      expect(byName.processor.environment.variables.NEXT_QUEUE_URL).toMatch(/aws_sqs_queue\.deliver_queue_\w+\.url/);
+      // Each destination's lane, named from the shared deliver queue's URL: one variable for every lane.
+      expect(byName.processor.environment.variables.NEXT_QUEUE_URL).toBeUndefined();
+      for (const fn of [byName.processor, byName.dispatcher]) {
+        expect(fn.environment.variables.DELIVERY_LANE_QUEUE_URL).toMatch(
+          /^\$\{replace\(aws_sqs_queue\.deliver_queue_\w+\.url, aws_sqs_queue\.deliver_queue_\w+\.name, "webhook-lane-\{destination\}-\$\{var\.environment_suffix\}"\)\}$/,
+        );
+      }
+      expect(byName.dispatcher.environment.variables.DELIVERY_LANE_DLQ_URL).toContain(
+        '"webhook-lanedlq-{destination}-${var.environment_suffix}"',
+      );
       expect(byName.validator.environment.variables.WEBHOOK_SOURCES).toBe('${local.webhook_sources}');
       expect(json.locals.webhook_sources).toContain('var.webhook_sources');
       expect(byName.processor.environment.variables.IDEMPOTENCY_TABLE_NAME).toMatch(/aws_dynamodb_table\./);
@@ -138,7 +148,19 @@ describe('WebhookPipelineStack', () => {
         maximum_batching_window_in_seconds: 1,
         scaling_config: { maximum_concurrency: 100 },
       });
-      expect(values('aws_lambda_event_source_mapping')).toHaveLength(3);
+      // The dispatcher's own mapping drains the shared deliver queue with the least concurrency;
+      // each lane's mapping is a for_each whose enabled Terraform leaves to `destinations pause`.
+      expect(raw).toHaveResourceWithProperties(LambdaEventSourceMapping, { scaling_config: { maximum_concurrency: 2 } });
+      const lanes = values('aws_lambda_event_source_mapping').filter((m) => m.for_each !== undefined);
+      expect(lanes).toHaveLength(1);
+      expect(lanes[0]).toMatchObject({
+        for_each: '${local.delivery_lanes}',
+        batch_size: '${each.value.batchSize}',
+        scaling_config: { maximum_concurrency: '${each.value.maximumConcurrency}' },
+        function_response_types: ['ReportBatchItemFailures'],
+        lifecycle: { ignore_changes: ['enabled'] },
+      });
+      expect(values('aws_lambda_event_source_mapping')).toHaveLength(4);
     });
 
     test('each log group has retention from log_retention_days', () => {
@@ -267,9 +289,11 @@ describe('WebhookPipelineStack', () => {
 
   test('alarms exist only while enable_alarms is true and notify the topic', () => {
     const alarms = values('aws_cloudwatch_metric_alarm');
-    expect(alarms).toHaveLength(24);
+    // 24, and 3 per delivery lane: a for_each over the lanes, or over none while alarms are off.
+    expect(alarms).toHaveLength(24 + 3);
     for (const alarm of alarms) {
-      expect(alarm.count).toBe('${var.enable_alarms ? 1 : 0}');
+      if (alarm.for_each !== undefined) expect(alarm.for_each).toBe('${var.enable_alarms ? tomap(local.delivery_lanes) : tomap({})}');
+      else expect(alarm.count).toBe('${var.enable_alarms ? 1 : 0}');
       expect(alarm.alarm_actions).toEqual([expect.stringMatching(/aws_sns_topic\.\S+\.arn/)]);
       expect(alarm.ok_actions).toEqual(alarm.alarm_actions);
       expect(alarm.treat_missing_data).toBe('notBreaching');
@@ -310,6 +334,7 @@ describe('WebhookPipelineStack', () => {
         'alarm_topic_arn',
         'api_id',
         'dashboard_name',
+        'delivery_lanes',
         'api_stage',
         'deliver_dlq_url',
         'deliver_queue_url',
@@ -354,8 +379,11 @@ describe('WebhookPipelineStack', () => {
         .sort();
     // 0.2.0 replaces the deliver queue's age alarm (its messages now back off by design) with a
     // delivery failure rate alarm, and grants each source's own secret_parameter (none by default).
+    // 0.3.0 adds the delivery lanes: new for_each resources, no instance without a destination.
     const now = list(json.resource);
-    expect(now.filter((address) => !before.resources.includes(address))).toEqual([
+    const lanes = now.filter((address) => address.includes('.lanes_'));
+    expect(lanes).toHaveLength(9);
+    expect(now.filter((address) => !before.resources.includes(address) && !lanes.includes(address))).toEqual([
       'aws_cloudwatch_metric_alarm.alarms_dispatcher-delivery-failure-rate_DEE1680E',
       'aws_iam_role_policy.validator_source-secret-policy_C76A5BD9',
     ]);
@@ -368,8 +396,10 @@ describe('WebhookPipelineStack', () => {
     expect(Object.keys(json.variable).sort()).toEqual([...before.variables, ...added].sort());
     expect(json.variable.manage_api_gateway_account.default).toBe(true);
     expect(json.variable.delivery_destinations.default).toEqual({});
-    expect(Object.keys(json.output).sort()).toEqual([...before.outputs, 'destination_secrets_path'].sort());
-    expect(Object.keys(json.locals).sort()).toEqual([...before.locals, 'delivery_destinations', 'webhook_sources'].sort());
+    expect(Object.keys(json.output).sort()).toEqual([...before.outputs, 'delivery_lanes', 'destination_secrets_path'].sort());
+    expect(Object.keys(json.locals).sort()).toEqual(
+      [...before.locals, 'delivery_destinations', 'delivery_lanes', 'webhook_sources'].sort(),
+    );
   });
 
   test('nothing that decides where resources live falls back to a default: aws_region is required', () => {

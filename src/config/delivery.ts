@@ -43,6 +43,18 @@ export interface DeliveryDestinationProps {
    * @default none: the signature alone
    */
   readonly auth?: DestinationAuthProps | null;
+  /**
+   * At most this many deliveries to it at once (at least 2): its lane's mapping's batch size ×
+   * maximum concurrency never exceeds it.
+   * @default an equal share of the dispatcher's reserved concurrency, in batches of 10
+   */
+  readonly maxInFlight?: number | null;
+  /**
+   * Seconds before each retry of a failed delivery to it, instead of `deliveryRetrySchedule`
+   * (the same limits); its lane's receive count and retention follow it.
+   * @default the pipeline's deliveryRetrySchedule
+   */
+  readonly retrySchedule?: readonly number[] | null;
 }
 
 /**
@@ -155,6 +167,7 @@ export function destinationsJson(options: DestinationsJsonOptions): string {
   const nonNull = (object: object) => TerraformIterator.fromMap(Fn.merge([object])).forExpressionForMap('key', 'val if val != null');
   const extras = nonNull({
     timeoutSeconds: ref('try(val.timeoutSeconds, null)'),
+    retrySchedule: ref('try(val.retrySchedule, null)'),
     auth: Fn.conditional(
       ref('try(val.auth, null) == null'),
       ref('null'),
@@ -181,6 +194,7 @@ function destinationOptions(d: DeliveryDestinationProps, authParameter: string):
   const auth = d.auth ?? null;
   return {
     ...(d.timeoutSeconds === undefined || d.timeoutSeconds === null ? {} : { timeoutSeconds: d.timeoutSeconds }),
+    ...(d.retrySchedule === undefined || d.retrySchedule === null ? {} : { retrySchedule: d.retrySchedule }),
     ...(auth === null
       ? {}
       : {
@@ -201,6 +215,7 @@ function normalized(destinations: DeliveryDestinations): Record<string, object> 
         sources: d.sources ?? null,
         eventTypes: d.eventTypes ?? null,
         timeoutSeconds: d.timeoutSeconds ?? null,
+        retrySchedule: d.retrySchedule ?? null,
         auth: d.auth ?? null,
       },
     ]),
@@ -239,9 +254,20 @@ export function validateDelivery(
       }
       validateTimeout(`destinations.${name}.timeoutSeconds`, d.timeoutSeconds, dispatcherTimeoutSeconds, fail);
       validateAuth(`destinations.${name}.auth`, d.auth, fail);
+      const limit = d.maxInFlight;
+      if (limit !== undefined && limit !== null && !isToken(limit) && !(Number.isInteger(limit) && limit >= 2)) {
+        fail(`destinations.${name}.maxInFlight must be a whole number of at least 2, got ${JSON.stringify(limit)}`);
+      }
+      if (d.retrySchedule !== undefined && d.retrySchedule !== null)
+        validateSchedule(owner, `destinations.${name}.retrySchedule`, d.retrySchedule);
     }
   }
-  if (schedule !== undefined && !isToken(schedule)) {
+  if (schedule !== undefined) validateSchedule(owner, 'deliveryRetrySchedule', schedule);
+}
+
+/** A plain retry schedule within the limits: 4-20 steps, each 1-43200 s, at most 6 days. */
+function validateSchedule(owner: string, prop: string, schedule: readonly number[] | IResolvable): void {
+  if (!isToken(schedule)) {
     const steps = schedule as readonly number[];
     const horizon = steps.reduce((a, b) => a + b, 0);
     if (
@@ -252,7 +278,7 @@ export function validateDelivery(
       horizon > MAX_RETRY_HORIZON_SECONDS
     ) {
       throw new Error(
-        `${owner}: deliveryRetrySchedule must be ${MIN_RETRY_STEPS}-${MAX_RETRY_STEPS} whole numbers of seconds, each 1-${MAX_VISIBILITY_TIMEOUT_SECONDS}, adding up to at most ${MAX_RETRY_HORIZON_SECONDS} (6 days), got ${JSON.stringify(schedule)}`,
+        `${owner}: ${prop} must be ${MIN_RETRY_STEPS}-${MAX_RETRY_STEPS} whole numbers of seconds, each 1-${MAX_VISIBILITY_TIMEOUT_SECONDS}, adding up to at most ${MAX_RETRY_HORIZON_SECONDS} (6 days), got ${JSON.stringify(schedule)}`,
       );
     }
   }

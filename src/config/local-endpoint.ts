@@ -59,9 +59,18 @@ export function localOverride(
   statePath?: string,
 ): object {
   const names = (type: string) => Object.keys(stackJson.resource?.[type] ?? {});
-  const each = (type: string, body: object) => Object.fromEntries(names(type).map((name) => [name, body]));
+  const each = (type: string, body: object | ((config: Record<string, unknown>) => object)) =>
+    Object.fromEntries(
+      names(type).map((name) => [
+        name,
+        typeof body === 'function' ? body(stackJson.resource![type]![name] as Record<string, unknown>) : body,
+      ]),
+    );
   const resource: Record<string, object> = {
-    aws_sqs_queue_redrive_allow_policy: each('aws_sqs_queue_redrive_allow_policy', { count: 0 }),
+    // A delivery lane's policy is one for_each, which cannot take a count: it gets no instances instead.
+    aws_sqs_queue_redrive_allow_policy: each('aws_sqs_queue_redrive_allow_policy', (config) =>
+      config.for_each === undefined ? { count: 0 } : { for_each: {} },
+    ),
     aws_lambda_function: each('aws_lambda_function', { lifecycle: { ignore_changes: ['logging_config'] } }),
     aws_sqs_queue: each('aws_sqs_queue', { lifecycle: { ignore_changes: ['redrive_policy'] } }),
   };

@@ -5,7 +5,7 @@
  * fails when the README's copy is stale.
  */
 
-import { HANDLER_ENV } from '../contract';
+import { HANDLER_ENV, LANE_DLQ_STEM, LANE_QUEUE_STEM } from '../contract';
 import { parseRedrivePolicy } from '../policy/rules/relations';
 
 export const DIAGRAM_START = '<!-- diagram:start -->';
@@ -45,7 +45,8 @@ interface Reference {
   readonly attribute: string;
 }
 
-const REFERENCE = /\$\{([a-z0-9_]+)\.([^.}\s]+)\.([a-z0-9_]+)\}/g;
+/** `${type.name.attribute}`, or `${type.name[each.key].attribute}` from one for_each resource to another. */
+const REFERENCE = /\$\{([a-z0-9_]+)\.([^.}\s[]+)(?:\[each\.key\])?\.([a-z0-9_]+)\}/g;
 const VARIABLE = /\$\{var\.([a-z0-9_]+)\}/;
 const NAME_AFFIXES = /^webhook-|-\$\{var\.environment_suffix\}$/g;
 
@@ -85,6 +86,11 @@ export function architectureGraph(json: TerraformJson): DiagramGraph {
   const graph = new GraphBuilder();
 
   const queueNode = (name: string) => {
+    // A destination's lane is one for_each: one node stands for every lane, and one for their DLQs.
+    if (resources.aws_sqs_queue[name].for_each !== undefined) {
+      const dlq = String(resources.aws_sqs_queue[name].name).includes(`-${LANE_DLQ_STEM}-`);
+      return graph.node(dlq ? 'laneDlqs' : 'lanes', dlq ? 'lane DLQs' : 'a delivery lane per destination', 'queue');
+    }
     const queue = shortName(resources.aws_sqs_queue[name].name);
     return graph.node(nodeId(queue), queue.endsWith('-dlq') ? `${queue.slice(0, -4)} DLQ` : `${queue} queue`, 'queue');
   };
@@ -125,6 +131,17 @@ export function architectureGraph(json: TerraformJson): DiagramGraph {
     for (const [key, value] of Object.entries(variables)) {
       // Its own queue (where it sets a failed record's next visibility) is no next stage.
       if (key === HANDLER_ENV.sourceQueueUrl) continue;
+      // The lanes' URLs are templates: the queues are the lanes' for_each.
+      if (key === HANDLER_ENV.laneQueueUrl || key === HANDLER_ENV.laneDeadLetterQueueUrl) {
+        const stem = key === HANDLER_ENV.laneQueueUrl ? LANE_QUEUE_STEM : LANE_DLQ_STEM;
+        const lane = ofType('aws_sqs_queue').find(([, q]) => q.for_each !== undefined && String(q.name).includes(`-${stem}-`));
+        // The dispatcher sets its own lanes' visibility: only the DLQs are its next stage.
+        if (lane && !(stem === LANE_QUEUE_STEM && variables[HANDLER_ENV.deliveryRetrySchedule] !== undefined)) {
+          graph.edge({ from, to: queueNode(lane[0]), label: 'SendMessage' });
+          nextQueues.push(lane[0]);
+        }
+        continue;
+      }
       for (const ref of referencesIn(value)) {
         if (ref.type === 'aws_sqs_queue') {
           graph.edge({ from, to: queueNode(ref.name), label: 'SendMessage' });
@@ -165,14 +182,29 @@ export function architectureGraph(json: TerraformJson): DiagramGraph {
     visitQueue(queue.name);
   }
 
+  // A queue no stage sends to any more (the shared deliver queue, which drains what was queued
+  // before the lanes) still has its consumer.
+  for (const [name] of ofType('aws_sqs_queue')) {
+    const consumed = ofType('aws_lambda_event_source_mapping').some(
+      ([, m]) => firstReference(m.event_source_arn, 'aws_sqs_queue')?.name === name,
+    );
+    if (consumed) visitQueue(name);
+  }
+
   // Alarms → topic → subscriptions.
-  const alarmsByTopic = new Map<string, number>();
+  // A for_each alarm is one per instance: per delivery lane.
+  const alarmsByTopic = new Map<string, { count: number; perLane: number }>();
   for (const [, alarm] of ofType('aws_cloudwatch_metric_alarm')) {
     const topic = firstReference(alarm.alarm_actions, 'aws_sns_topic');
-    if (topic) alarmsByTopic.set(topic.name, (alarmsByTopic.get(topic.name) ?? 0) + 1);
+    if (!topic) continue;
+    const counted = alarmsByTopic.get(topic.name) ?? { count: 0, perLane: 0 };
+    if (alarm.for_each === undefined) counted.count += 1;
+    else counted.perLane += 1;
+    alarmsByTopic.set(topic.name, counted);
   }
-  for (const [topicName, count] of alarmsByTopic) {
-    const alarms = graph.node('cloudwatchAlarms', `${count} CloudWatch alarms`, 'alarms');
+  for (const [topicName, { count, perLane }] of alarmsByTopic) {
+    const label = perLane > 0 ? `${count} CloudWatch alarms, ${perLane} per lane` : `${count} CloudWatch alarms`;
+    const alarms = graph.node('cloudwatchAlarms', label, 'alarms');
     const topicShortName = shortName(resources.aws_sns_topic[topicName].name);
     const topic = graph.node(`${nodeId(topicShortName)}Topic`, `SNS topic ${topicShortName}`, 'topic');
     graph.edge({ from: alarms, to: topic });

@@ -20,9 +20,33 @@ describe('readDispatcherConfig', () => {
       retrySchedule: DEFAULT_DELIVERY_RETRY_SCHEDULE,
       sourceQueueUrl: QUEUES.SOURCE_QUEUE_URL,
       deadLetterQueueUrl: QUEUES.DEAD_LETTER_QUEUE_URL,
+      laneQueueUrl: null,
+      laneDeadLetterQueueUrl: null,
       deliveryTimeoutMs: 5_000,
     });
     expect(DEFAULT_DELIVERY_TIMEOUT_MS).toBe(5_000);
+  });
+
+  it("reads the lanes' URL templates and a destination's own retry schedule", () => {
+    const config = readDispatcherConfig({
+      DELIVERY_DESTINATIONS: JSON.stringify({
+        crm: { url: 'https://crm.example.com/in', secretParameter: '/d/crm', retrySchedule: [1, 2, 3, 4] },
+      }),
+      ...QUEUES,
+      DELIVERY_LANE_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/webhook-lane-{destination}-dev',
+      DELIVERY_LANE_DLQ_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/webhook-lanedlq-{destination}-dev',
+    });
+    expect(config.laneQueueUrl).toBe('https://sqs.us-east-1.amazonaws.com/123456789012/webhook-lane-{destination}-dev');
+    expect(config.laneDeadLetterQueueUrl).toBe('https://sqs.us-east-1.amazonaws.com/123456789012/webhook-lanedlq-{destination}-dev');
+    expect(config.destinations.get('crm')?.retrySchedule).toEqual([1, 2, 3, 4]);
+    expect(() =>
+      readDispatcherConfig({
+        DELIVERY_DESTINATIONS: JSON.stringify({
+          crm: { url: 'https://crm.example.com/in', secretParameter: '/d/crm', retrySchedule: [0] },
+        }),
+        ...QUEUES,
+      }),
+    ).toThrow('has destination "crm" with retrySchedule [0]; expected null or a non-empty list of whole seconds');
   });
 
   it('reads a schedule and a timeout of its own', () => {

@@ -45,3 +45,39 @@ describe('createQueueActions', () => {
     expect(sent).toHaveLength(0);
   });
 });
+
+describe('createQueueActions with delivery lanes', () => {
+  const lanes = {
+    ...urls,
+    laneQueueUrl: 'https://sqs.example/123/webhook-lane-{destination}-dev',
+    laneDeadLetterQueueUrl: 'https://sqs.example/123/webhook-lanedlq-{destination}-dev',
+  };
+  const laneArn = (name: string) => `arn:aws:sqs:eu-west-1:123:${name}`;
+
+  it("backs a lane's record off on its own lane, and a drained record on the shared queue", async () => {
+    const { client, sent } = recordingClient();
+    const actions = createQueueActions(client, lanes);
+    await actions.delayRetry('h-lane', 30, laneArn('webhook-lane-crm-dev'));
+    await actions.delayRetry('h-shared', 30, laneArn('deliver'));
+    await actions.delayRetry('h-unknown', 30);
+    expect(sent.map((command) => (command as ChangeMessageVisibilityCommand).input.QueueUrl)).toEqual([
+      'https://sqs.example/123/webhook-lane-crm-dev',
+      'https://sqs.example/123/deliver',
+      urls.sourceQueueUrl,
+    ]);
+  });
+
+  it("dead-letters a lane's record to its lane's DLQ, and one drained from the shared queue to the shared DLQ", async () => {
+    const { client, sent } = recordingClient();
+    const actions = createQueueActions(client, lanes);
+    await actions.deadLetter('{}', 'destination-gone', 'crm', laneArn('webhook-lane-crm-dev'));
+    await actions.deadLetter('{}', 'destination-gone', 'crm', laneArn('deliver'));
+    // A record on another destination's lane (hand-moved) is not that lane's: the shared DLQ keeps it.
+    await actions.deadLetter('{}', 'unknown-destination', 'gone', laneArn('webhook-lane-crm-dev'));
+    expect(sent.map((command) => (command as SendMessageCommand).input.QueueUrl)).toEqual([
+      'https://sqs.example/123/webhook-lanedlq-crm-dev',
+      urls.deadLetterQueueUrl,
+      urls.deadLetterQueueUrl,
+    ]);
+  });
+});

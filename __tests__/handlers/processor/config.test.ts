@@ -8,7 +8,7 @@ const env = {
 describe('readProcessorConfig', () => {
   it('defaults the idempotency TTL to 24 hours', () => {
     expect(readProcessorConfig(env)).toEqual({
-      nextQueueUrl: env.NEXT_QUEUE_URL,
+      laneQueueUrl: env.NEXT_QUEUE_URL,
       idempotencyTableName: 'webhook-idempotency-dev',
       idempotencyTtlSeconds: 86_400,
       destinations: new Map(),
@@ -20,6 +20,15 @@ describe('readProcessorConfig', () => {
   it("reads the deliver queue's message limit, which sizes its batches", () => {
     expect(readProcessorConfig({ ...env, MAX_MESSAGE_BYTES: '1048576' }).maxMessageBytes).toBe(1_048_576);
     expect(() => readProcessorConfig({ ...env, MAX_MESSAGE_BYTES: '1 MiB' })).toThrow('Environment variable MAX_MESSAGE_BYTES ');
+  });
+
+  it("sends each destination's deliveries to its lane when the lanes' URL is set, else to NEXT_QUEUE_URL's one queue", () => {
+    const lanes = 'https://sqs.us-east-1.amazonaws.com/123456789012/webhook-lane-{destination}-dev';
+    expect(readProcessorConfig({ ...env, DELIVERY_LANE_QUEUE_URL: lanes }).laneQueueUrl).toBe(lanes);
+    expect(readProcessorConfig({ IDEMPOTENCY_TABLE_NAME: 't', DELIVERY_LANE_QUEUE_URL: lanes }).laneQueueUrl).toBe(lanes);
+    expect(() => readProcessorConfig({ ...env, DELIVERY_LANE_QUEUE_URL: 'sqs://nowhere' })).toThrow(
+      'Environment variable DELIVERY_LANE_QUEUE_URL ',
+    );
   });
 
   it('reads an explicit TTL', () => {

@@ -85,7 +85,7 @@ describe('destinations with a timeout and credentials', () => {
     new PipelineVariables(stack, 'vars');
     const type: string = JSON.parse(Testing.synth(stack)).variable.delivery_destinations.type;
     expect(type).toContain(
-      'timeout_seconds = optional(number), auth = optional(object({ type = string, name = optional(string), token_url = optional(string), client_id = optional(string), scope = optional(string) }))',
+      'timeout_seconds = optional(number), max_in_flight = optional(number), retry_schedule = optional(list(number)), auth = optional(object({ type = string, name = optional(string), token_url = optional(string), client_id = optional(string), scope = optional(string) }))',
     );
     expect(type).not.toMatch(/secret|password|value|credential/);
   });

@@ -204,7 +204,11 @@ describe('architectureDiagram of the real stack', () => {
     ['validator -- "SendMessage" --> process'],
     ['process -- "event source mapping" --> processor'],
     ['processor <--> idempotency'],
-    ['processor -- "SendMessage" --> deliver'],
+    ['processor -- "SendMessage" --> lanes'],
+    ['lanes -. "after the retry schedule" .-> laneDlqs'],
+    ['lanes -- "event source mapping" --> dispatcher'],
+    ['dispatcher -- "SendMessage" --> laneDlqs'],
+    // The shared deliver queue drains what 0.2.0 queued, into the same dispatcher.
     ['deliver -. "after the retry schedule" .-> deliverDlq'],
     ['deliver -- "event source mapping" --> dispatcher'],
     ['dispatcher -- "HTTPS POST, signed" --> destinations'],
@@ -214,7 +218,7 @@ describe('architectureDiagram of the real stack', () => {
     expect(diagram.split('\n')).toContain(`  ${line}`);
   });
 
-  test('counts the 24 alarms', () => {
-    expect(diagram).toContain('cloudwatchAlarms{{"24 CloudWatch alarms"}}');
+  test('counts the 24 alarms and the 3 of each lane', () => {
+    expect(diagram).toContain('cloudwatchAlarms{{"24 CloudWatch alarms, 3 per lane"}}');
   });
 });

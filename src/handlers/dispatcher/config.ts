@@ -12,6 +12,10 @@ export interface DispatcherConfig {
   readonly sourceQueueUrl: string | null;
   /** The deliver queue's DLQ; null only with no destination. */
   readonly deadLetterQueueUrl: string | null;
+  /** Each destination's lane, with `{destination}` for its name; null before lanes (0.2.0's configuration). */
+  readonly laneQueueUrl?: string | null;
+  /** Each lane's DLQ, likewise. */
+  readonly laneDeadLetterQueueUrl?: string | null;
   readonly deliveryTimeoutMs: number;
 }
 
@@ -31,6 +35,8 @@ export function readDispatcherConfig(env: Environment): DispatcherConfig {
     retrySchedule: readRetrySchedule(env),
     sourceQueueUrl: url(env, HANDLER_ENV.sourceQueueUrl) || null,
     deadLetterQueueUrl: url(env, HANDLER_ENV.deadLetterQueueUrl) || null,
+    laneQueueUrl: optionalUrl(env, HANDLER_ENV.laneQueueUrl) || null,
+    laneDeadLetterQueueUrl: optionalUrl(env, HANDLER_ENV.laneDeadLetterQueueUrl) || null,
     deliveryTimeoutMs: positiveInteger(env, HANDLER_ENV.deliveryTimeoutMs, DEFAULT_DELIVERY_TIMEOUT_MS),
   };
 }

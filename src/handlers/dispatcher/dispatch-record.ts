@@ -52,8 +52,15 @@ export function createRecordDispatcher(deps: DispatchDependencies): RecordDispat
   const deliver = deps.deliver ?? createAuthorizedDelivery({ readSecret, post });
 
   /** Fails the record with its next visibility from the schedule, so SQS redelivers it after the backoff. */
-  const retryLater = async (log: Logger, record: SQSRecord, attempt: number, failure: Failure): Promise<RecordResult> => {
-    const { retrySchedule } = config;
+  // A destination's own schedule, when it has one, is its lane's: the lane's receives and retention follow it.
+  const scheduleOf = (destination: string) => config.destinations.get(destination)?.retrySchedule ?? config.retrySchedule;
+  const retryLater = async (
+    log: Logger,
+    record: SQSRecord,
+    attempt: number,
+    failure: Failure,
+    retrySchedule: readonly number[],
+  ): Promise<RecordResult> => {
     const nextDelaySeconds = retryDelaySeconds({ schedule: retrySchedule, attempt, retryAfterSeconds: failure.retryAfterSeconds, random });
     const last = attempt > retrySchedule.length;
     log.error(last ? 'Delivery failed on its last attempt; the next receive moves it to the DLQ' : 'Delivery failed; it will be retried', {
@@ -62,7 +69,7 @@ export function createRecordDispatcher(deps: DispatchDependencies): RecordDispat
       nextDelaySeconds,
     });
     try {
-      await queue.delayRetry(record.receiptHandle, nextDelaySeconds);
+      await queue.delayRetry(record.receiptHandle, nextDelaySeconds, record.eventSourceARN);
     } catch (error) {
       // The record still fails: SQS redelivers it after the queue's own visibility timeout instead.
       log.warn("Could not set the retry's delay; the queue's visibility timeout applies", { nextDelaySeconds, error: error as Error });
@@ -80,7 +87,7 @@ export function createRecordDispatcher(deps: DispatchDependencies): RecordDispat
         return { delivered: { group: destination, ids: { deliveryId: event.id } } };
       case 'gone':
         // Retrying cannot help: the destination said it is gone for good. The DLQ keeps the message.
-        await queue.deadLetter(record.body, 'destination-gone', destination);
+        await queue.deadLetter(record.body, 'destination-gone', destination, record.eventSourceARN);
         countDelivery(metrics, HANDLER_METRICS.deliveryGone, destination);
         log.error('The destination answered 410 Gone; the message went to the DLQ without further retries', {
           reason: 'destination-gone',
@@ -92,7 +99,7 @@ export function createRecordDispatcher(deps: DispatchDependencies): RecordDispat
         countDelivery(metrics, HANDLER_METRICS.deliveryFailed, destination);
         const { reason, status, detail, retryAfter } = outcome;
         const retryAfterSeconds = parseRetryAfter(retryAfter, now());
-        return retryLater(log, record, attempt, { reason, status, detail, retryAfterSeconds });
+        return retryLater(log, record, attempt, { reason, status, detail, retryAfterSeconds }, scheduleOf(destination));
       }
     }
   };
@@ -126,7 +133,7 @@ export function createRecordDispatcher(deps: DispatchDependencies): RecordDispat
         if (!destination) {
           // A destination removed from the configuration will never take this message; retrying
           // only delays the moment an operator sees it.
-          await queue.deadLetter(record.body, 'unknown-destination', event.destination);
+          await queue.deadLetter(record.body, 'unknown-destination', event.destination, record.eventSourceARN);
           log.error('The destination is not configured; the message went to the DLQ', {
             reason: 'unknown-destination',
             eventType: event.type,
@@ -139,9 +146,15 @@ export function createRecordDispatcher(deps: DispatchDependencies): RecordDispat
         return await settle(log, record, event, attempt, outcome);
       } catch (error) {
         if (error instanceof MissingSecretError) {
-          return retryLater(log, record, attempt, { reason: 'missing-secret', secretParameter: error.parameterName, error });
+          return retryLater(
+            log,
+            record,
+            attempt,
+            { reason: 'missing-secret', secretParameter: error.parameterName, error },
+            scheduleOf(event.destination),
+          );
         }
-        return retryLater(log, record, attempt, { reason: failureReason(error), error });
+        return retryLater(log, record, attempt, { reason: failureReason(error), error }, scheduleOf(event.destination));
       }
     },
   };

@@ -1,9 +1,13 @@
 import { HANDLER_ENV } from '../../contract';
 import { type DeliveryDestination, readDestinations } from '../shared/destinations';
-import { type Environment, positiveInteger, requiredString, requiredUrl } from '../shared/env-config';
+import { type Environment, optionalUrl, positiveInteger, requiredString, requiredUrl } from '../shared/env-config';
 
 export interface ProcessorConfig {
-  readonly nextQueueUrl: string;
+  /**
+   * Each destination's delivery lane, with `{destination}` for its name; without lanes (a single
+   * NEXT_QUEUE_URL, as 0.2.0 set it) one queue for every destination.
+   */
+  readonly laneQueueUrl: string;
   readonly idempotencyTableName: string;
   readonly idempotencyTtlSeconds: number;
   /** DELIVERY_DESTINATIONS: where events are routed; empty means every event is unrouted. */
@@ -20,7 +24,7 @@ export const DEFAULT_IDEMPOTENCY_TTL_SECONDS = 86_400;
 
 export function readProcessorConfig(env: Environment): ProcessorConfig {
   return {
-    nextQueueUrl: requiredUrl(env, HANDLER_ENV.nextQueueUrl),
+    laneQueueUrl: optionalUrl(env, HANDLER_ENV.laneQueueUrl) || requiredUrl(env, HANDLER_ENV.nextQueueUrl),
     idempotencyTableName: requiredString(env, HANDLER_ENV.idempotencyTable),
     idempotencyTtlSeconds: positiveInteger(env, HANDLER_ENV.idempotencyTtlSeconds, DEFAULT_IDEMPOTENCY_TTL_SECONDS),
     destinations: readDestinations(env),

@@ -4,7 +4,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { HANDLER_METRICS } from '../../contract';
 import { createForwardingBatchHandler, type ForwardPlan } from '../shared/batch-handler';
-import { createBatchSender } from '../shared/batch-sender';
+import { createLaneSender } from '../shared/lane-sender';
 import { SUMMARY_MESSAGES } from '../shared/batch-summary';
 import { routes } from '../shared/destinations';
 import { countOne, createPowertools } from '../shared/powertools';
@@ -14,10 +14,10 @@ import { createClaimStore } from './forward-once';
 import { deriveEventType, idempotencyKeyOf, normalizeEvent } from './normalize-event';
 
 /**
- * processor: process queue → deliver queue. De-duplicates provider retries by delivery id (one
+ * processor: process queue → each destination's delivery lane. De-duplicates provider retries by delivery id (one
  * conditional PutItem per first-seen delivery; see `ClaimStore` for what holds on a crash) and
  * routes each delivery to every destination whose route matches its source and event type, one
- * deliver-queue message per destination (docs/ARCHITECTURE.md, "The flow").
+ * message per destination, on that destination's lane (docs/ARCHITECTURE.md, "The flow").
  *
  * A record with several destinations succeeds only when all its messages were sent. When some were
  * not, the claim is released listing the destinations reached, and the retry sends only the others.
@@ -32,7 +32,7 @@ const claims = createClaimStore(tracer.captureAWSv3Client(new DynamoDBClient({})
   tableName: config.idempotencyTableName,
   ttlSeconds: config.idempotencyTtlSeconds,
 });
-const sendToDeliverQueue = createBatchSender(tracer.captureAWSv3Client(new SQSClient({})), config.nextQueueUrl, {
+const sendToLanes = createLaneSender(tracer.captureAWSv3Client(new SQSClient({})), config.laneQueueUrl, {
   maxBatchBytes: config.maxMessageBytes,
 });
 const destinations = [...config.destinations.values()];
@@ -64,6 +64,7 @@ async function planRecord(record: SQSRecord, log: Logger): Promise<ForwardPlan |
   const processedAt = new Date();
   return {
     messages: pending.map((destination) => ({
+      lane: destination,
       body: JSON.stringify(normalizeEvent(envelope, { destination, type: eventType, processedAt })),
     })),
     summary: { group: envelope.source, ids: { deliveryId: envelope.deliveryId } },
@@ -89,7 +90,7 @@ async function planRecord(record: SQSRecord, log: Logger): Promise<ForwardPlan |
 export const handler = createForwardingBatchHandler({
   logger,
   metrics,
-  send: sendToDeliverQueue,
+  send: sendToLanes,
   planRecord,
   summaryMessage: SUMMARY_MESSAGES.processor,
 });

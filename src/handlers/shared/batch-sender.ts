@@ -23,6 +23,8 @@ export const DEFAULT_MAX_CONCURRENT_CALLS = 4;
 export interface OutgoingMessage {
   readonly body: string;
   readonly attributes?: Readonly<Record<string, MessageAttributeValue>>;
+  /** The destination whose delivery lane it goes to, for a sender over several lanes (`createLaneSender`). */
+  readonly lane?: string;
 }
 
 /** Why one message was not sent: SQS's per-entry error, the call's error, or our own size check. */

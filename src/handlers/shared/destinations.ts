@@ -21,6 +21,8 @@ export interface DeliveryDestination {
   readonly timeoutSeconds?: number;
   /** Credentials sent besides the signature; absent: the signature alone, as before. */
   readonly auth?: DestinationAuth;
+  /** Seconds before each retry, by attempt, instead of DELIVERY_RETRY_SCHEDULE; absent: the pipeline's. */
+  readonly retrySchedule?: readonly number[];
 }
 
 const VARIABLE = HANDLER_ENV.deliveryDestinations;
@@ -52,6 +54,13 @@ export function readDestinations(env: Environment): ReadonlyMap<string, Delivery
     }
     const timeoutSeconds = parseTimeoutSeconds((settings as Record<string, JsonValue>).timeoutSeconds, fail);
     const auth = parseDestinationAuth((settings as Record<string, JsonValue>).auth, fail);
+    const retrySchedule = (settings as Record<string, JsonValue>).retrySchedule ?? null;
+    if (
+      retrySchedule !== null &&
+      !(Array.isArray(retrySchedule) && retrySchedule.length > 0 && retrySchedule.every((s) => Number.isInteger(s) && (s as number) > 0))
+    ) {
+      fail(`with retrySchedule ${JSON.stringify(retrySchedule)}; expected null or a non-empty list of whole seconds`);
+    }
     destinations.set(name, {
       name,
       url: url as string,
@@ -61,6 +70,7 @@ export function readDestinations(env: Environment): ReadonlyMap<string, Delivery
       // Left out when not set, so a destination without them is exactly what it was.
       ...(timeoutSeconds === null ? {} : { timeoutSeconds }),
       ...(auth === null ? {} : { auth }),
+      ...(retrySchedule === null ? {} : { retrySchedule: retrySchedule as number[] }),
     });
   }
   return destinations;
