@@ -87,6 +87,13 @@ describe('setLaneEnabled', () => {
     expect(result).toMatchObject({ changed: false, before: 'paused', after: { state: 'paused' } });
   });
 
+  test('on a local API, pausing a lane that reads Disabled writes it again (the ESM runner keeps what it polls Disabled), and reports no change', async () => {
+    const api = fakeLaneApi({ states: { [uuid]: ['Disabled'] } });
+    const result = await setLaneEnabled(api, billing, false, { timeoutMs: 60_000, endpoint: 'http://127.0.0.1:5055', ...virtualTime() });
+    expect(api.updates).toEqual([{ uuid, enabled: false }]);
+    expect(result).toMatchObject({ changed: false, before: 'paused', after: { state: 'paused' } });
+  });
+
   test('resuming a lane already resuming only waits', async () => {
     const api = fakeLaneApi({ states: { [uuid]: ['Enabling', 'Enabling', 'Enabled'] } });
     const result = await setLaneEnabled(api, billing, true, { timeoutMs: 60_000, ...virtualTime() });

@@ -210,6 +210,16 @@ export async function setLaneEnabled(api: LaneApi, lane: DeliveryLane, enabled: 
     throw runtimeError(`${lane.name}: its event source mapping is being deleted; the lane is going away, nothing to ${verb}`);
   const before = laneState(state);
   let changed = false;
+  if (state === target && options.endpoint !== undefined) {
+    // On a local API the ESM runner (npm run esm:local) keeps every mapping it polls Disabled, so a
+    // lane reading Disabled may be running: the same write again is how the runner learns of the
+    // pause (AWS accepts it too; against AWS, with no endpoint, nothing is sent).
+    state = await guard(
+      api.setMappingEnabled(uuid, enabled),
+      `${verb === 'pause' ? 'disabling' : 'enabling'} ${lane.name}'s event source mapping ${uuid}`,
+      options,
+    );
+  }
   if (state !== target && state !== arriving) {
     if (!settled(state)) state = await waitUntil(settled, state);
     if (state !== target) {
