@@ -155,6 +155,8 @@ const DELIVERY_TIMEOUT_MS = 4800;
 /** The stack's default `architecture` (FunctionSizing in src/constructs/pipeline-function.ts). */
 const ARCHITECTURE = 'arm64';
 const PHASE_TIMEOUT_MS = 600_000;
+/** The load step's webhooks waiting on the three queues at most, before more are sent. */
+const LOAD_BACKLOG = 200;
 /** How long a stage's pollers leave a queue they found empty before receiving again. */
 const IDLE_POLL_MS = 100;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -242,6 +244,7 @@ async function runPhase(
   sqs: SQSClient,
   /** Whether the stage feeding this queue has finished; always true when stages run one after another. */
   upstreamDone: () => boolean = () => true,
+  timeoutMs = PHASE_TIMEOUT_MS,
 ): Promise<PhaseOutput> {
   const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
   const queueArn = Attributes?.QueueArn ?? 'arn:aws:sqs:us-east-1:123456789012:unknown';
@@ -342,7 +345,7 @@ async function runPhase(
       if (child.exitCode === null) child.kill('SIGKILL');
     }
   };
-  const invocations = await withTimeout(`${name} phase`, PHASE_TIMEOUT_MS, Promise.all(Array.from({ length: containers }, container)));
+  const invocations = await withTimeout(`${name} phase`, timeoutMs, Promise.all(Array.from({ length: containers }, container)));
   return { invocations, logBytes, logLines };
 }
 
@@ -485,17 +488,42 @@ export async function startChain(
           Object.entries(webhook.attributes).map(([name, value]) => [name, { DataType: 'String', StringValue: value }]),
         ),
       }));
-      const sends: Promise<void>[] = [];
-      for (let start = 0; start < entries.length; start += 10) {
+      const sendBatch = async (start: number) => {
         const batch = entries.slice(start, start + 10).map((entry, index) => ({ ...entry, Id: String(index) }));
-        sends.push(
-          aws.sqs.send(new SendMessageBatchCommand({ QueueUrl: queues.ingest.url, Entries: batch })).then(({ Failed = [] }) => {
-            if (Failed.length > 0) throw new Error(`putting webhooks on the ingest queue: ${JSON.stringify(Failed)}`);
-          }),
-        );
-        if (sends.length >= 8) await Promise.all(sends.splice(0)); // a few calls at a time: moto serializes them anyway
-      }
-      await Promise.all(sends);
+        const { Failed = [] } = await aws.sqs.send(new SendMessageBatchCommand({ QueueUrl: queues.ingest.url, Entries: batch }));
+        if (Failed.length > 0) throw new Error(`putting webhooks on the ingest queue: ${JSON.stringify(Failed)}`);
+      };
+      // One after another the stages want the whole backlog first. At once, the webhooks arrive as
+      // the chain takes them, a bounded backlog ahead: moto scans a queue's messages on every
+      // receive and delete, so thousands waiting would make it, not the handlers, the subject.
+      const backlog = async () => {
+        let waiting = 0;
+        for (const { url } of Object.values(queues)) {
+          const { Attributes = {} } = await aws.sqs.send(
+            new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages'] }),
+          );
+          waiting += Number(Attributes.ApproximateNumberOfMessages ?? 0);
+        }
+        return waiting;
+      };
+      let produced = false;
+      const produce = async () => {
+        for (let start = 0; start < entries.length;) {
+          if (runOptions.pipelined && (await backlog()) >= LOAD_BACKLOG) {
+            await sleep(IDLE_POLL_MS);
+            continue;
+          }
+          const end = Math.min(entries.length, start + (runOptions.pipelined ? LOAD_BACKLOG / 2 : entries.length));
+          while (start < end) {
+            const calls = Math.ceil(Math.min(80, end - start) / 10);
+            await Promise.all(Array.from({ length: calls }, (_, call) => sendBatch(start + call * 10)));
+            start = Math.min(end, start + calls * 10);
+          }
+        }
+        produced = true;
+      };
+      const production = runOptions.pipelined ? undefined : produce();
+      await production;
       const ingestBytes = sum(entries.map(sqsMessageBytes)) / entries.length;
 
       const baseEnv = { ...process.env, ...FAKE_AWS_CREDENTIALS };
@@ -507,18 +535,21 @@ export async function startChain(
         const containers = runOptions.containers[name];
         tell(`${name}, ${containers} container${containers > 1 ? 's' : ''}`);
         const env = { ...baseEnv, AWS_ENDPOINT_URL: proxies[name].url, ...pipelineEnv(name, endpointsOf(name), settings) };
-        const output = await runPhase(name, dir, env, containers, source[name], aws.sqs, upstreamDone);
+        // A phase of the load step lasts as long as the whole run: allow a slow machine 100 ms a webhook.
+        const timeoutMs = Math.max(PHASE_TIMEOUT_MS, runOptions.webhooks * 100);
+        const output = await runPhase(name, dir, env, containers, source[name], aws.sqs, upstreamDone, timeoutMs);
         phases.set(name, { output, counts: proxies[name].takeCounts() });
       };
       if (runOptions.pipelined) {
         const done = new Set<FunctionName>();
-        await Promise.all(
-          bundles.map(async (bundle, index) => {
+        await Promise.all([
+          produce(),
+          ...bundles.map(async (bundle, index) => {
             const before = index === 0 ? undefined : bundles[index - 1].name;
-            await runOne(bundle, before ? () => done.has(before) : undefined);
+            await runOne(bundle, before ? () => done.has(before) : () => produced);
             done.add(bundle.name);
           }),
-        );
+        ]);
       } else {
         for (const bundle of bundles) await runOne(bundle);
       }

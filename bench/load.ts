@@ -44,6 +44,7 @@ export interface LoadOptions {
 
 export async function benchLoad(options: LoadOptions, log: (line: string) => void): Promise<LoadSection> {
   let chain;
+  const runs: CostRun[] = [];
   try {
     chain = await startChain(
       {
@@ -55,7 +56,6 @@ export async function benchLoad(options: LoadOptions, log: (line: string) => voi
       'load',
       log,
     );
-    const runs: CostRun[] = [];
     for (const webhooks of [...options.volumes].sort((a, b) => a - b)) {
       runs.push(await chain.run({ webhooks, containers: LOAD_DEFAULTS.containers, pipelined: true }, `load ${webhooks}`));
     }
@@ -63,7 +63,8 @@ export async function benchLoad(options: LoadOptions, log: (line: string) => voi
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     log(`load: the chain could not be driven: ${message}`);
-    return { error: message.replace(/\s+/g, ' ').slice(0, 300) };
+    // The runs that finished are still reported; the targets fail for want of the others.
+    return { runs, error: message.replace(/\s+/g, ' ').slice(0, 300) };
   } finally {
     await chain?.stop();
   }
@@ -105,7 +106,7 @@ export function evaluateLoadTargets(load: LoadSection | undefined): Target[] {
   const small = runs[0];
   const deliveredName = `load: ≥ ${LOAD_DEFAULTS.webhooks} webhooks through the chain, invocations side by side, each delivered exactly once (0 lost, 0 twice)`;
   const flatName = `load: cost per webhook flat with volume (large run within ${LOAD_DEFAULTS.maxCostGrowth * 100} % of the small)`;
-  if (!large || !small || runs.length < 2) {
+  if (!large || !small || runs.length < 2 || load.error) {
     return [
       { name: deliveredName, pass: false, detail: unmeasured },
       { name: flatName, pass: false, detail: unmeasured },
@@ -148,6 +149,7 @@ export function renderLoad(load: LoadSection | undefined): string[] {
   const row = (label: string, value: (run: CostRun) => string) => `| ${label} | ${runs.map(value).join(' | ')} |`;
   const first = runs[0];
   return [
+    ...(load.error ? [`Load: stopped after ${runs.length} run${runs.length > 1 ? 's' : ''} (${load.error}).`, ''] : []),
     `Load: the three stages at once on the cost step's chain, ${FUNCTION_NAMES.map((name) => `${first.containers?.[name]} ${name}`).join(', ')} containers, ` +
       `every AWS call +${first.options.awsLatencyMs} ms, the destination answering after ${first.options.targetDelayMs} ms, the mappings' 1 s batching window; the rate is moto's bound, not AWS's (docs/CAPACITY.md).`,
     '',
