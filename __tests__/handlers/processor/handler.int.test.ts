@@ -34,6 +34,8 @@ let proxy: AwsFaultProxy;
 let aws: AwsClients;
 let processQueueUrl: string;
 let deliverQueueUrl: string;
+/** The delivery lanes of crm, ci and audit, as the construct names them. */
+const laneQueueUrls: Record<string, string> = {};
 let output: CapturedOutput;
 
 function processorEnv(overrides: Record<string, string | undefined> = {}) {
@@ -46,6 +48,7 @@ function processorEnv(overrides: Record<string, string | undefined> = {}) {
     DELIVERY_DESTINATIONS: JSON.stringify({ default: { url: 'https://receiver.example.com/hooks', secretParameter: '/d/default' } }),
     POWERTOOLS_LOG_LEVEL: 'INFO',
     AWS_LAMBDA_LOG_LEVEL: undefined,
+    DELIVERY_LANE_QUEUE_URL: undefined,
     ...overrides,
   };
 }
@@ -107,6 +110,9 @@ beforeAll(async () => {
   aws = awsClients(moto.endpoint);
   processQueueUrl = await createQueue(aws.sqs, 'webhook-process-test');
   deliverQueueUrl = await createQueue(aws.sqs, 'webhook-deliver-test');
+  await Promise.all(
+    Object.keys(DESTINATIONS).map(async (name) => (laneQueueUrls[name] = await createQueue(aws.sqs, `webhook-lane-${name}-test`))),
+  );
   await createIdempotencyTable(aws.dynamodb, TABLE);
 });
 
@@ -117,7 +123,9 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
-  for (const QueueUrl of [processQueueUrl, deliverQueueUrl]) await aws.sqs.send(new PurgeQueueCommand({ QueueUrl }));
+  for (const QueueUrl of [processQueueUrl, deliverQueueUrl, ...Object.values(laneQueueUrls)]) {
+    await aws.sqs.send(new PurgeQueueCommand({ QueueUrl }));
+  }
   proxy.reset();
   output = captureOutput();
 });
@@ -251,6 +259,29 @@ describe('processor: routing', () => {
     expect(output.logs().filter((line) => line.message === 'Events forwarded')).toEqual([
       expect.objectContaining({ count: 5, deliveryIds: { shop: ['order-1', 'cart-1'], gh: ['push-1', 'star-1', 'order-2'] } }),
     ]);
+  });
+
+  it("sends each destination's messages to its own delivery lane, one SendMessageBatch per lane", async () => {
+    const lanes = proxy.viaProxy(laneQueueUrls.crm!).replace('webhook-lane-crm-test', 'webhook-lane-{destination}-test');
+    const handler = loadHandler(
+      'processor',
+      processorEnv({ DELIVERY_DESTINATIONS: JSON.stringify(DESTINATIONS), DELIVERY_LANE_QUEUE_URL: lanes }),
+    );
+    const { records } = await enqueue([
+      JSON.stringify(envelope('order-3', { source: 'shop', scheme: 'shopify', eventType: 'orders/create' })),
+      JSON.stringify(envelope('push-3', { eventType: 'push' })),
+    ]);
+    expect(await handler(toSqsEvent(records), lambdaContext('processor'))).toEqual({ batchItemFailures: [] });
+    const onLane = async (name: string) => {
+      const received = await receiveAll(aws.sqs, laneQueueUrls[name]!, { waitSeconds: 0 });
+      await settleBatch(aws.sqs, laneQueueUrls[name]!, received, { batchItemFailures: [] });
+      return received.map((record) => (JSON.parse(record.body) as DeliveryEvent).id).sort();
+    };
+    expect(await onLane('crm')).toEqual(['order-3']);
+    expect(await onLane('ci')).toEqual(['push-3']);
+    expect(await onLane('audit')).toEqual(['order-3', 'push-3']);
+    expect(await drainDeliverQueue()).toEqual([]);
+    expect(proxy.count('SendMessageBatch')).toBe(3);
   });
 
   it('logs and counts an event no destination takes as unrouted, keeps its claim, and drops its retry', async () => {

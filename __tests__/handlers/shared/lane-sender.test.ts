@@ -41,6 +41,18 @@ describe('createLaneSender', () => {
     ]);
   });
 
+  it("without lanes (a plain queue URL) sends every destination's messages in the same calls, as before lanes", async () => {
+    const { client, calls } = recordingClient();
+    await createLaneSender(
+      client,
+      'https://sqs.example/123/deliver',
+    )([
+      { body: 'a1', lane: 'a' },
+      { body: 'b1', lane: 'b' },
+    ]);
+    expect(calls).toEqual([{ queue: 'https://sqs.example/123/deliver', bodies: ['a1', 'b1'] }]);
+  });
+
   it('fails a message that names no lane, alone', async () => {
     const { client, calls } = recordingClient();
     const results = await createLaneSender(client, TEMPLATE)([{ body: 'x' }, { body: 'y', lane: 'a' }]);

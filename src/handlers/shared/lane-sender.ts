@@ -7,19 +7,20 @@ export const laneUrlOf = (template: string, destination: string): string => temp
 
 /**
  * A {@link BatchSender} over every destination's delivery lane: each message goes to the lane its
- * `lane` names, in SendMessageBatch calls per lane (a call holds one queue's entries), and the
- * results come back in the order given. A message without a lane fails alone; it is a bug.
+ * `lane` names, in SendMessageBatch calls per queue (a call holds one queue's entries; without
+ * lanes, a template with no placeholder, every destination shares one queue and its calls), and
+ * the results come back in the order given. A message without a lane fails alone; it is a bug.
  */
 export function createLaneSender(sqs: SQSClient, laneUrlTemplate: string, options: BatchSenderOptions = {}): BatchSender {
   const senders = new Map<string, BatchSender>();
-  const senderFor = (lane: string) => {
-    let sender = senders.get(lane);
-    if (!sender) senders.set(lane, (sender = createBatchSender(sqs, laneUrlOf(laneUrlTemplate, lane), options)));
+  const senderFor = (url: string) => {
+    let sender = senders.get(url);
+    if (!sender) senders.set(url, (sender = createBatchSender(sqs, url, options)));
     return sender;
   };
   return async (messages) => {
     const results: SendResult[] = new Array<SendResult>(messages.length);
-    const byLane = new Map<string, number[]>();
+    const byQueue = new Map<string, number[]>();
     messages.forEach((message, index) => {
       if (message.lane === undefined || message.lane === '') {
         results[index] = {
@@ -28,11 +29,12 @@ export function createLaneSender(sqs: SQSClient, laneUrlTemplate: string, option
         };
         return;
       }
-      byLane.set(message.lane, [...(byLane.get(message.lane) ?? []), index]);
+      const url = laneUrlOf(laneUrlTemplate, message.lane);
+      byQueue.set(url, [...(byQueue.get(url) ?? []), index]);
     });
     await Promise.all(
-      [...byLane].map(async ([lane, indexes]) => {
-        const sent = await senderFor(lane)(indexes.map((index) => messages[index]!));
+      [...byQueue].map(async ([url, indexes]) => {
+        const sent = await senderFor(url)(indexes.map((index) => messages[index]!));
         indexes.forEach((index, position) => (results[index] = sent[position]!));
       }),
     );
