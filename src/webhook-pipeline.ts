@@ -487,6 +487,7 @@ export class WebhookPipeline extends Construct {
       alarmArns: this.alarms.alarms.map((alarm) => arn('cloudwatch', `alarm:${alarm.alarmNameInput}`)),
       alarmsEnabled,
       dependsOn: this.alarms.alarms,
+      lanes: { prefix: names.prefix, suffix: names.suffix },
     });
 
     // Setup the policy check: every synth checks the finished stack and fails, naming each rule

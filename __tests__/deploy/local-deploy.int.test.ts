@@ -9,7 +9,7 @@
  *    mapping template produces, and the three deployed handler packages run under
  *    scripts/lib/esm-runner.ts with the event source mappings' semantics, against destinations
  *    that go down, throttle, disappear and come back;
- * 4. re-apply with enable_alarms=false (the 24 alarms go, nothing else but the dashboard changes);
+ * 4. re-apply with enable_alarms=false (the 24 alarms and the lanes' go, nothing else but the dashboard changes);
  * 5. destroy: nothing left, and the moto server deploy started is stopped.
  *
  * Applies are few on purpose: moto makes the provider wait ~25 s for each SQS queue.
@@ -61,6 +61,7 @@ import {
 import { listLocalResources, localClientConfig } from '../../scripts/lib/local-resources';
 import { freeLoopbackPort, motoAnswers, stopMoto } from '../../scripts/lib/moto-server';
 import { ingestRequestTemplate, UNKNOWN_SOURCE_REQUEST } from '../../src/api/ingest-template';
+import { retryRetentionSeconds } from '../../src/config/delivery';
 import { DEFAULT_DESTINATION, SCHEME_HEADERS } from '../../src/contract';
 import { describeIfTerraform } from '../support/terraform';
 import { parseSendMessageForm, renderMappingTemplate, type SendMessageForm } from '../support/velocity';
@@ -151,6 +152,18 @@ describeIfTerraform('local deploy round trip and end to end on moto', () => {
   let workDir: string;
   let deployment: LocalDeployment;
   let outputs: Record<string, string>;
+  /** The delivery_lanes output: each destination's lane. */
+  const lanes = () =>
+    outputs.delivery_lanes as unknown as Record<
+      string,
+      {
+        queue_url: string;
+        queue_arn: string;
+        dead_letter_queue_url: string;
+        dead_letter_queue_arn: string;
+        event_source_mapping_uuid: string;
+      }
+    >;
   let receiver: HttpsReceiver;
   let runner: EsmRunner | undefined;
   let destroyed = false;
@@ -338,6 +351,8 @@ describeIfTerraform('local deploy round trip and end to end on moto', () => {
         eventTypes: ['invoice.*'],
       },
     });
+    /** A lane's URL has the shared deliver queue's form, with the destination's name in it. */
+    const laneUrlTemplate = (stem: string) => outputs.deliver_queue_url.replace('webhook-deliver-dev', `webhook-${stem}-{destination}-dev`);
     const expectedEnvironment = () => ({
       validator: {
         NEXT_QUEUE_URL: outputs.process_queue_url,
@@ -346,7 +361,7 @@ describeIfTerraform('local deploy round trip and end to end on moto', () => {
         MAX_BODY_BYTES: '262144',
       },
       processor: {
-        NEXT_QUEUE_URL: outputs.deliver_queue_url,
+        DELIVERY_LANE_QUEUE_URL: laneUrlTemplate('lane'),
         IDEMPOTENCY_TABLE_NAME: outputs.idempotency_table_name,
         IDEMPOTENCY_TTL_SECONDS: '86400',
       },
@@ -354,6 +369,8 @@ describeIfTerraform('local deploy round trip and end to end on moto', () => {
         DELIVERY_RETRY_SCHEDULE: JSON.stringify(RETRY_SCHEDULE),
         SOURCE_QUEUE_URL: outputs.deliver_queue_url,
         DEAD_LETTER_QUEUE_URL: outputs.deliver_dlq_url,
+        DELIVERY_LANE_QUEUE_URL: laneUrlTemplate('lane'),
+        DELIVERY_LANE_DLQ_URL: laneUrlTemplate('lanedlq'),
         // 40 % of the dispatcher's timeout (two rounds of a batch's concurrent deliveries), 1-10 s.
         DELIVERY_TIMEOUT_MS: String(Math.max(1000, Math.min(10_000, Math.floor(FUNCTION_TIMEOUTS.dispatcher * 400)))),
       },
@@ -402,22 +419,39 @@ describeIfTerraform('local deploy round trip and end to end on moto', () => {
       ['processor', 'process'],
       ['dispatcher', 'deliver'],
     ] as const)(
-      '%s event source mapping: its queue, batch 10 in 1 s, ReportBatchItemFailures, maximum concurrency 100',
+      '%s event source mappings: its queue, batch 10 in 1 s, ReportBatchItemFailures, maximum concurrency 100 (the dispatcher: 2 on the shared deliver queue, and a share of the rest per lane)',
       async (name, queue) => {
         const { Configuration } = await clients.lambda.send(new GetFunctionCommand({ FunctionName: outputs[`${name}_function_name`] }));
         const { EventSourceMappings = [] } = await clients.lambda.send(
           new ListEventSourceMappingsCommand({ FunctionName: Configuration!.FunctionArn }),
         );
-        expect(EventSourceMappings).toHaveLength(1);
-        expect(EventSourceMappings[0]).toMatchObject({
-          EventSourceArn: arnOf(outputs[`${queue}_queue_url`]),
+        // The dispatcher also has one mapping per delivery lane, and its own only drains the shared
+        // deliver queue (concurrency 2); the lanes share the rest of its reserve of 100.
+        const own = EventSourceMappings.filter((m) => m.EventSourceArn === arnOf(outputs[`${queue}_queue_url`]));
+        expect(own).toHaveLength(1);
+        expect(own[0]).toMatchObject({
           FunctionArn: Configuration!.FunctionArn,
           BatchSize: 10,
           MaximumBatchingWindowInSeconds: 1,
           FunctionResponseTypes: ['ReportBatchItemFailures'],
-          ScalingConfig: { MaximumConcurrency: 100 },
+          ScalingConfig: { MaximumConcurrency: name === 'dispatcher' ? 2 : 100 },
           State: 'Enabled',
         });
+        const laneMappings = EventSourceMappings.filter((m) => m !== own[0]);
+        if (name !== 'dispatcher') {
+          expect(laneMappings).toEqual([]);
+          return;
+        }
+        expect(laneMappings.map((m) => m.EventSourceArn).sort()).toEqual(DESTINATIONS.map((d) => lanes()[d].queue_arn).sort());
+        for (const mapping of laneMappings) {
+          expect(mapping).toMatchObject({
+            BatchSize: 10,
+            FunctionResponseTypes: ['ReportBatchItemFailures'],
+            ScalingConfig: { MaximumConcurrency: Math.floor((100 - 2) / DESTINATIONS.length) },
+            State: 'Enabled',
+          });
+          expect(DESTINATIONS.map((d) => lanes()[d].event_source_mapping_uuid)).toContain(mapping.UUID);
+        }
       },
     );
 
@@ -460,7 +494,7 @@ describeIfTerraform('local deploy round trip and end to end on moto', () => {
       ).toEqual({ '202': '2\\d{2}', '400': '4\\d{2}', '502': '5\\d{2}', '500': null });
     });
 
-    test('24 alarms with their thresholds, notifying the alarm topic on ALARM and OK', async () => {
+    test('24 alarms and 3 per delivery lane, with their thresholds, notifying the alarm topic on ALARM and OK', async () => {
       const { MetricAlarms = [] } = await clients.cloudwatch.send(
         new DescribeAlarmsCommand({ AlarmNamePrefix: 'webhook-', MaxRecords: 100 }),
       );
@@ -489,7 +523,15 @@ describeIfTerraform('local deploy round trip and end to end on moto', () => {
       }
       // Instead, the share of delivery attempts that failed (metric math over the dispatcher's EMF metrics).
       expected['webhook-dispatcher-delivery-failure-rate-dev'] = 50;
-      expect(Object.keys(expected)).toHaveLength(24);
+      // Each lane's: its DLQ, its oldest delivery at half the lane's retention, its failure rate.
+      for (const d of DESTINATIONS) {
+        Object.assign(expected, {
+          [`webhook-lane-${d}-dlq-dev`]: 0,
+          [`webhook-lane-${d}-age-dev`]: Math.floor(retryRetentionSeconds([...RETRY_SCHEDULE]) / 2),
+          [`webhook-lane-${d}-failure-rate-dev`]: 50,
+        });
+      }
+      expect(Object.keys(expected)).toHaveLength(24 + 3 * DESTINATIONS.length);
       expect(Object.fromEntries([...byName].map(([name, alarm]) => [name, alarm.Threshold]))).toEqual(expected);
       for (const alarm of MetricAlarms) {
         expect({
@@ -874,14 +916,16 @@ describeIfTerraform('local deploy round trip and end to end on moto', () => {
           Number(a.ApproximateNumberOfMessagesDelayed)
         );
       };
+      // The shared deliver queue and every lane: where a delivery waits, backs off or dead-letters.
+      const depthOf = async (urls: readonly string[]) => (await Promise.all(urls.map(depth))).reduce((a, b) => a + b, 0);
       const state = async () => ({
         delivered: Object.fromEntries(DESTINATIONS.map((d) => [d, deliveredIds(d).size])),
         ingest: await depth(outputs.ingest_queue_url),
         process: await depth(outputs.process_queue_url),
-        deliver: await depth(outputs.deliver_queue_url),
+        deliver: await depthOf([outputs.deliver_queue_url, ...DESTINATIONS.map((d) => lanes()[d].queue_url)]),
         ingestDlq: await depth(outputs.ingest_dlq_url),
         processDlq: await depth(outputs.process_dlq_url),
-        deliverDlq: await depth(outputs.deliver_dlq_url),
+        deliverDlq: await depthOf([outputs.deliver_dlq_url, ...DESTINATIONS.map((d) => lanes()[d].dead_letter_queue_url)]),
       });
       const settled = {
         delivered: Object.fromEntries(DESTINATIONS.map((d) => [d, expectedDelivered[d].size])),
@@ -1036,7 +1080,9 @@ describeIfTerraform('local deploy round trip and end to end on moto', () => {
         return messages;
       };
       const processDlq = await drain(outputs.process_dlq_url);
-      const deliverDlq = await drain(outputs.deliver_dlq_url);
+      const deliverDlq = (
+        await Promise.all([outputs.deliver_dlq_url, ...DESTINATIONS.map((d) => lanes()[d].dead_letter_queue_url)].map(drain))
+      ).flat();
       expect(processDlq.map((m) => m.Body).sort()).toEqual([...processPoison].sort());
       const deliverPoisonInDlq = deliverDlq.filter((m) => poisonIds.has(m.MessageId!));
       expect(deliverPoisonInDlq.map((m) => m.Body).sort()).toEqual([...deliverPoison].sort());
@@ -1071,7 +1117,8 @@ describeIfTerraform('local deploy round trip and end to end on moto', () => {
       // the service dimension only (alarms) and with the destination's (dashboards).
       const perDestination = (metric: string) =>
         Object.fromEntries(DESTINATIONS.map((d) => [d, finished.metricSum(dispatcher, metric, (document) => document.destination === d)]));
-      const overall = (metric: string) => finished.metricSum(dispatcher, metric, (document) => document.destination === undefined);
+      // One document per destination carries both dimension sets: the alarms' total is their sum.
+      const overall = (metric: string) => finished.metricSum(dispatcher, metric);
       const rejections = finished
         .jsonLines(validator)
         .filter((line) => line.message === 'Webhook rejected')
@@ -1146,11 +1193,15 @@ describeIfTerraform('local deploy round trip and end to end on moto', () => {
   });
 
   describe('re-apply with enable_alarms=false', () => {
-    test('removes the 24 alarms and changes nothing else but the dashboard that lists them', async () => {
+    test("removes the 24 alarms and the lanes', and changes nothing else but the dashboard that lists them", async () => {
       const before = await listLocalResources(deployment.endpoint);
-      expect(before.alarms).toHaveLength(24);
+      const alarms = 24 + 3 * DESTINATIONS.length;
+      expect(before.alarms).toHaveLength(alarms);
       expect([before.queues.length, before.functions.length, before.eventSourceMappings.length, before.restApis.length]).toEqual([
-        6, 3, 3, 1,
+        6 + 2 * DESTINATIONS.length,
+        3,
+        3 + DESTINATIONS.length,
+        1,
       ]);
       await timed('reapply', () =>
         deployLocal({
@@ -1161,7 +1212,7 @@ describeIfTerraform('local deploy round trip and end to end on moto', () => {
         }),
       );
       const log = fs.readFileSync(path.join(workDir, 'logs', 'apply.log'), 'utf8');
-      expect(log).toMatch(/Apply complete! Resources: 0 added, \d+ changed, 24 destroyed\./);
+      expect(log).toMatch(new RegExp(`Apply complete! Resources: 0 added, \\d+ changed, ${alarms} destroyed\\.`));
       const destroyedTypes = [...log.matchAll(/^(\w+)\.\S+: Destruction complete/gm)].map((m) => m[1]);
       expect(new Set(destroyedTypes)).toEqual(new Set(['aws_cloudwatch_metric_alarm']));
       const modifiedTypes = [...log.matchAll(/^(\w+)\.\S+: Modifications complete/gm)].map((m) => m[1]);

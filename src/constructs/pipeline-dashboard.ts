@@ -1,7 +1,15 @@
 import { CloudwatchDashboard } from '@cdktf/provider-aws/lib/cloudwatch-dashboard';
 import { Fn, ITerraformDependable, Token } from 'cdktf';
 import { Construct } from 'constructs';
-import { FunctionName, HANDLER_METRICS, METRICS_NAMESPACE, REJECTION_REASON_DIMENSION, REJECTION_REASONS } from '../contract';
+import {
+  FunctionName,
+  HANDLER_METRICS,
+  LANE_DLQ_STEM,
+  LANE_QUEUE_STEM,
+  METRICS_NAMESPACE,
+  REJECTION_REASON_DIMENSION,
+  REJECTION_REASONS,
+} from '../contract';
 import { Switch, whenOn } from '../core/values';
 import { templateAsExpression } from '../hcl/expression-tokens';
 import { mapStrings } from '../hcl/hcl-strings';
@@ -70,6 +78,12 @@ export interface PipelineDashboardProps {
   readonly alarmsEnabled?: Switch;
   /** What the dashboard waits for, e.g. the alarms its widget lists. */
   readonly dependsOn?: ITerraformDependable[];
+  /**
+   * The delivery lanes' queue names, `<prefix>-lane-<destination>-<suffix>`: their depth and age
+   * are charted one line per lane, found by a search on the name's parts.
+   * @default no lane rows
+   */
+  readonly lanes?: { readonly prefix: string; readonly suffix: string };
 }
 
 /** Dashboards are laid out on a grid 24 units wide. */
@@ -205,6 +219,27 @@ export function dashboardLayout(props: Omit<PipelineDashboardProps, 'dashboardNa
     ]),
     metricWidget(gone, 'Gone (410) by destination: dead-lettered at once', [byDestination(HANDLER_METRICS.deliveryGone, 'gone')]),
   );
+
+  // Each destination's lane: what waits in it (a paused lane grows), how old its oldest delivery
+  // is (its age alarm fires at half the lane's retention), and its DLQ. One search per chart, so a
+  // new destination's lane appears without a change to the dashboard.
+  if (props.lanes) {
+    const { prefix, suffix } = props.lanes;
+    const laneSearch = (metricName: string, stat: string, dlq: boolean) =>
+      `SEARCH('{AWS/SQS,QueueName} MetricName="${metricName}" QueueName=${prefix} QueueName=${dlq ? LANE_DLQ_STEM : `${LANE_QUEUE_STEM} NOT QueueName=${LANE_DLQ_STEM}`} QueueName=${suffix}', '${stat}', 300)`;
+    const [waiting, oldest, laneDlqs] = rows.row(6, evenly(3));
+    always.push(
+      metricWidget(waiting, 'Deliveries waiting, by lane', [
+        expressionLine(laneSearch('ApproximateNumberOfMessagesVisible', 'Maximum', false), 'lanewaiting'),
+      ]),
+      metricWidget(oldest, 'Oldest delivery by lane (s)', [
+        expressionLine(laneSearch('ApproximateAgeOfOldestMessage', 'Maximum', false), 'laneage'),
+      ]),
+      metricWidget(laneDlqs, "Deliveries in each lane's DLQ", [
+        expressionLine(laneSearch('ApproximateNumberOfMessagesVisible', 'Maximum', true), 'lanedlq'),
+      ]),
+    );
+  }
 
   // The functions.
   const [invocations, errors, throttles] = rows.row(6, evenly(3));

@@ -149,6 +149,21 @@ describe('dashboardLayout', () => {
     ]);
   });
 
+  test("each delivery lane's depth, oldest delivery and DLQ: one search per chart over the lanes' queue names", () => {
+    const withLanes = dashboardLayout({ ...props, lanes: { prefix: 'webhook', suffix: 'dev' } });
+    const search = (title: string) => {
+      const widget = withLanes.always.find((w) => w.properties.title === title);
+      return ((widget?.properties.metrics as Line[])[0]![0] as { expression: string }).expression;
+    };
+    expect(search('Deliveries waiting, by lane')).toBe(
+      `SEARCH('{AWS/SQS,QueueName} MetricName="ApproximateNumberOfMessagesVisible" QueueName=webhook QueueName=lane NOT QueueName=lanedlq QueueName=dev', 'Maximum', 300)`,
+    );
+    expect(search('Oldest delivery by lane (s)')).toContain('MetricName="ApproximateAgeOfOldestMessage"');
+    expect(search("Deliveries in each lane's DLQ")).toContain('QueueName=lanedlq QueueName=dev');
+    // Without lanes (a QueueWithDlq-only dashboard), no lane row.
+    expect(layout.always.some((w) => String(w.properties.title).includes('lane'))).toBe(false);
+  });
+
   test('rejections: one stacked line per reason, with both dimensions the validator emits', () => {
     const widget = byTitle('Validator: rejected webhooks by reason');
     expect(widget.properties.stacked).toBe(true);
