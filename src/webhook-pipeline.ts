@@ -406,19 +406,17 @@ export class WebhookPipeline extends Construct {
 
     // Setup the delivery lanes: a queue, DLQ and mapping per destination. The shared deliver queue
     // stays, drained by its own mapping, for deliveries queued before lanes existed.
-    const lanes = new TerraformLocal(
-      this,
-      'delivery_lanes',
-      laneSettings({
-        destinations: props.destinations ?? {},
-        deliveryUrl: props.deliveryUrl ?? '',
-        retrySchedule,
-        dispatcherReservedConcurrency: this.functions.dispatcher.reservedConcurrency,
-      }),
-    );
-    validateLaneConcurrency('WebhookPipeline', lanes.expression, this.functions.dispatcher.reservedConcurrency);
+    const laneValues = laneSettings({
+      destinations: props.destinations ?? {},
+      deliveryUrl: props.deliveryUrl ?? '',
+      retrySchedule,
+      dispatcherReservedConcurrency: this.functions.dispatcher.reservedConcurrency,
+    });
+    const lanes = new TerraformLocal(this, 'delivery_lanes', laneValues);
+    validateLaneConcurrency('WebhookPipeline', laneValues, this.functions.dispatcher.reservedConcurrency);
     this.lanes = new DeliveryLanes(this, 'lanes', {
       lanes: lanes.asAnyMap as never,
+      planTime: isToken(laneValues),
       names,
       lanesExpression: `local.${lanes.friendlyUniqueId}`,
       dispatcherReservedConcurrency: this.functions.dispatcher.reservedConcurrency,

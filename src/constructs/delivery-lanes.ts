@@ -38,6 +38,12 @@ export interface DeliveryLanesProps {
    * the same keys. Each key gets its own queue, DLQ and event source mapping, addressed by the key.
    */
   readonly lanes: Readonly<Record<string, LaneSettings>> | IResolvable;
+  /**
+   * Whether the lanes' values are decided at plan time (then Terraform's preconditions check what
+   * the policy check cannot read at synth).
+   * @default whether `lanes` is a token
+   */
+  readonly planTime?: boolean;
   readonly names: ResourceNames;
   /** The dispatcher function every lane's mapping invokes (its ARN). */
   readonly dispatcherArn: string;
@@ -171,7 +177,7 @@ export class DeliveryLanes extends Construct {
 
     // Lanes decided at plan time have no values at synth for these rules to read: the
     // preconditions above check the same of every lane when Terraform plans it.
-    if (isToken(props.lanes) || /\$\{/.test(JSON.stringify(props.lanes))) {
+    if (props.planTime ?? isToken(props.lanes)) {
       const reason = 'lanes decided at plan time: each lane is checked by its preconditions when Terraform plans it';
       suppressPolicyRule(this.queue, 'sqs-redrive', reason);
       suppressPolicyRule(this.queue, 'sqs-retry-schedule-fits', reason);

@@ -93,7 +93,7 @@ describe('WebhookPipelineStack HCL output', () => {
           .map(([k, v]) => [k, normalize(v, k)]),
       );
     }
-    if (typeof value === 'string' && (key === 'depends_on' || key === 'type')) return unwrap(value);
+    if (typeof value === 'string' && (key === 'depends_on' || key === 'type' || key === 'ignore_changes')) return unwrap(value);
     return value;
   };
 
