@@ -5,6 +5,7 @@ import { benchCost, COST_BASELINE_FILE, COST_DEFAULTS, type CostRun, readCostBas
 import { type CostSection, evaluateCostTargets, renderCost } from './cost-report';
 import { benchHandlers } from './handlers';
 import { onInterrupt } from './lifecycle';
+import { benchIsolation, renderIsolation } from './isolation';
 import { benchLoad, evaluateLoadTargets, LOAD_DEFAULTS, type LoadSection, renderLoad } from './load';
 import { RSS_SOURCE } from './measure';
 import { type BenchResults, evaluateTargets, renderReport, renderTarget } from './report';
@@ -16,7 +17,7 @@ import { benchSuite } from './tests';
  * `npm run bench [-- --quick] [-- --runs N] [-- --webhooks N] [-- --load N]`: synthesis against
  * the stock CDKTF path, the handler bundles, what a webhook costs (beside the recorded baseline),
  * the load step (`--load N` webhooks beside a tenth as many, default 5000; `--load 0` skips it),
- * and the test suites. Prints a Markdown table and PASS/FAIL per target, and writes the same figures to
+ * the delivery lanes' isolation beside the shared 0.2.0 design (bench/isolation.ts), and the test suites. Prints a Markdown table and PASS/FAIL per target, and writes the same figures to
  * bench/results/latest.json. `--quick` skips the full suite (minutes).
  *
  * `-- --cost-only [--root DIR] [--save-baseline]`: only the cost figures, of this checkout's
@@ -155,19 +156,21 @@ async function main(): Promise<void> {
     );
     const cost = await benchCostSection(options, path.join(workDir, 'cost'), log);
     const loadSection = options.load > 0 ? await benchLoadSection(options, path.join(workDir, 'load'), log) : undefined;
+    // Lanes against the shared 0.2.0 design: a hung destination beside a healthy one.
+    const isolation = await benchIsolation({ workDir: path.join(workDir, 'isolation'), registerCleanup: onInterrupt }, log);
     const unit = await benchSuite(ROOT, 'test:unit', 2, log);
     const full = options.quick ? undefined : await benchSuite(ROOT, 'test', 1, log);
     const results: BenchResults = { synth, synthPhases, handlers, unit, full, cost, load: loadSection };
-    const targets = evaluateTargets(results);
+    const targets = [...evaluateTargets(results), ...isolation.targets];
 
     const loadAtEnd = os.loadavg();
     const context = `${machine.cpus} × ${machine.cpuModel ?? 'CPU'}, Node ${machine.node}; load average ${load(machine.loadAverage)} at start, ${load(loadAtEnd)} at end; peak RSS${RSS_SOURCE === 'gnu-time' ? ' and CPU' : ''} from ${RSS_SOURCE}.`;
-    process.stdout.write(`${renderReport(results, targets, context)}\n`);
+    process.stdout.write(`${renderReport(results, targets, context)}\n\n${renderIsolation(isolation).join('\n')}\n`);
     const outFile = path.join(ROOT, 'bench', 'results', 'latest.json');
     fs.mkdirSync(path.dirname(outFile), { recursive: true });
     fs.writeFileSync(
       outFile,
-      `${JSON.stringify({ generatedAt: new Date().toISOString(), machine: { ...machine, loadAverageAtEnd: loadAtEnd }, options, ...results, targets }, null, 2)}\n`,
+      `${JSON.stringify({ generatedAt: new Date().toISOString(), machine: { ...machine, loadAverageAtEnd: loadAtEnd }, options, ...results, isolation, targets }, null, 2)}\n`,
     );
     log(`figures written to ${path.relative(ROOT, outFile)}`);
     for (const suite of [unit, full]) if (suite?.failure) log(`npm run ${suite.script} failed:\n${suite.failure}`);
