@@ -11,8 +11,13 @@ import { readSynthSettings, SettingError } from './src/config/settings';
 // which tests and scripts still load this through, turns them on), each is mapped back to TypeScript,
 // about a fifth of synth's time. What this app reports are messages naming what is wrong;
 // NODE_OPTIONS=--enable-source-maps keeps the mapping (the cached bundle carries a source map).
+// And it formats every one of those traces, though it shows them only when a token fails to
+// resolve: those records (plain objects, never Errors) get an empty trace, each real Error the one
+// Node would print. NODE_OPTIONS=--enable-source-maps keeps both as cdktf has them.
 if (!/--enable-source-maps/.test(`${process.execArgv.join(' ')} ${process.env.NODE_OPTIONS ?? ''}`)) {
   process.setSourceMapsEnabled(false);
+  Error.prepareStackTrace = (error: unknown, frames: NodeJS.CallSite[]) =>
+    error instanceof Error ? [`${error.name}: ${error.message}`, ...frames.map((frame) => `    at ${frame}`)].join('\n') : '';
 }
 
 const relative = (file: string) => path.relative(process.cwd(), file) || '.';
