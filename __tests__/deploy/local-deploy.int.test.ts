@@ -34,7 +34,13 @@ import {
   DescribeTimeToLiveCommand,
   DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import { GetFunctionCommand, LambdaClient, ListEventSourceMappingsCommand } from '@aws-sdk/client-lambda';
+import {
+  GetEventSourceMappingCommand,
+  GetFunctionCommand,
+  LambdaClient,
+  ListEventSourceMappingsCommand,
+  UpdateEventSourceMappingCommand,
+} from '@aws-sdk/client-lambda';
 import { GetTopicAttributesCommand, ListSubscriptionsByTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import {
   GetQueueAttributesCommand,
@@ -287,6 +293,23 @@ describeIfTerraform('local deploy round trip and end to end on moto', () => {
       });
       expect({ code: plan.code, stderr: plan.stderr }).toEqual({ code: 0, stderr: '' });
       expect(plan.stdout).toContain('No changes.');
+    });
+
+    test("a paused destination stays paused: the next plan leaves its lane's mapping alone", async () => {
+      // What `webhook-pipeline destinations pause a` does (src/cli/lanes.ts), then a plan.
+      const uuid = lanes().a.event_source_mapping_uuid;
+      await clients.lambda.send(new UpdateEventSourceMappingCommand({ UUID: uuid, Enabled: false }));
+      try {
+        const plan = await terraformLocal(['plan', '-detailed-exitcode', '-input=false', '-no-color', '-lock=false'], {
+          workDir,
+          terraformTimeoutMs: TERRAFORM_TIMEOUT_MS,
+        });
+        expect({ code: plan.code, stderr: plan.stderr }).toEqual({ code: 0, stderr: '' });
+        expect(plan.stdout).toContain('No changes.');
+        expect((await clients.lambda.send(new GetEventSourceMappingCommand({ UUID: uuid }))).State).toBe('Disabled');
+      } finally {
+        await clients.lambda.send(new UpdateEventSourceMappingCommand({ UUID: uuid, Enabled: true }));
+      }
     });
   });
 
