@@ -45,6 +45,8 @@ export { IDEMPOTENCY_ACTIONS, IdempotencyTable, type IdempotencyTableProps } fro
 export { PipelineDashboard, type PipelineDashboardProps } from './constructs/pipeline-dashboard';
 export { type FunctionSizing, type LambdaArchitecture, PipelineFunction, type PipelineFunctionProps } from './constructs/pipeline-function';
 export { QueueWithDlq, type QueueWithDlqProps } from './constructs/queue-with-dlq';
+export { DeliveryLanes, type DeliveryLanesProps, type LaneSettings } from './constructs/delivery-lanes';
+export { laneScaling, type LaneOptions } from './config/lanes';
 export { WebhookApi, type WebhookApiProps } from './constructs/webhook-api';
 export { AlarmFactory, type AlarmFactoryProps } from './alarms/alarm-factory';
 export type { DeliveryDestinationProps, DeliveryDestinations } from './config/delivery';
