@@ -1,5 +1,6 @@
 import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
 import { DataAwsRegion } from '@cdktf/provider-aws/lib/data-aws-region';
+import type { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { Fn, type IResolvable, Lazy, TerraformLocal, TerraformStack, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { AlarmFactory } from './alarms/alarm-factory';
@@ -435,6 +436,13 @@ export class WebhookPipeline extends Construct {
     });
     this.lanes.grantSend(this.functions.processor);
     this.lanes.grantConsume(this.functions.dispatcher);
+    // The functions address the lanes by a URL template, which Terraform cannot see: without these,
+    // an apply could update the processor before a new destination's lane exists (its deliveries
+    // failing until it does), or destroy a removed one's lane before the processor stops sending.
+    const dependOn = (fn: PipelineFunction, ...queues: SqsQueue[]) =>
+      (fn.function.dependsOn = [...(fn.function.dependsOn ?? []), ...queues.map((queue) => `aws_sqs_queue.${queue.friendlyUniqueId}`)]);
+    dependOn(this.functions.processor, this.lanes.queue);
+    dependOn(this.functions.dispatcher, this.lanes.queue, this.lanes.deadLetterQueue);
 
     // Setup the API
     this.api = new WebhookApi(this, 'api', {

@@ -128,6 +128,14 @@ describe('WebhookPipelineStack', () => {
       expect(byName.dispatcher.environment.variables.DELIVERY_LANE_DLQ_URL).toContain(
         '"webhook-lanedlq-{destination}-${var.environment_suffix}"',
       );
+      // Terraform cannot see the lanes behind the templates: the functions wait for them explicitly.
+      expect(byName.processor.depends_on).toContainEqual(expect.stringMatching(/^aws_sqs_queue\.lanes_queue_\w+$/));
+      expect(byName.dispatcher.depends_on).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(/^aws_sqs_queue\.lanes_queue_\w+$/),
+          expect.stringMatching(/^aws_sqs_queue\.lanes_dlq_\w+$/),
+        ]),
+      );
       expect(byName.validator.environment.variables.WEBHOOK_SOURCES).toBe('${local.webhook_sources}');
       expect(json.locals.webhook_sources).toContain('var.webhook_sources');
       expect(byName.processor.environment.variables.IDEMPOTENCY_TABLE_NAME).toMatch(/aws_dynamodb_table\./);
