@@ -47,6 +47,15 @@ describe('readDispatcherConfig', () => {
         ...QUEUES,
       }),
     ).toThrow('has destination "crm" with retrySchedule [0]; expected null or a non-empty list of whole seconds');
+    // The same rule as DELIVERY_RETRY_SCHEDULE: a step beyond SQS's visibility cap cannot be a backoff.
+    expect(() =>
+      readDispatcherConfig({
+        DELIVERY_DESTINATIONS: JSON.stringify({
+          crm: { url: 'https://crm.example.com/in', secretParameter: '/d/crm', retrySchedule: [1, 43201] },
+        }),
+        ...QUEUES,
+      }),
+    ).toThrow('(at most 20 steps, each 1-43200)');
   });
 
   it('reads a schedule and a timeout of its own', () => {

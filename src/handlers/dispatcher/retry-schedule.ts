@@ -1,8 +1,8 @@
 import { DEFAULT_DELIVERY_RETRY_SCHEDULE, HANDLER_ENV, MAX_VISIBILITY_TIMEOUT_SECONDS } from '../../contract';
 import { ConfigurationError, type Environment } from '../shared/env-config';
+import { isRetrySchedule, MAX_RETRY_STEPS } from '../shared/retry-steps';
 
-/** SQS caps a message's receive count only through the redrive policy; twenty retries is already over a day of backoff. */
-export const MAX_RETRY_STEPS = 20;
+export { MAX_RETRY_STEPS };
 
 /** Jitter spreads retries of a burst that failed together, so they do not hit the destination together again. */
 export const JITTER = { min: 0.8, max: 1.2 } as const;
@@ -23,18 +23,13 @@ export function readRetrySchedule(env: Environment): readonly number[] {
   } catch {
     parsed = undefined;
   }
-  const valid =
-    Array.isArray(parsed) &&
-    parsed.length >= 1 &&
-    parsed.length <= MAX_RETRY_STEPS &&
-    parsed.every((step) => Number.isInteger(step) && step >= 1 && step <= MAX_VISIBILITY_TIMEOUT_SECONDS);
-  if (!valid) {
+  if (!isRetrySchedule(parsed)) {
     throw new ConfigurationError(
       VARIABLE,
       `must be a JSON array of 1-${MAX_RETRY_STEPS} whole seconds, each 1-${MAX_VISIBILITY_TIMEOUT_SECONDS}, got ${JSON.stringify(raw)}`,
     );
   }
-  return parsed as number[];
+  return parsed;
 }
 
 export interface RetryDelayInput {

@@ -83,7 +83,8 @@ export function parseTimeoutSeconds(value: JsonValue | undefined, fail: (problem
   return value as number;
 }
 
-function isHttpUrl(value: string): boolean {
+/** An absolute http(s) URL without whitespace that `fetch` can parse, so a typo fails at cold start, not per delivery. */
+export function isHttpUrl(value: string): boolean {
   if (!/^https?:\/\/\S+$/.test(value)) return false;
   try {
     new URL(value);

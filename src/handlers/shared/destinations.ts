@@ -1,6 +1,7 @@
-import { HANDLER_ENV } from '../../contract';
-import { type DestinationAuth, parseDestinationAuth, parseTimeoutSeconds } from './destination-auth';
+import { HANDLER_ENV, MAX_VISIBILITY_TIMEOUT_SECONDS } from '../../contract';
+import { type DestinationAuth, isHttpUrl, parseDestinationAuth, parseTimeoutSeconds } from './destination-auth';
 import { ConfigurationError, type Environment } from './env-config';
+import { isRetrySchedule, MAX_RETRY_STEPS } from './retry-steps';
 import { isJsonObject, type JsonValue } from './json';
 
 /** One delivery destination (README, "Destinations and routes"). */
@@ -55,11 +56,10 @@ export function readDestinations(env: Environment): ReadonlyMap<string, Delivery
     const timeoutSeconds = parseTimeoutSeconds((settings as Record<string, JsonValue>).timeoutSeconds, fail);
     const auth = parseDestinationAuth((settings as Record<string, JsonValue>).auth, fail);
     const retrySchedule = (settings as Record<string, JsonValue>).retrySchedule ?? null;
-    if (
-      retrySchedule !== null &&
-      !(Array.isArray(retrySchedule) && retrySchedule.length > 0 && retrySchedule.every((s) => Number.isInteger(s) && (s as number) > 0))
-    ) {
-      fail(`with retrySchedule ${JSON.stringify(retrySchedule)}; expected null or a non-empty list of whole seconds`);
+    if (retrySchedule !== null && !isRetrySchedule(retrySchedule)) {
+      fail(
+        `with retrySchedule ${JSON.stringify(retrySchedule)}; expected null or a non-empty list of whole seconds (at most ${MAX_RETRY_STEPS} steps, each 1-${MAX_VISIBILITY_TIMEOUT_SECONDS})`,
+      );
     }
     destinations.set(name, {
       name,
@@ -74,17 +74,6 @@ export function readDestinations(env: Environment): ReadonlyMap<string, Delivery
     });
   }
   return destinations;
-}
-
-/** An absolute http(s) URL without whitespace that `fetch` can parse, so a typo fails at cold start, not per delivery. */
-function isHttpUrl(value: string): boolean {
-  if (!/^https?:\/\/\S+$/.test(value)) return false;
-  try {
-    new URL(value);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function stringList(value: JsonValue | undefined, key: string, fail: (problem: string) => never): readonly string[] | null {
