@@ -191,7 +191,8 @@ test('runs every SQS mapping of the function, each with its own settings; one di
 
 test('both polled lanes deliver, never more than the reserved concurrency at once', async () => {
   await Promise.all([send('a', ...bodies('a', 20)), send('b', ...bodies('b', 12))]);
-  await waitFor('all 32 records handled', () => seenBodies().size === 32);
+  // The handler logs a batch before the runner deletes it: wait for both, or the last batch's deletes race the check.
+  await waitFor('all 32 records handled and deleted', () => seenBodies().size === 32 && runner!.stats[FUNCTION].deleted >= 32);
   const all = batches();
   const lanes = new Map(all.flatMap((b) => b.batch.map((record) => [record.body, record.arn] as const)));
   for (const [body, arn] of lanes) expect(arn).toBe(arnOf(body.split(':')[0] as Lane));
