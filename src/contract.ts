@@ -134,6 +134,13 @@ export const HANDLER_ENV = {
   laneDeadLetterQueueUrl: 'DELIVERY_LANE_DLQ_URL',
   /** Milliseconds before a delivery attempt is abandoned and the record fails. */
   deliveryTimeoutMs: 'DELIVERY_TIMEOUT_MS',
+  /**
+   * Firehose stream the processor archives each first-seen webhook to (src/history/archive-records.ts);
+   * empty when the archive is off (`history_retention_days = 0`).
+   */
+  archiveWebhookStream: 'ARCHIVE_WEBHOOK_STREAM',
+  /** Firehose stream the dispatcher archives each delivery attempt to; empty when the archive is off. */
+  archiveAttemptStream: 'ARCHIVE_ATTEMPT_STREAM',
 } as const;
 
 /** CloudWatch namespace of the handlers' EMF metrics. */
@@ -167,6 +174,8 @@ export const HANDLER_METRICS = {
   deliveryFailed: 'DeliveryFailed',
   /** dispatcher: the destination answered 410 Gone; the delivery went to the DLQ at once. */
   deliveryGone: 'DeliveryGone',
+  /** processor, dispatcher: archive lines Firehose did not take after retries (the deliveries go on). */
+  archiveWriteFailed: 'ArchiveWriteFailed',
 } as const;
 
 /** Dimension of the dispatcher's per-destination metrics, naming the destination. */
