@@ -32,8 +32,13 @@ async function main(argv: readonly string[]): Promise<void> {
     request.on('end', () => {
       const body = Buffer.concat(chunks);
       const at = new Date().toISOString();
-      fs.appendFileSync(log, `${JSON.stringify({ at, method: request.method, path: request.url, headers: request.headers, body: body.toString('utf8') })}\n`);
-      console.log(`[receiver:local] ${at} ${request.method} ${request.url} webhook-id=${request.headers['webhook-id'] ?? '-'} ${body.length} B → 200`);
+      fs.appendFileSync(
+        log,
+        `${JSON.stringify({ at, method: request.method, path: request.url, headers: request.headers, body: body.toString('utf8') })}\n`,
+      );
+      console.log(
+        `[receiver:local] ${at} ${request.method} ${request.url} webhook-id=${request.headers['webhook-id'] ?? '-'} ${body.length} B → 200`,
+      );
       response.writeHead(200, { 'content-type': 'text/plain' });
       response.end('ok');
     });

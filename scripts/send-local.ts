@@ -37,7 +37,8 @@ function parseArgs(argv: readonly string[]): Args {
   }
   if (!values.source) throw new Error(`--source is required\n${USAGE}`);
   const count = Number(values.count ?? 1);
-  if (!Number.isInteger(count) || count < 1 || count > 1000) throw new Error(`--count must be a whole number from 1 to 1000, got "${values.count}"`);
+  if (!Number.isInteger(count) || count < 1 || count > 1000)
+    throw new Error(`--count must be a whole number from 1 to 1000, got "${values.count}"`);
   return { source: values.source, count, id: values.id, type: values.type };
 }
 
@@ -47,7 +48,12 @@ async function main(argv: readonly string[]): Promise<void> {
   if (!session) throw new Error('no local deployment: run npm run deploy:local first');
   const outputs = readOutputs() as Record<string, string>;
   const config = localClientConfig(session.endpoint, session.region);
-  const [apigateway, lambda, sqs, ssm] = [new APIGatewayClient(config), new LambdaClient(config), new SQSClient(config), new SSMClient(config)];
+  const [apigateway, lambda, sqs, ssm] = [
+    new APIGatewayClient(config),
+    new LambdaClient(config),
+    new SQSClient(config),
+    new SSMClient(config),
+  ];
 
   // What the deployment reads: its sources (the validator's) and destinations (the dispatcher's).
   const environmentOf = async (fn: string) =>
@@ -77,7 +83,9 @@ async function main(argv: readonly string[]): Promise<void> {
       return value;
     }
   };
-  const secret = await ensureSecret(source.secretParameter ?? `${outputs.source_secrets_path}${args.source}`, () => randomBytes(24).toString('hex'));
+  const secret = await ensureSecret(source.secretParameter ?? `${outputs.source_secrets_path}${args.source}`, () =>
+    randomBytes(24).toString('hex'),
+  );
   for (const { secretParameter } of Object.values(destinations)) {
     await ensureSecret(secretParameter, () => `whsec_${randomBytes(32).toString('base64')}`);
   }
@@ -94,7 +102,12 @@ async function main(argv: readonly string[]): Promise<void> {
     const deliveryId = args.id === undefined ? undefined : args.count === 1 ? args.id : `${args.id}-${n}`;
     const webhook = sampleWebhook(source.scheme as SampleScheme, secret, { deliveryId, eventType: args.type, n });
     const form = parseSendMessageForm(
-      renderMappingTemplate(template, { body: webhook.body, pathParameters: { source: args.source }, headers: webhook.headers, requestId: randomUUID() }),
+      renderMappingTemplate(template, {
+        body: webhook.body,
+        pathParameters: { source: args.source },
+        headers: webhook.headers,
+        requestId: randomUUID(),
+      }),
     );
     const { MessageId } = await sqs.send(
       new SendMessageCommand({
