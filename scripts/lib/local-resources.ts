@@ -6,8 +6,10 @@ import { APIGatewayClient, GetRestApisCommand } from '@aws-sdk/client-api-gatewa
 import { CloudWatchClient, DescribeAlarmsCommand, ListDashboardsCommand } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { IAMClient, ListRolesCommand } from '@aws-sdk/client-iam';
+import { FirehoseClient, ListDeliveryStreamsCommand } from '@aws-sdk/client-firehose';
+import { IAMClient, ListPoliciesCommand, ListRolesCommand } from '@aws-sdk/client-iam';
 import { LambdaClient, ListEventSourceMappingsCommand, ListFunctionsCommand } from '@aws-sdk/client-lambda';
+import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
 import { ListSubscriptionsCommand, ListTopicsCommand, SNSClient } from '@aws-sdk/client-sns';
 import { ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
 
@@ -23,6 +25,10 @@ export interface LocalResources {
   readonly tables: string[];
   readonly roles: string[];
   readonly logGroups: string[];
+  /** The event archive's bucket, its Firehose streams and the operator policy (Glue and Athena are not listed). */
+  readonly buckets: string[];
+  readonly deliveryStreams: string[];
+  readonly policies: string[];
 }
 
 export function localClientConfig(endpoint: string, region = 'us-east-1') {
@@ -40,8 +46,11 @@ export async function listLocalResources(endpoint: string, region = 'us-east-1')
   const dynamodb = new DynamoDBClient(config);
   const iam = new IAMClient(config);
   const logs = new CloudWatchLogsClient(config);
+  const s3 = new S3Client({ ...config, forcePathStyle: true });
+  const firehose = new FirehoseClient(config);
   try {
-    const [queues, functions, mappings, alarms, dashboards, topics, subscriptions, apis, tables, roles, logGroups] = await Promise.all([
+    const [queues, functions, mappings, alarms, dashboards, topics, subscriptions, apis, tables, roles, logGroups, buckets, streams, policies] =
+      await Promise.all([
       sqs.send(new ListQueuesCommand({})),
       lambda.send(new ListFunctionsCommand({})),
       lambda.send(new ListEventSourceMappingsCommand({})),
@@ -53,6 +62,9 @@ export async function listLocalResources(endpoint: string, region = 'us-east-1')
       dynamodb.send(new ListTablesCommand({})),
       iam.send(new ListRolesCommand({ MaxItems: 1000 })),
       logs.send(new DescribeLogGroupsCommand({})),
+      s3.send(new ListBucketsCommand({})),
+      firehose.send(new ListDeliveryStreamsCommand({})),
+      iam.send(new ListPoliciesCommand({ Scope: 'Local', MaxItems: 1000 })),
     ]);
     return {
       queues: queues.QueueUrls ?? [],
@@ -66,9 +78,12 @@ export async function listLocalResources(endpoint: string, region = 'us-east-1')
       tables: tables.TableNames ?? [],
       roles: (roles.Roles ?? []).map((r) => r.RoleName!),
       logGroups: (logGroups.logGroups ?? []).map((g) => g.logGroupName!),
+      buckets: (buckets.Buckets ?? []).map((b) => b.Name!),
+      deliveryStreams: streams.DeliveryStreamNames ?? [],
+      policies: (policies.Policies ?? []).map((p) => p.PolicyName!),
     };
   } finally {
-    for (const client of [sqs, lambda, cloudwatch, sns, apigateway, dynamodb, iam, logs]) client.destroy();
+    for (const client of [sqs, lambda, cloudwatch, sns, apigateway, dynamodb, iam, logs, s3, firehose]) client.destroy();
   }
 }
 
