@@ -21,6 +21,9 @@ import {
   regionOfLanes,
 } from './outputs';
 import { type ProgressStream, silentProgress, waitProgress } from './progress';
+import type { ArchiveApi } from './archive';
+import { addHistoryCommands } from './history-commands';
+import type { QueueApi } from './queues';
 
 export interface CliIo {
   readonly stdout: ProgressStream;
@@ -35,9 +38,13 @@ export interface CliIo {
   readonly now?: () => number;
   /** Milliseconds between polls of a mapping's state while waiting. */
   readonly pollMs?: number;
+  /** Makes the history archive's S3 reader; the SDK's by default. */
+  readonly archiveApi?: (config: AwsConfig, bucket: string) => ArchiveApi;
+  /** Makes the SQS client of replay and dlq; the SDK's by default. */
+  readonly queueApi?: (config: AwsConfig) => QueueApi;
 }
 
-interface GlobalOptions {
+export interface GlobalOptions {
   readonly outputs?: string;
   readonly terraformDir?: string;
   readonly stack?: string;
@@ -45,6 +52,15 @@ interface GlobalOptions {
   readonly region?: string;
   readonly json?: boolean;
   readonly verbose?: boolean;
+}
+
+/** The deployment found, and the AWS settings for its clients. */
+export interface Resolved {
+  readonly deployment: Deployment;
+  /** Its lanes; empty when a command that can do without them finds no delivery_lanes output. */
+  readonly lanes: readonly DeliveryLane[];
+  readonly config: AwsConfig;
+  readonly endpoint?: string;
 }
 
 /** What a destination command works on once the deployment is found. */
@@ -67,6 +83,9 @@ Examples:
   $ webhook-pipeline destinations resume billing --json
   $ webhook-pipeline --outputs outputs.json destinations list
   $ webhook-pipeline --endpoint-url http://127.0.0.1:5055 destinations list
+  $ webhook-pipeline events list --since 2h --status failed
+  $ webhook-pipeline replay --since 6h --destination billing --status dead-lettered --dry-run
+  $ webhook-pipeline dlq list --destination billing
 
 Finding the deployment, first found wins: --outputs FILE, --terraform-dir DIR, $${OUTPUTS_ENV},
 ${LOCAL_OUTPUTS} (npm run deploy:local), terraform output -json in ${DEFAULT_TERRAFORM_DIR}.
@@ -144,7 +163,9 @@ export function createProgram(io: CliIo): Command {
   const json = (document: object) => print(JSON.stringify(document, null, 2));
 
   const program = new Command('webhook-pipeline')
-    .description('Operate a deployed webhook pipeline: its destinations’ delivery lanes.')
+    .description(
+      'Operate a deployed webhook pipeline: its destinations’ delivery lanes, its event history, replays and dead-letter queues.',
+    )
     .version(packageVersion(), '-V, --version')
     .option(
       '--outputs <file>',
@@ -164,10 +185,11 @@ export function createProgram(io: CliIo): Command {
     if (options.verbose) io.stderr.write(`${line}\n`);
   };
 
-  const open = async (options: GlobalOptions): Promise<Session> => {
+  /** The deployment, its lanes and the AWS settings every command's clients use. */
+  const resolve = async (options: GlobalOptions, needs: { lanes: boolean } = { lanes: true }): Promise<Resolved> => {
     const deployment: Deployment = await findDeployment({ ...options, env: io.env, cwd: io.cwd, terraformOutput: io.terraformOutput });
     verbose(options, `outputs: ${deployment.origin}`);
-    const lanes = deliveryLanes(deployment);
+    const lanes = needs.lanes || deployment.outputs.delivery_lanes !== undefined ? deliveryLanes(deployment) : [];
     verbose(options, `lanes: ${lanes.map((lane) => lane.name).join(', ') || 'none'}`);
     const [endpoint, endpointFrom] = options.endpointUrl
       ? [options.endpointUrl, '--endpoint-url']
@@ -196,6 +218,11 @@ export function createProgram(io: CliIo): Command {
       ...(region ? { region } : {}),
       ...(localCredentials ? { credentials: LOCAL_CREDENTIALS } : {}),
     };
+    return { deployment, lanes, config, ...(endpoint ? { endpoint } : {}) };
+  };
+
+  const open = async (options: GlobalOptions): Promise<Session> => {
+    const { lanes, config, endpoint } = await resolve(options);
     return { lanes, api: (io.laneApi ?? awsLaneApi)(config), endpoint };
   };
 
@@ -270,6 +297,7 @@ export function createProgram(io: CliIo): Command {
         });
       });
   }
+  addHistoryCommands(program, { io, print, json, resolve, laneNamed, verbose });
   return program;
 }
 

@@ -43,3 +43,44 @@ export function waitProgress(stream: ProgressStream, label: string, timeoutMs: n
     },
   };
 }
+
+/** A bar of work done out of a total (objects read, messages sent), which can grow as work is found. */
+export interface CountProgress {
+  /** Sets the total (the bar starts on the first call). */
+  total(total: number): void;
+  increment(by?: number): void;
+  stop(): void;
+}
+
+export const silentCount: CountProgress = { total: () => undefined, increment: () => undefined, stop: () => undefined };
+
+/** A bar `label  [====    ] 12/40` on `stream` if it is a terminal; otherwise nothing. */
+export function countProgress(stream: ProgressStream, label: string): CountProgress {
+  if (!stream.isTTY) return silentCount;
+  const bar = new SingleBar({
+    format: `${label}  {bar} {value}/{total}`,
+    stream,
+    barsize: 24,
+    clearOnComplete: true,
+    hideCursor: true,
+    fps: 10,
+  });
+  let state: 'idle' | 'running' | 'stopped' = 'idle';
+  let value = 0;
+  return {
+    total: (total) => {
+      if (state === 'stopped') return;
+      if (state === 'idle') bar.start(total, value);
+      else bar.setTotal(total);
+      state = 'running';
+    },
+    increment: (by = 1) => {
+      value += by;
+      if (state === 'running') bar.update(value);
+    },
+    stop: () => {
+      if (state === 'running') bar.stop();
+      state = 'stopped';
+    },
+  };
+}
