@@ -96,6 +96,33 @@ describe('createConcurrentBatchHandler', () => {
     return record.body === 'fail' ? ('failed' as const) : ('succeeded' as const);
   };
 
+  it('runs the end-of-invocation work once every record settled, before the metrics are published; a throw only warns', async () => {
+    const settled: number[] = [];
+    let handled = 0;
+    const handler = createConcurrentBatchHandler({
+      logger,
+      metrics,
+      keyOf: () => undefined,
+      handleRecord: async (record) => {
+        handled += 1;
+        return outcome(record);
+      },
+      summaryMessage: SUMMARY,
+      onInvocationEnd: async () => {
+        settled.push(handled, output.metrics().length);
+        throw new Error('archive broken');
+      },
+    });
+    const response = await handler({ Records: records }, lambdaContext('dispatcher'));
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'id-fail' }, { itemIdentifier: 'id-throw' }] });
+    // Four records handled, no metric published yet.
+    expect(settled).toEqual([4, 0]);
+    expect(output.metrics()).toHaveLength(1);
+    expect(output.logs().filter((line) => line.level === 'WARN')).toEqual([
+      expect.objectContaining({ message: 'The end-of-invocation work failed; the records are not affected' }),
+    ]);
+  });
+
   it('lists exactly the failed and thrown records, logging the thrown ones', async () => {
     const handler = createConcurrentBatchHandler({
       logger,

@@ -23,8 +23,16 @@ describe('readDispatcherConfig', () => {
       laneQueueUrl: null,
       laneDeadLetterQueueUrl: null,
       deliveryTimeoutMs: 5_000,
+      archiveStream: '',
     });
     expect(DEFAULT_DELIVERY_TIMEOUT_MS).toBe(5_000);
+  });
+
+  it('reads the archive stream, blank meaning no archive', () => {
+    expect(readDispatcherConfig({ ...QUEUES, ARCHIVE_ATTEMPT_STREAM: 'webhook-history-attempts-dev' }).archiveStream).toBe(
+      'webhook-history-attempts-dev',
+    );
+    expect(readDispatcherConfig({ ...QUEUES, ARCHIVE_ATTEMPT_STREAM: '  ' }).archiveStream).toBe('');
   });
 
   it("reads the lanes' URL templates and a destination's own retry schedule", () => {

@@ -13,8 +13,16 @@ describe('readProcessorConfig', () => {
       idempotencyTtlSeconds: 86_400,
       destinations: new Map(),
       maxMessageBytes: 262_144,
+      archiveStream: '',
     });
     expect(DEFAULT_IDEMPOTENCY_TTL_SECONDS).toBe(86_400);
+  });
+
+  it('reads the archive stream, blank meaning no archive', () => {
+    expect(readProcessorConfig({ ...env, ARCHIVE_WEBHOOK_STREAM: ' webhook-history-webhooks-dev ' }).archiveStream).toBe(
+      'webhook-history-webhooks-dev',
+    );
+    expect(readProcessorConfig({ ...env, ARCHIVE_WEBHOOK_STREAM: '' }).archiveStream).toBe('');
   });
 
   it("reads the deliver queue's message limit, which sizes its batches", () => {

@@ -315,6 +315,47 @@ describe('createForwardingBatchHandler', () => {
     await handler(batch('-'), lambdaContext('forward-test'));
     expect(output.metrics()).toHaveLength(0);
   });
+
+  it('runs the end-of-invocation work once, after the sends and before the metrics are published', async () => {
+    const { send, calls } = fakeSender(new Set(['b1']));
+    const seen: { calls: number; metrics: number; remaining: number }[] = [];
+    const handler = createForwardingBatchHandler({
+      logger,
+      metrics,
+      send,
+      planRecord: async (record) => ({ messages: [{ body: record.body }], onForwarded: () => countOne(metrics, 'Forwarded') }),
+      summaryMessage: 'Things forwarded',
+      onInvocationEnd: async (context) => {
+        seen.push({ calls: calls.length, metrics: output.metrics().length, remaining: context.getRemainingTimeInMillis() });
+        countOne(metrics, 'ArchiveWriteFailed');
+      },
+    });
+    const response = await handler(batch('a1', 'b1'), lambdaContext('forward-test'));
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'r1' }] });
+    expect(seen).toEqual([{ calls: 1, metrics: 0, remaining: expect.any(Number) }]);
+    expect(seen[0]!.remaining).toBeGreaterThan(0);
+    // What the hook counted goes out with the invocation's metrics.
+    expect(output.metricValues('ArchiveWriteFailed').map((entry) => entry.value)).toEqual([1]);
+  });
+
+  it('keeps the records’ outcomes, with a warning, when the end-of-invocation work throws', async () => {
+    const { send } = fakeSender();
+    const handler = createForwardingBatchHandler({
+      logger,
+      metrics,
+      send,
+      planRecord: async (record) => ({ messages: [{ body: record.body }] }),
+      summaryMessage: 'Things forwarded',
+      onInvocationEnd: () => Promise.reject(new Error('archive broken')),
+    });
+    expect(await handler(batch('a1'), lambdaContext('forward-test'))).toEqual({ batchItemFailures: [] });
+    expect(output.logs().filter((line) => line.level === 'WARN')).toEqual([
+      expect.objectContaining({
+        message: 'The end-of-invocation work failed; the records are not affected',
+        error: expect.objectContaining({ message: 'archive broken' }),
+      }),
+    ]);
+  });
 });
 
 describe('failureReason', () => {

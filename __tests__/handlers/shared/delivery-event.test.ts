@@ -34,7 +34,18 @@ describe('parseDeliveryEvent', () => {
     expect(parseDeliveryEvent(JSON.stringify({ ...rest, data: null })).body).toBe('null');
   });
 
+  it('reads a replay’s webhook id and replay id, and leaves both out of the pipeline’s own events', () => {
+    const replay = { ...valid, webhookId: 'shop:d-1:replay-rp_1', replayId: 'rp_1' };
+    expect(parseDeliveryEvent(JSON.stringify(replay))).toEqual(replay);
+    const own = parseDeliveryEvent(JSON.stringify(valid));
+    expect(own).not.toHaveProperty('webhookId');
+    expect(own).not.toHaveProperty('replayId');
+    expect(parseDeliveryEvent(JSON.stringify({ ...valid, webhookId: null, replayId: null }))).toEqual(valid);
+  });
+
   it.each([
+    ['an empty webhook id', { ...valid, webhookId: '' }, '"webhookId" must be a non-empty string'],
+    ['a numeric replay id', { ...valid, replayId: 7 }, '"replayId" must be a non-empty string'],
     ['an unknown version', { ...valid, version: 3 }, '"version" must be 2'],
     ['no body', { ...valid, body: undefined }, '"body" is missing'],
     ['a parsed body', { ...valid, body: { id: 1 } }, '"body" must be a string'],

@@ -22,6 +22,10 @@ describe('reading an ingest message', () => {
         ['x-hub-signature-256', 'sha256=abc'],
         ['x-github-event', 'push'],
       ]),
+      forwardedHeaders: new Map([
+        ['x-hub-signature-256', 'sha256=abc'],
+        ['x-github-event', 'push'],
+      ]),
       rawBody: '{"a":1}',
       receivedAtMillis: 1_700_000_000_123,
     });
@@ -45,7 +49,27 @@ describe('reading an ingest message', () => {
     });
     const message = readIngestMessage(record);
     expect([...message.headers.keys()]).toEqual([]);
+    expect([...message.forwardedHeaders.keys()]).toEqual([]);
     expect(message.requestId).toBeUndefined();
+  });
+
+  it('keeps the forwarded headers under the names they arrived with, aliases included', () => {
+    const record = buildSqsRecord({
+      body: '{}',
+      messageAttributes: { source: 'clerk', 'svix-id': 'msg_1', 'svix-signature': 'v1,abc', 'webhook-timestamp': '1700000000' },
+    });
+    const message = readIngestMessage(record);
+    // Verification reads the unbranded names; the archive keeps what the provider sent.
+    expect(Object.fromEntries(message.headers)).toEqual({
+      'webhook-id': 'msg_1',
+      'webhook-signature': 'v1,abc',
+      'webhook-timestamp': '1700000000',
+    });
+    expect(Object.fromEntries(message.forwardedHeaders)).toEqual({
+      'svix-id': 'msg_1',
+      'svix-signature': 'v1,abc',
+      'webhook-timestamp': '1700000000',
+    });
   });
 
   it('leaves source undefined when the attribute is missing', () => {

@@ -10,6 +10,7 @@ const valid: ProcessEnvelope = {
   receivedAt: '2026-01-01T00:00:00.000Z',
   requestId: 'req-1',
   body: '{"ref": "refs/heads/main"}',
+  headers: { 'x-github-event': 'push', 'x-github-delivery': 'd-1' },
 };
 
 describe('parseProcessEnvelope', () => {
@@ -33,6 +34,11 @@ describe('parseProcessEnvelope', () => {
     expect(parseProcessEnvelope(JSON.stringify(legacy))).toEqual({ ...valid, body: '{"ref":"refs/heads/main","n":1}' });
   });
 
+  it('reads an envelope without headers, queued before the archive, as having none', () => {
+    const { headers: _headers, ...old } = valid;
+    expect(parseProcessEnvelope(JSON.stringify(old))).toEqual({ ...old, headers: {} });
+  });
+
   it('keeps only the documented fields', () => {
     expect(parseProcessEnvelope(JSON.stringify({ ...valid, extra: true }))).not.toHaveProperty('extra');
   });
@@ -49,6 +55,13 @@ describe('parseProcessEnvelope', () => {
     ['a numeric source', JSON.stringify({ ...valid, source: 7 }), '"source" must be a non-empty string'],
     ['a bad timestamp', JSON.stringify({ ...valid, receivedAt: 'soon' }), '"receivedAt" must be an ISO-8601 timestamp'],
     ['a numeric event type', JSON.stringify({ ...valid, eventType: 1 }), '"eventType" must be a non-empty string'],
+    ['headers that are a list', JSON.stringify({ ...valid, headers: ['x-github-event'] }), '"headers" must be an object of strings'],
+    [
+      'a header that is not a string',
+      JSON.stringify({ ...valid, headers: { 'x-github-event': 1 } }),
+      '"headers" must be an object of strings',
+    ],
+    ['null headers', JSON.stringify({ ...valid, headers: null }), '"headers" must be an object of strings'],
   ])('rejects %s as an invalid message', (_name, body, problem) => {
     expect(() => parseProcessEnvelope(body)).toThrow(new InvalidMessageError('process envelope', problem));
   });

@@ -144,6 +144,13 @@ describe('validator against SQS and SSM', () => {
       receivedAt: new Date(Number(records[0].attributes.SentTimestamp)).toISOString(),
       requestId: github.attributes['request-id'],
       body: github.body,
+      // What API Gateway forwarded for GitHub's scheme, which the processor archives.
+      headers: {
+        'x-hub-signature-256': github.attributes['x-hub-signature-256'],
+        'x-github-delivery': 'gh-delivery-1',
+        'x-github-event': 'push',
+        'content-type': 'application/json',
+      },
     });
     // Four envelopes, one call; one secret read per parameter used.
     expect(proxy.count('SendMessageBatch')).toBe(1);

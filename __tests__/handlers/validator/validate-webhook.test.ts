@@ -84,6 +84,13 @@ describe('validateWebhook accepts genuine webhooks', () => {
         receivedAt: '2026-01-02T03:04:05.678Z',
         requestId: 'req-1',
         body: webhook.body,
+        // The forwarded headers, by lower-case name, for the archive.
+        headers: {
+          'x-hub-signature-256': webhook.attributes['x-hub-signature-256'],
+          'x-github-delivery': 'gh-d-1',
+          'x-github-event': 'push',
+          'content-type': 'application/json',
+        },
       },
     });
     expect(readSecret).toHaveBeenCalledWith('/webhooks/test/gh', { refresh: false });
@@ -121,6 +128,12 @@ describe('validateWebhook accepts genuine webhooks', () => {
         receivedAt: '2026-01-02T03:04:05.678Z',
         requestId: webhook.attributes['request-id'],
         body: webhook.body,
+        headers: {
+          'webhook-id': 'msg_2KWPBgLlAfxdpx2AI54pPJ85f4W',
+          'webhook-signature': webhook.attributes['webhook-signature'],
+          'webhook-timestamp': webhook.attributes['webhook-timestamp'],
+          'content-type': 'application/json',
+        },
       },
     });
     expect(readSecret).toHaveBeenCalledTimes(1);

@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { failureReason } from '../shared/batch-handler';
+import { failureReason, type InvocationEndHook, runInvocationEnd } from '../shared/batch-handler';
 import { logBatchSummary, type SummaryEntry } from '../shared/batch-summary';
 import { publishInvocationMetrics } from '../shared/powertools';
 
@@ -24,6 +24,8 @@ export interface ConcurrentBatchOptions {
   /** The message of the invocation's one INFO line listing the records delivered (see `logBatchSummary`). */
   readonly summaryMessage: string;
   readonly concurrency?: number;
+  /** Runs once per invocation after every record settled, before the metrics are published (the archive's flush). */
+  readonly onInvocationEnd?: InvocationEndHook;
 }
 
 /**
@@ -40,7 +42,7 @@ export interface ConcurrentBatchOptions {
 export function createConcurrentBatchHandler(
   options: ConcurrentBatchOptions,
 ): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
-  const { logger, metrics, keyOf, handleRecord, summaryMessage, concurrency = MAX_CONCURRENT_RECORDS } = options;
+  const { logger, metrics, keyOf, handleRecord, summaryMessage, concurrency = MAX_CONCURRENT_RECORDS, onInvocationEnd } = options;
 
   const handleOne = async (record: SQSRecord): Promise<RecordResult> => {
     try {
@@ -70,6 +72,7 @@ export function createConcurrentBatchHandler(
         })),
       };
     } finally {
+      await runInvocationEnd(logger, onInvocationEnd, context);
       publishInvocationMetrics(metrics);
     }
   };

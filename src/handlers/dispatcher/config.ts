@@ -1,6 +1,6 @@
 import { HANDLER_ENV } from '../../contract';
 import { type DeliveryDestination, readDestinations } from '../shared/destinations';
-import { type Environment, optionalUrl, positiveInteger, requiredUrl } from '../shared/env-config';
+import { type Environment, optionalString, optionalUrl, positiveInteger, requiredUrl } from '../shared/env-config';
 import { readRetrySchedule } from './retry-schedule';
 
 export interface DispatcherConfig {
@@ -17,6 +17,8 @@ export interface DispatcherConfig {
   /** Each lane's DLQ, likewise. */
   readonly laneDeadLetterQueueUrl?: string | null;
   readonly deliveryTimeoutMs: number;
+  /** ARCHIVE_ATTEMPT_STREAM: the Firehose stream each attempt is archived to; `''` (or absent): no archive. */
+  readonly archiveStream?: string;
 }
 
 /** Long enough for a healthy target, short enough that a hung one fails well inside the Lambda timeout. */
@@ -38,5 +40,6 @@ export function readDispatcherConfig(env: Environment): DispatcherConfig {
     laneQueueUrl: optionalUrl(env, HANDLER_ENV.laneQueueUrl) || null,
     laneDeadLetterQueueUrl: optionalUrl(env, HANDLER_ENV.laneDeadLetterQueueUrl) || null,
     deliveryTimeoutMs: positiveInteger(env, HANDLER_ENV.deliveryTimeoutMs, DEFAULT_DELIVERY_TIMEOUT_MS),
+    archiveStream: optionalString(env, HANDLER_ENV.archiveAttemptStream),
   };
 }

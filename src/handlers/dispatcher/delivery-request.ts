@@ -1,3 +1,4 @@
+import { webhookIdOf } from '../../history/archive-records';
 import type { DeliveryEvent } from '../shared/delivery-event';
 import { signPrefixedHex } from '../shared/signatures';
 import { signingKey, standardWebhooksSignature } from './signing';
@@ -26,10 +27,11 @@ export const USER_AGENT = 'webhook-pipeline';
  * (`x-signature-256` with the current secret, `x-webhook-id`) so receivers written for 0.1.0 keep
  * verifying. `webhook-id` joins source and id because ids are unique only per provider, and stays
  * the same across retries so receivers can de-duplicate; the timestamp is the attempt's own, as the
- * spec asks, so a retry hours later is not rejected as stale.
+ * spec asks, so a retry hours later is not rejected as stale. A replay sent as new carries its own
+ * `webhookId`, which replaces `<source>:<id>` in the header and the signature.
  */
 export function buildDeliveryRequest(event: DeliveryEvent, secrets: readonly string[], info: AttemptInfo): DeliveryRequest {
-  const webhookId = headerValue(`${event.source}:${event.id}`);
+  const webhookId = headerValue(webhookIdSent(event));
   const timestamp = Math.floor(info.nowMs / 1000);
   const keys = secrets.map((secret) => signingKey(secret, info.secretParameter));
   return {
@@ -50,6 +52,10 @@ export function buildDeliveryRequest(event: DeliveryEvent, secrets: readonly str
     body: event.body,
   };
 }
+
+/** The `webhook-id` a delivery goes out with, before any header encoding: the replay's own, else `<source>:<id>`. */
+export const webhookIdSent = (event: Pick<DeliveryEvent, 'source' | 'id' | 'webhookId'>): string =>
+  event.webhookId ?? webhookIdOf(event.source, event.id);
 
 /**
  * Ids and types come from providers and may hold characters a header cannot carry (control

@@ -2,6 +2,8 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { SQSRecord } from 'aws-lambda';
 import { HANDLER_METRICS } from '../../contract';
+import { ARCHIVE_RECORD_VERSION, type AttemptOutcome } from '../../history/archive-records';
+import type { ArchiveWriter } from '../shared/archive-writer';
 import { failureReason } from '../shared/batch-handler';
 import { type DeliveryEvent, parseDeliveryEvent } from '../shared/delivery-event';
 import { readSecretList } from '../shared/secret-list';
@@ -10,7 +12,7 @@ import { type AuthorizedDelivery, createAuthorizedDelivery } from './auth';
 import type { RecordResult } from './batch-runner';
 import type { DispatcherConfig } from './config';
 import { countDelivery } from './delivery-metrics';
-import { buildDeliveryRequest } from './delivery-request';
+import { buildDeliveryRequest, webhookIdSent } from './delivery-request';
 import { type DeliveryOutcome, postDelivery } from './post-delivery';
 import type { QueueActions } from './queue-actions';
 import { parseRetryAfter } from './retry-after';
@@ -29,6 +31,34 @@ export interface DispatchDependencies {
   readonly now?: () => number;
   /** Drives the retry jitter; injectable so tests can pin it. */
   readonly random?: () => number;
+  /** Monotonic milliseconds, for an attempt's `duration_ms`. */
+  readonly clock?: () => number;
+  /** Where each attempt's archive line goes (ARCHIVE_ATTEMPT_STREAM); none: not archived. */
+  readonly archive?: ArchiveWriter;
+}
+
+/** What an attempt's archive line says of it, besides the event's ids. */
+interface AttemptSummary {
+  readonly outcome: AttemptOutcome;
+  readonly status: number | null;
+  readonly reason: string | null;
+  readonly durationMs: number | null;
+}
+
+/**
+ * The archive's `reason` for an outcome: `http-<status>` for an answer that was not 2xx, `timeout`,
+ * `network`, `auth-token-failed`; null when delivered.
+ */
+export function archiveReasonOf(outcome: DeliveryOutcome): string | null {
+  switch (outcome.kind) {
+    case 'delivered':
+      return null;
+    case 'gone':
+      return `http-${outcome.status}`;
+    case 'failed':
+      if (outcome.status !== undefined) return `http-${outcome.status}`;
+      return outcome.reason === 'delivery-timeout' ? 'timeout' : outcome.reason === 'delivery-unreachable' ? 'network' : outcome.reason;
+  }
 }
 
 export interface RecordDispatcher {
@@ -49,11 +79,32 @@ interface Failure {
 
 export function createRecordDispatcher(deps: DispatchDependencies): RecordDispatcher {
   const { config, logger, metrics, readSecret, queue, post = postDelivery, now = Date.now, random = Math.random } = deps;
+  const { clock = () => performance.now(), archive } = deps;
   const deliver = deps.deliver ?? createAuthorizedDelivery({ readSecret, post });
 
   /** Fails the record with its next visibility from the schedule, so SQS redelivers it after the backoff. */
   // A destination's own schedule, when it has one, is its lane's: the lane's receives and retention follow it.
   const scheduleOf = (destination: string) => config.destinations.get(destination)?.retrySchedule ?? config.retrySchedule;
+  /** Adds the attempt's line to the archive (nothing is logged: success paths log no line of their own). */
+  const archiveAttempt = (event: DeliveryEvent, attempt: number, summary: AttemptSummary) => {
+    archive?.add({
+      v: ARCHIVE_RECORD_VERSION,
+      kind: 'attempt',
+      webhook_id: webhookIdSent(event),
+      source: event.source,
+      delivery_id: event.id,
+      event_type: event.type,
+      destination: event.destination,
+      attempt,
+      outcome: summary.outcome,
+      last: attempt > scheduleOf(event.destination).length,
+      status: summary.status,
+      reason: summary.reason,
+      duration_ms: summary.durationMs,
+      at: new Date(now()).toISOString(),
+      replay_id: event.replayId ?? null,
+    });
+  };
   const retryLater = async (
     log: Logger,
     record: SQSRecord,
@@ -128,6 +179,9 @@ export function createRecordDispatcher(deps: DispatchDependencies): RecordDispat
         },
       });
       const attempt = attemptOf(record);
+      // What the destination answered, once it did: a failure after the answer (the DLQ unreachable
+      // after a 410) archives it with the failure.
+      let answered: { readonly status: number | null; readonly durationMs: number } | undefined;
       try {
         const destination = config.destinations.get(event.destination);
         if (!destination) {
@@ -138,13 +192,27 @@ export function createRecordDispatcher(deps: DispatchDependencies): RecordDispat
             reason: 'unknown-destination',
             eventType: event.type,
           });
+          archiveAttempt(event, attempt, { outcome: 'unknown-destination', status: null, reason: 'unknown-destination', durationMs: null });
           return 'succeeded';
         }
         const secrets = await readSecretList(readSecret, destination.secretParameter);
         const request = buildDeliveryRequest(event, secrets, { attempt, nowMs: now(), secretParameter: destination.secretParameter });
+        const started = clock();
         const outcome = await deliver(destination, request, { defaultTimeoutMs: config.deliveryTimeoutMs, log });
-        return await settle(log, record, event, attempt, outcome);
+        answered = { status: outcome.status ?? null, durationMs: Math.max(0, Math.round(clock() - started)) };
+        const result = await settle(log, record, event, attempt, outcome);
+        archiveAttempt(event, attempt, { outcome: outcome.kind, reason: archiveReasonOf(outcome), ...answered });
+        return result;
       } catch (error) {
+        // Failed before sending (no secret, an unusable one or credential), or after (the DLQ
+        // unreachable): archived as failed, with what the destination answered if it did.
+        const reason = error instanceof MissingSecretError ? 'missing-secret' : failureReason(error);
+        archiveAttempt(event, attempt, {
+          outcome: 'failed',
+          status: answered?.status ?? null,
+          reason,
+          durationMs: answered?.durationMs ?? null,
+        });
         if (error instanceof MissingSecretError) {
           return retryLater(
             log,

@@ -1,6 +1,6 @@
 import { HANDLER_ENV } from '../../contract';
 import { type DeliveryDestination, readDestinations } from '../shared/destinations';
-import { type Environment, optionalUrl, positiveInteger, requiredString, requiredUrl } from '../shared/env-config';
+import { type Environment, optionalString, optionalUrl, positiveInteger, requiredString, requiredUrl } from '../shared/env-config';
 
 export interface ProcessorConfig {
   /**
@@ -14,6 +14,8 @@ export interface ProcessorConfig {
   readonly destinations: ReadonlyMap<string, DeliveryDestination>;
   /** Largest message the deliver queue takes: the size limit of each SendMessageBatch call. */
   readonly maxMessageBytes: number;
+  /** ARCHIVE_WEBHOOK_STREAM: the Firehose stream each first-seen webhook is archived to; `''`: no archive. */
+  readonly archiveStream: string;
 }
 
 /** SQS's classic message size limit; the construct sets 1 MiB where the provider allows it. */
@@ -29,5 +31,6 @@ export function readProcessorConfig(env: Environment): ProcessorConfig {
     idempotencyTtlSeconds: positiveInteger(env, HANDLER_ENV.idempotencyTtlSeconds, DEFAULT_IDEMPOTENCY_TTL_SECONDS),
     destinations: readDestinations(env),
     maxMessageBytes: positiveInteger(env, HANDLER_ENV.maxMessageBytes, DEFAULT_MAX_MESSAGE_BYTES),
+    archiveStream: optionalString(env, HANDLER_ENV.archiveWebhookStream),
   };
 }

@@ -101,6 +101,24 @@ export interface ForwardingBatchHandlerOptions {
   readonly planRecord: (record: SQSRecord, log: Logger) => Promise<ForwardPlan | undefined>;
   /** The message of the invocation's one INFO line listing the records forwarded (see `logBatchSummary`). */
   readonly summaryMessage: string;
+  /** Runs once per invocation after phase 2, before the metrics are published (the processor flushes its archive lines). */
+  readonly onInvocationEnd?: InvocationEndHook;
+}
+
+/**
+ * Work an invocation does once its records are settled: the archive's flush. It should not throw;
+ * if it does, the error is logged and the records' outcomes stand.
+ */
+export type InvocationEndHook = (context: Context) => Promise<void>;
+
+/** Runs `hook`, logging rather than throwing what it throws: nothing after the records may change their outcome. */
+export async function runInvocationEnd(logger: Logger, hook: InvocationEndHook | undefined, context: Context): Promise<void> {
+  if (!hook) return;
+  try {
+    await hook(context);
+  } catch (error) {
+    logger.warn('The end-of-invocation work failed; the records are not affected', { error: error as Error });
+  }
 }
 
 /**
@@ -127,6 +145,7 @@ export function createForwardingBatchHandler({
   send,
   planRecord,
   summaryMessage,
+  onInvocationEnd,
 }: ForwardingBatchHandlerOptions): SqsBatchHandler {
   const recordFailed = (log: Logger, record: SQSRecord, reason: string, details: Record<string, unknown>): void => {
     log.error('Record failed; SQS will redeliver it', { messageId: record.messageId, reason, ...details });
@@ -206,6 +225,7 @@ export function createForwardingBatchHandler({
       }
       return response(event, failed);
     } finally {
+      await runInvocationEnd(logger, onInvocationEnd, context);
       logBatchSummary(logger, summaryMessage, forwarded);
       publishInvocationMetrics(metrics);
     }

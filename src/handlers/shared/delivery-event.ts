@@ -23,6 +23,20 @@ export interface DeliveryEvent {
   readonly requestId: string | null;
   /** The provider's request body, exactly as it arrived: delivered byte for byte. */
   readonly body: string;
+  /**
+   * Set only by the operator CLI's replay (`webhook-pipeline replay --as-new`): the `webhook-id`
+   * to send, and sign with, instead of `<source>:<id>`, so the receiver takes the replay for a new
+   * event rather than de-duplicating it (`<source>:<id>:replay-<replay id>`, see REPLAY_ID_SEPARATOR
+   * in src/history/archive-records.ts). Absent on the pipeline's own deliveries and on messages
+   * queued before it existed: those send `<source>:<id>`.
+   */
+  readonly webhookId?: string;
+  /**
+   * Set only by the operator CLI's replay: the replay that queued this delivery, copied into each
+   * of its attempts' archive lines (`replay_id`). Absent: the pipeline's own delivery (`replay_id`
+   * null).
+   */
+  readonly replayId?: string;
 }
 
 const KIND = 'delivery event';
@@ -51,5 +65,13 @@ export function parseDeliveryEvent(body: string): DeliveryEvent {
     processedAt: fields.timestamp('processedAt'),
     requestId: fields.nullableString('requestId'),
     body: rawBody as string,
+    ...optional(fields, 'webhookId'),
+    ...optional(fields, 'replayId'),
   };
+}
+
+/** `{ [key]: value }` when the message has a non-empty string `key`, `{}` when it has none (or null); anything else fails. */
+function optional<K extends 'webhookId' | 'replayId'>(fields: MessageFields, key: K): { [P in K]?: string } {
+  if (!fields.has(key) || fields.get(key) === null) return {};
+  return { [key]: fields.string(key) } as { [P in K]?: string };
 }

@@ -15,6 +15,11 @@ export interface IngestMessage {
    * name they stand for ({@link HEADER_ALIASES}): a `svix-id` header is found as `webhook-id`.
    */
   readonly headers: ReadonlyMap<ForwardedHeader, string>;
+  /**
+   * The same headers as they arrived, aliases under their own names (`svix-id` stays `svix-id`):
+   * what the archive keeps of the request.
+   */
+  readonly forwardedHeaders: ReadonlyMap<ForwardedHeader, string>;
   /** The request body, byte for byte as the provider signed it. */
   readonly rawBody: string;
   /** When API Gateway enqueued the request (epoch millis), if SQS said so. */
@@ -42,6 +47,7 @@ export function readIngestMessage(record: SQSRecord): IngestMessage {
   for (const [name, value] of attributes) {
     if (FORWARDED.has(name)) headers.set(name as ForwardedHeader, value);
   }
+  const forwardedHeaders = new Map(headers);
   for (const [alias, name] of Object.entries(HEADER_ALIASES) as [keyof typeof HEADER_ALIASES, ForwardedHeader][]) {
     const value = headers.get(alias);
     if (value === undefined) continue;
@@ -52,6 +58,7 @@ export function readIngestMessage(record: SQSRecord): IngestMessage {
     source: attributes.get(INGEST_ATTRIBUTE.source),
     requestId: attributes.get(INGEST_ATTRIBUTE.requestId),
     headers,
+    forwardedHeaders,
     rawBody: record.body,
     receivedAtMillis: sentTimestampMillis(record),
   };

@@ -1,4 +1,5 @@
 import { SIGNATURE_SCHEMES, type SignatureScheme } from '../../contract';
+import { isJsonObject } from './json';
 import { MessageFields } from './message-fields';
 
 /** Bumped on any incompatible change; version 1 (0.1.0) carried a parsed `payload`. */
@@ -19,6 +20,13 @@ export interface ProcessEnvelope {
   readonly requestId: string | null;
   /** The provider's request body, exactly as it arrived (verified JSON text, never re-serialized). */
   readonly body: string;
+  /**
+   * The request headers API Gateway forwarded for the source's scheme (the ingest message's
+   * attributes), by lower-case name: what the processor archives of the request. At most the
+   * scheme's eight headers, a few hundred bytes. Absent from envelopes queued before the archive
+   * (0.3.0): {@link parseProcessEnvelope} reads those as `{}`.
+   */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 const KIND = 'process envelope';
@@ -48,5 +56,15 @@ export function parseProcessEnvelope(body: string): ProcessEnvelope {
     receivedAt: fields.timestamp('receivedAt'),
     requestId: fields.nullableString('requestId'),
     body: rawBody as string,
+    headers: headersOf(fields),
   };
+}
+
+function headersOf(fields: MessageFields): Readonly<Record<string, string>> {
+  if (!fields.has('headers')) return {};
+  const headers = fields.get('headers');
+  if (!isJsonObject(headers) || !Object.values(headers).every((value) => typeof value === 'string')) {
+    fields.fail('"headers" must be an object of strings');
+  }
+  return headers as Record<string, string>;
 }

@@ -102,6 +102,7 @@ export async function validateWebhook(message: IngestMessage, context: Validatio
       receivedAt: new Date(receivedAtMillis).toISOString(),
       requestId: message.requestId ?? null,
       body: rawBody,
+      headers: Object.fromEntries(message.forwardedHeaders),
     },
   };
 }
