@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 /**
  * A counting, delaying HTTP proxy in front of moto, for the handlers' AWS SDK (`AWS_ENDPOINT_URL`
  * points here). Every request is attributed to a service and action, from `X-Amz-Target` (the JSON
- * protocol of SQS, DynamoDB, SSM), the form-encoded `Action=` (the query protocol), or else the
+ * protocol of SQS, DynamoDB, SSM, Firehose), the form-encoded `Action=` (the query protocol), or else the
  * method and path (REST protocols); the service comes from the SigV4 credential scope. Each
  * request waits `latencyMs` before it is forwarded, a stand-in for the round trip to a real AWS
  * endpoint that moto on loopback does not have.
@@ -12,7 +12,10 @@ import type { AddressInfo } from 'node:net';
  * Billing units are taken from the request itself: SQS bills a send or receive per 64 KiB chunk
  * of payload (a batch of ten small messages is one request); DynamoDB on demand bills request
  * units per item (a write per KiB, a read per 4 KiB), counted here as items and later sized from
- * the table (see bench/cost.ts).
+ * the table (see bench/cost.ts). Firehose Direct PUT bills the data ingested, each record rounded up
+ * to the next 5 KB ("billed per GB ingested in 5KB increments (a 3KB record is billed as 5KB, a
+ * 12KB record is billed as 15KB …)", aws.amazon.com/firehose/pricing; the rounding is per record,
+ * not per call): counted here as records, their decoded bytes and their billed bytes.
  */
 
 /** One service and action, e.g. `sqs:SendMessageBatch`, and what its requests carried. */
@@ -33,6 +36,12 @@ export interface ActionCount {
   dynamoEventualReadItems: number;
   /** DynamoDB only: the largest item a request carried whole (PutItem), in bytes. */
   dynamoLargestPutItemBytes: number;
+  /** Firehose only (PutRecord, PutRecordBatch): records sent. */
+  firehoseRecords: number;
+  /** Firehose only: the records' data, base64-decoded, in bytes. */
+  firehoseDataBytes: number;
+  /** Firehose only: the bytes Direct PUT ingestion bills, each record rounded up to {@link FIREHOSE_BILLING_INCREMENT_BYTES}. */
+  firehoseBilledBytes: number;
 }
 
 /** Messages sent to one queue (by its name) through the proxy. */
@@ -68,6 +77,7 @@ const TARGET_PREFIXES: Record<string, string> = {
   DynamoDB_20120810: 'dynamodb',
   AmazonSSM: 'ssm',
   TrentService: 'kms',
+  Firehose_20150804: 'firehose',
 };
 
 function identify(method: string, path: string, headers: IncomingHttpHeaders, body: string): { service: string; action: string } {
@@ -96,6 +106,17 @@ export function sqsMessageBytes(message: { MessageBody?: unknown; MessageAttribu
 }
 
 const SQS_CHUNK_BYTES = 64 * 1024;
+
+/**
+ * Firehose's billing increment: the pricing page says 5KB, taken here as 5 KiB (5,120 bytes; the
+ * larger reading, so never under-billed by the model).
+ */
+export const FIREHOSE_BILLING_INCREMENT_BYTES = 5 * 1024;
+
+/** The bytes Firehose bills a record of `dataBytes` at: rounded up to the next 5 KB, an empty record one increment. */
+export function firehoseBilledBytes(dataBytes: number): number {
+  return Math.max(1, Math.ceil(dataBytes / FIREHOSE_BILLING_INCREMENT_BYTES)) * FIREHOSE_BILLING_INCREMENT_BYTES;
+}
 
 /** The size DynamoDB bills an item at: attribute names plus values (docs: "Item sizes and formats"). */
 export function dynamoItemBytes(item: Record<string, unknown>): number {
@@ -164,6 +185,21 @@ function tally(count: ActionCount, queues: Record<string, QueueTraffic>, body: s
       queues[queue] ??= { messages: 0, payloadBytes: 0 };
       queues[queue].messages += messages.length;
       queues[queue].payloadBytes += bytes;
+    }
+    return;
+  }
+  if (count.service === 'firehose') {
+    const records: Record<string, unknown>[] =
+      count.action === 'PutRecord'
+        ? [(input.Record ?? {}) as Record<string, unknown>]
+        : count.action === 'PutRecordBatch'
+          ? ((input.Records ?? []) as Record<string, unknown>[])
+          : [];
+    for (const record of records) {
+      const bytes = typeof record.Data === 'string' ? Buffer.from(record.Data, 'base64').length : 0;
+      count.firehoseRecords += 1;
+      count.firehoseDataBytes += bytes;
+      count.firehoseBilledBytes += firehoseBilledBytes(bytes);
     }
     return;
   }
@@ -243,6 +279,9 @@ export async function startAwsProxy(upstream: string, latencyMs: number): Promis
           dynamoStrongReadItems: 0,
           dynamoEventualReadItems: 0,
           dynamoLargestPutItemBytes: 0,
+          firehoseRecords: 0,
+          firehoseDataBytes: 0,
+          firehoseBilledBytes: 0,
         };
         actions.set(key, count);
       }

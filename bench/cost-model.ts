@@ -21,10 +21,40 @@ export interface CostLine {
   readonly inTotal: boolean;
 }
 
+/** A cost that does not grow with the webhooks: dollars a month, whatever the volume. */
+export interface FixedMonthlyLine {
+  readonly item: string;
+  readonly unitsPerMonth: number;
+  readonly unit: string;
+  readonly price: Price;
+  readonly usdPerMonth: number;
+  /** Why it is not in the per-million total. */
+  readonly why: string;
+}
+
 export interface CostModel {
   readonly lines: readonly CostLine[];
   readonly usdPerMillion: number;
+  /** Monthly costs beside the total (the event archive's; empty for a run without one). */
+  readonly fixedMonthly: readonly FixedMonthlyLine[];
+  readonly usdPerMonthFixed: number;
 }
+
+/**
+ * The event archive as a default deployment runs it: `history_retention_days` 30
+ * (DEFAULT_HISTORY_RETENTION_DAYS, src/config/history.ts), two Direct PUT streams buffering 60 s
+ * or 64 MB (ARCHIVE_BUFFERING, src/constructs/event-archive.ts; the size applies before
+ * compression), one KMS key with the S3 bucket key on.
+ */
+export const ARCHIVE_MODEL = {
+  retentionDays: 30,
+  streams: 2,
+  bufferSeconds: 60,
+  bufferBytes: 64 * 1024 ** 2,
+  kmsKeys: 1,
+  /** The month S3 storage is priced over (GB-month): 30 days. */
+  daysPerMonth: 30,
+} as const;
 
 export const SQS_CHUNK_BYTES = 64 * 1024;
 const GIB = 1024 ** 3;
@@ -248,5 +278,107 @@ export function costModel(run: CostRun): CostModel {
       inTotal: false,
     },
   ];
-  return { lines, usdPerMillion: sum(lines.filter((line) => line.inTotal).map((line) => line.usdPerMillion)) };
+  lines.push(...archiveLines(run));
+  const fixedMonthly = archiveFixedMonthly(run);
+  return {
+    lines,
+    usdPerMillion: sum(lines.filter((line) => line.inTotal).map((line) => line.usdPerMillion)),
+    fixedMonthly,
+    usdPerMonthFixed: sum(fixedMonthly.map((line) => line.usdPerMonth)),
+  };
+}
+
+/** The archive's bytes per accepted webhook: Firehose's raw data and billed bytes, S3's GZIP objects (both kinds). */
+export function archiveBytesPerWebhook(run: CostRun):
+  | {
+      readonly raw: number;
+      readonly gzip: number;
+      readonly gzipOneObject: number;
+      readonly firehoseData: number;
+      readonly firehoseBilled: number;
+    }
+  | undefined {
+  if (!run.archive) return undefined;
+  const kinds = Object.values(run.archive.kinds);
+  const perWebhook = (pick: (kind: (typeof kinds)[number]) => number) => sum(kinds.map(pick)) / run.accepted;
+  return {
+    raw: perWebhook((kind) => kind.rawBytes),
+    gzip: perWebhook((kind) => kind.gzipBytes),
+    gzipOneObject: perWebhook((kind) => kind.gzipBytesOneObject),
+    firehoseData: perWebhook((kind) => kind.dataBytes),
+    firehoseBilled: perWebhook((kind) => kind.billedBytes),
+  };
+}
+
+/**
+ * The event archive's lines, all in the total: Firehose's ingestion (its billed bytes, each record
+ * rounded up to 5 KB), S3 storage of the GZIP objects for the retention, and the S3 PUTs of 64 MB
+ * objects. The writers' Lambda time is in the measured duration already (they run inside the
+ * processor and the dispatcher); KMS is called per bucket key, not per object (the fixed part).
+ */
+function archiveLines(run: CostRun): CostLine[] {
+  const bytes = archiveBytesPerWebhook(run);
+  if (!bytes) return [];
+  const months = ARCHIVE_MODEL.retentionDays / ARCHIVE_MODEL.daysPerMonth;
+  const objects = bytes.raw / ARCHIVE_MODEL.bufferBytes;
+  return [
+    {
+      item: 'Firehose: ingestion of the archive’s records, each rounded up to 5 KB (2 streams)',
+      basis: 'measured',
+      perWebhook: bytes.firehoseBilled,
+      unit: 'bytes',
+      price: PRICES.firehoseDirectPutIngestion,
+      usdPerMillion: ((bytes.firehoseBilled * 1e6) / GIB) * PRICES.firehoseDirectPutIngestion.usd,
+      inTotal: true,
+    },
+    {
+      item: `S3: storage of the GZIP archive for ${ARCHIVE_MODEL.retentionDays} days (history_retention_days)`,
+      basis: 'measured',
+      perWebhook: bytes.gzip,
+      unit: 'bytes',
+      price: PRICES.s3StandardStorage,
+      usdPerMillion: ((bytes.gzip * 1e6) / GIB) * months * PRICES.s3StandardStorage.usd,
+      inTotal: true,
+    },
+    {
+      item: `S3: PUTs by Firehose, one per ${ARCHIVE_MODEL.bufferBytes / 1024 ** 2} MB of records (at volume; see the fixed part below it)`,
+      basis: 'modelled',
+      perWebhook: objects,
+      unit: 'requests',
+      price: PRICES.s3PutRequest,
+      usdPerMillion: perMillionOf(objects, PRICES.s3PutRequest),
+      inTotal: true,
+    },
+  ];
+}
+
+const perMillionOf = (perWebhook: number, price: Price) => perWebhook * price.usd;
+
+/**
+ * What the archive costs a month whatever the volume: the KMS key, and the objects of two streams
+ * flushing every 60 s when fewer than 64 MB arrive in a minute (a 30-day month: 2 × 43,200).
+ * Not in the per-million total: it does not grow with the webhooks (at 1 million a month it is
+ * $1.43; at 100 million, $0.01 a million).
+ */
+export function archiveFixedMonthly(run: CostRun): FixedMonthlyLine[] {
+  if (!run.archive) return [];
+  const flushes = (ARCHIVE_MODEL.streams * ARCHIVE_MODEL.daysPerMonth * 86_400) / ARCHIVE_MODEL.bufferSeconds;
+  return [
+    {
+      item: 'KMS: the archive’s key',
+      unitsPerMonth: ARCHIVE_MODEL.kmsKeys,
+      unit: 'keys',
+      price: PRICES.kmsCustomerManagedKey,
+      usdPerMonth: ARCHIVE_MODEL.kmsKeys * PRICES.kmsCustomerManagedKey.usd,
+      why: 'a key a month, however many webhooks',
+    },
+    {
+      item: `S3: PUTs by Firehose, ${ARCHIVE_MODEL.streams} streams flushing every ${ARCHIVE_MODEL.bufferSeconds} s at low volume`,
+      unitsPerMonth: flushes,
+      unit: 'requests',
+      price: PRICES.s3PutRequest,
+      usdPerMonth: (flushes / 1e6) * PRICES.s3PutRequest.usd,
+      why: 'one object a minute per stream whether a minute brings one webhook or thousands; the per-webhook line counts the 64 MB objects beyond them',
+    },
+  ];
 }

@@ -1,7 +1,7 @@
 import { FUNCTION_NAMES } from '../src/contract';
 import type { CostRun, HandlerCost } from './cost';
-import { costModel, LOG_EVENT_OVERHEAD_BYTES, requestsPerWebhook } from './cost-model';
-import { PRICES_REGION, PRICES_TAKEN_ON } from './prices';
+import { archiveBytesPerWebhook, costModel, LOG_EVENT_OVERHEAD_BYTES, requestsPerWebhook } from './cost-model';
+import { ARCHIVE_PRICES_TAKEN_ON, PRICES_REGION, PRICES_TAKEN_ON } from './prices';
 import type { Target } from './report';
 
 /** The cost figures beside the recorded baseline's, and the issue's cost targets. */
@@ -29,7 +29,8 @@ export const COST_TARGETS = {
 
 const LOG_LINE = 'CloudWatch Logs: the handlers’ log lines and EMF metrics';
 const LOG_TARGET = `handlers' log lines and EMF per accepted webhook ≤ ${COST_TARGETS.maxLogBytesPerWebhook} bytes`;
-const USD_TARGET = `cost per million webhooks ≤ $${COST_TARGETS.maxUsdPerMillion.toFixed(2)}, everything a default deployment runs per webhook (no event archive yet: a future issue)`;
+const USD_TARGET = `cost per million webhooks ≤ $${COST_TARGETS.maxUsdPerMillion.toFixed(2)}, everything a default deployment runs per webhook, the event archive included`;
+const ARCHIVE_TARGET = 'archive: every accepted webhook and every attempt archived once';
 
 const fixed = (digits: number) => (value: number) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
 const ms = (value: number) => (Number.isFinite(value) ? `${value.toFixed(value < 100 ? 1 : 0)} ms` : 'n/a');
@@ -70,6 +71,7 @@ export function evaluateCostTargets(cost: CostSection | undefined): Target[] {
       },
       { name: LOG_TARGET, pass: false, detail: unmeasured },
       { name: USD_TARGET, pass: false, detail: unmeasured },
+      { name: ARCHIVE_TARGET, pass: false, detail: unmeasured },
     ];
   }
   const model = costModel(after);
@@ -89,6 +91,9 @@ export function evaluateCostTargets(cost: CostSection | undefined): Target[] {
     .filter((line) => !line.inTotal && /X-Ray/.test(line.item))
     .map((line) => `X-Ray at 5 % sampling ${usd(line.usdPerMillion)}`)
     .join('');
+  const archiveUsd = model.lines
+    .filter((line) => line.inTotal && ARCHIVE_LINE.test(line.item))
+    .reduce((total, line) => total + line.usdPerMillion, 0);
   const requests = requestsPerWebhook(after);
   const breakdown = FUNCTION_NAMES.map((name) => `${name} ${fixed(2)(requests.byHandler[name])}`).join(', ');
   const failed = after.handlers.reduce((total, entry) => total + entry.failedRecords, 0);
@@ -135,9 +140,60 @@ export function evaluateCostTargets(cost: CostSection | undefined): Target[] {
     {
       name: USD_TARGET,
       pass: Number.isFinite(model.usdPerMillion) && model.usdPerMillion <= COST_TARGETS.maxUsdPerMillion,
-      detail: `${usd(model.usdPerMillion)} (biggest: ${biggest}; not in it: ${notInTotal || 'X-Ray n/a'}, data transfer out)`,
+      detail:
+        `${usd(model.usdPerMillion)} (biggest: ${biggest}; archive ${usd(archiveUsd)}; not in it: ${notInTotal || 'X-Ray n/a'}, data transfer out` +
+        `${model.fixedMonthly.length ? `, the archive's fixed ${usd(model.usdPerMonthFixed)} a month` : ''})`,
       bound: 'API Gateway’s $3.50 per million requests is fixed',
     },
+    archiveTarget(after),
+  ];
+}
+
+/** The archive's lines per million, in the total. */
+const ARCHIVE_LINE = /^(Firehose|S3):/;
+
+/** Every accepted webhook has one webhook line, every delivery one attempt line, nothing else. */
+function archiveTarget(run: CostRun): Target {
+  const archive = run.archive;
+  if (!archive) return { name: ARCHIVE_TARGET, pass: false, detail: 'no archive read back (handlers without one?)' };
+  const { webhook, attempt } = archive.kinds;
+  const pass =
+    webhook.lines === run.accepted &&
+    archive.webhooksArchived === run.accepted &&
+    archive.webhooksArchivedTwice === 0 &&
+    attempt.lines === run.delivered &&
+    archive.attemptsArchived === run.delivered &&
+    archive.attemptsArchivedTwice === 0 &&
+    archive.strayLines === 0;
+  return {
+    name: ARCHIVE_TARGET,
+    pass,
+    detail:
+      `${webhook.lines} webhook lines for ${run.accepted} accepted (${archive.webhooksArchived} distinct, ${archive.webhooksArchivedTwice} twice), ` +
+      `${attempt.lines} attempt lines for ${run.delivered} deliveries (${archive.attemptsArchived} distinct, ${archive.attemptsArchivedTwice} twice), ` +
+      `${archive.strayLines} stray; ${webhook.objects + attempt.objects} objects from ${webhook.calls + attempt.calls} PutRecordBatch calls`,
+  };
+}
+
+/** The archive's monthly part, beside the per-million total (prices of ARCHIVE_PRICES_TAKEN_ON). */
+function fixedMonthlyTable(run: CostRun, model: ReturnType<typeof costModel>): string[] {
+  if (model.fixedMonthly.length === 0) return [];
+  const archive = run.archive!;
+  const perKind = (Object.keys(archive.kinds) as (keyof typeof archive.kinds)[])
+    .map((kind) => {
+      const figures = archive.kinds[kind];
+      return `${kind}s ${figures.records} records in ${figures.calls} calls, ${fixed(0)(figures.dataBytes / Math.max(1, figures.records))} B a record`;
+    })
+    .join('; ');
+  return [
+    `Not in the total: the archive's fixed part, ${usd(model.usdPerMonthFixed)} a month whatever the volume (prices of ${ARCHIVE_PRICES_TAKEN_ON}). Firehose: ${perKind}.`,
+    '',
+    '| fixed, per month | units | $ a month | why not per webhook |',
+    '|---|---:|---:|---|',
+    ...model.fixedMonthly.map(
+      (line) => `| ${line.item} | ${line.unitsPerMonth.toLocaleString('en-US')} ${line.unit} | ${usd(line.usdPerMonth)} | ${line.why} |`,
+    ),
+    '',
   ];
 }
 
@@ -172,6 +228,14 @@ export function renderCost(cost: CostSection | undefined): string[] {
       seconds,
     ),
     ...FUNCTION_NAMES.map((name) => row(`${name}: log bytes`, (run) => handler(run, name).logBytes / run.accepted, fixed(0))),
+    row('archive: raw bytes (webhook + attempt lines)', (run) => archiveBytesPerWebhook(run)?.raw ?? NaN, fixed(0)),
+    row('archive: GZIP bytes (level 6, per object)', (run) => archiveBytesPerWebhook(run)?.gzip ?? NaN, fixed(0)),
+    row('archive: GZIP bytes, all objects as one (at volume)', (run) => archiveBytesPerWebhook(run)?.gzipOneObject ?? NaN, fixed(0)),
+    row(
+      'archive: Firehose billed bytes (records rounded up to 5 KB)',
+      (run) => archiveBytesPerWebhook(run)?.firehoseBilled ?? NaN,
+      fixed(0),
+    ),
     row('**cost per million webhooks**', (run) => models.get(run)!.usdPerMillion, usd),
     '',
     `| AWS requests per accepted webhook, by action | ${runs.map(column).join(' | ')} |`,
@@ -191,6 +255,7 @@ export function renderCost(cost: CostSection | undefined): string[] {
     }),
     `| **total** | | ${runs.map(() => '').join(' | ')} | ${runs.map((run) => `**${usd(models.get(run)!.usdPerMillion)}**`).join(' | ')} |`,
     '',
+    ...fixedMonthlyTable(after, models.get(after)!),
   ];
   return lines;
 }

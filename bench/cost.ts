@@ -3,7 +3,10 @@ import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { CreateDeliveryStreamCommand, FirehoseClient } from '@aws-sdk/client-firehose';
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import {
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
@@ -19,6 +22,7 @@ import { githubWebhook, type IngestWebhook } from '../__tests__/support/webhooks
 import type { HandlerBundle } from '../src/bundling/handler-bundle';
 import { DEFAULT_BATCH_SIZE, DEFAULT_BATCH_WINDOW_SECONDS, DEFAULT_MEMORY_MB } from '../src/constructs/pipeline-function';
 import { FUNCTION_NAMES, type FunctionName } from '../src/contract';
+import { ARCHIVE_PREFIXES, type ArchiveKind, parseArchiveLines, webhookIdOf } from '../src/history/archive-records';
 import { type ActionCount, type AwsProxy, dynamoItemBytes, sqsMessageBytes, startAwsProxy } from './aws-proxy';
 import type { CostWorkerRequest, Invocation } from './cost-worker';
 import { extract } from './handlers';
@@ -34,8 +38,10 @@ import { pipelineEnv, type PipelineEndpoints, type PipelineSettings } from './pi
  * dispatcher → an HTTP destination — each handler's AWS SDK pointed at a counting proxy that adds
  * a fixed latency to every call. Per handler: AWS requests by service and action, the Lambda
  * milliseconds per record, its log bytes; the processor's records/s; the dispatcher's time for a
- * batch of ten to a destination that answers after a second. docs/COST.md turns these into
- * dollars; bench/prices.ts holds the prices.
+ * batch of ten to a destination that answers after a second. The event archive is on: the
+ * processor and the dispatcher write to two Firehose streams on moto, whose S3 objects are read
+ * back after each run (every accepted webhook and every attempt archived once; the bytes Firehose
+ * bills and S3 stores). docs/COST.md turns these into dollars; bench/prices.ts holds the prices.
  */
 
 /** Where the before-figures live (committed; bench/results/ is not). */
@@ -56,6 +62,11 @@ export interface CostBenchOptions {
    * backlog (fewer when there are not four batches for each).
    */
   readonly dispatcherContainers: number;
+  /**
+   * Whether the processor and the dispatcher archive to Firehose (default true, as a default
+   * deployment does); false (`--no-archive`) runs them with the archive off, to tell its share.
+   */
+  readonly archive?: boolean;
 }
 
 /** How one run drives the chain. */
@@ -87,7 +98,8 @@ export interface HandlerCost {
   readonly calls: number;
   /**
    * Billed requests: SQS in 64 KiB chunks, DynamoDB in request units (WRU + RRU), SSM
-   * GetParameter(s) on standard throughput not at all (free), anything else per call.
+   * GetParameter(s) on standard throughput not at all (free), Firehose puts not at all (billed by
+   * the bytes: the run's `archive`), anything else per call.
    */
   readonly billedRequests: number;
   /** Billed requests by kind, for the breakdown. */
@@ -105,6 +117,39 @@ export interface HandlerCost {
   /** Bytes and lines the handler wrote to stdout (what Lambda ships to CloudWatch Logs). */
   readonly logBytes: number;
   readonly logLines: number;
+}
+
+/** One archive stream's traffic in a run: what its writer sent Firehose, and what landed in S3. */
+export interface ArchiveKindFigures {
+  /** S3 objects written (moto writes one per PutRecordBatch call, its records concatenated, uncompressed). */
+  readonly objects: number;
+  /** Archive lines in them (parseArchiveLines). */
+  readonly lines: number;
+  /** The objects' bytes, uncompressed. */
+  readonly rawBytes: number;
+  /** Σ each object GZIP-compressed at level 6, as Firehose compresses an object (it flushes every 60 s at low volume). */
+  readonly gzipBytes: number;
+  /** All the objects as one, GZIP level 6: what Firehose's larger objects at volume compress to (sensitivity). */
+  readonly gzipBytesOneObject: number;
+  /** The writer's PutRecord(Batch) calls, records, decoded data bytes and billed bytes (each record rounded up to 5 KB), through the proxy. */
+  readonly calls: number;
+  readonly records: number;
+  readonly dataBytes: number;
+  readonly billedBytes: number;
+}
+
+/** The event archive after a run (absent for a generation of the handlers that has none). */
+export interface ArchiveFigures {
+  /** `webhook`: the processor's stream; `attempt`: the dispatcher's. */
+  readonly kinds: Readonly<Record<ArchiveKind, ArchiveKindFigures>>;
+  /** Distinct webhooks of the run with a webhook line, and those with more than one. */
+  readonly webhooksArchived: number;
+  readonly webhooksArchivedTwice: number;
+  /** Distinct attempts (webhook id, destination, attempt number) of delivered webhooks with a line, and those with more than one. */
+  readonly attemptsArchived: number;
+  readonly attemptsArchivedTwice: number;
+  /** Lines that are not JSON, or of an id the run did not send. */
+  readonly strayLines: number;
 }
 
 export interface CostRun {
@@ -143,12 +188,23 @@ export interface CostRun {
   readonly processorRecordsPerSecond: number;
   /** Dispatcher: wall time of a warm invocation with a full batch, to a destination answering after `targetDelayMs`. */
   readonly dispatcherBatchMs: Stats | null;
+  /** The event archive as the run left it; absent in runs from before it (the baseline). */
+  readonly archive?: ArchiveFigures;
 }
 
 const SOURCE = 'github';
 const SECRETS_PATH = '/webhook-pipeline/bench/sources/';
 const DELIVERY_SECRET_PARAMETER = '/webhook-pipeline/bench/delivery/signing-secret';
 const TABLE = 'webhook-idempotency-cost-bench';
+const ARCHIVE_BUCKET = 'webhook-history-cost-bench';
+/** The two Firehose streams, by the kind of line each takes (the processor's and the dispatcher's). */
+export const ARCHIVE_STREAMS: Readonly<Record<ArchiveKind, string>> = {
+  webhook: 'webhook-archive-webhooks-cost',
+  attempt: 'webhook-archive-attempts-cost',
+};
+/** Which handler writes each kind. */
+const ARCHIVE_WRITERS: Readonly<Record<ArchiveKind, FunctionName>> = { webhook: 'processor', attempt: 'dispatcher' };
+const ARCHIVE_KINDS = Object.keys(ARCHIVE_PREFIXES) as ArchiveKind[];
 /** The stack's defaults (FUNCTION_TIMEOUT_DEFAULTS, deliveryTimeoutMs(60, 10) in src/webhook-pipeline.ts). */
 const FUNCTION_TIMEOUT_SECONDS: Record<FunctionName, number> = { validator: 10, processor: 15, dispatcher: 60 };
 const DELIVERY_TIMEOUT_MS = 4800;
@@ -366,8 +422,12 @@ function summarize(
   const dynamoWru = sum(actions.map((action) => (action.dynamoWriteItems + 2 * action.dynamoTransactWriteItems) * writeUnitsPerItem));
   const dynamoRru = sum(actions.map((action) => (action.dynamoStrongReadItems + 0.5 * action.dynamoEventualReadItems) * readUnitsPerItem));
   const freeSsm = (action: ActionCount) => action.service === 'ssm' && /^GetParameters?(ByPath)?$/.test(action.action);
+  // Firehose bills the bytes ingested, not requests: priced by the archive's line of the model.
+  const byVolume = (action: ActionCount) => action.service === 'firehose' && /^PutRecord(Batch)?$/.test(action.action);
   const other = sum(
-    actions.filter((action) => action.service !== 'sqs' && action.service !== 'dynamodb' && !freeSsm(action)).map((action) => action.calls),
+    actions
+      .filter((action) => action.service !== 'sqs' && action.service !== 'dynamodb' && !freeSsm(action) && !byVolume(action))
+      .map((action) => action.calls),
   );
   const fullBatches = warm.filter((invocation) => invocation.records === batchSize).map((invocation) => invocation.ms);
   return {
@@ -390,6 +450,125 @@ function summarize(
   };
 }
 
+/** The archive on moto: the bucket and a Direct PUT stream per kind, as the stack configures them (GZIP, 60 s / 64 MB). */
+async function createArchive(s3: S3Client, firehose: FirehoseClient): Promise<void> {
+  await s3.send(new CreateBucketCommand({ Bucket: ARCHIVE_BUCKET }));
+  for (const kind of ARCHIVE_KINDS) {
+    await firehose.send(
+      new CreateDeliveryStreamCommand({
+        DeliveryStreamName: ARCHIVE_STREAMS[kind],
+        DeliveryStreamType: 'DirectPut',
+        ExtendedS3DestinationConfiguration: {
+          RoleARN: 'arn:aws:iam::123456789012:role/webhook-archive-cost-bench',
+          BucketARN: `arn:aws:s3:::${ARCHIVE_BUCKET}`,
+          Prefix: ARCHIVE_PREFIXES[kind],
+          CompressionFormat: 'GZIP', // moto writes the records as they came, uncompressed: the bench compresses them itself
+          BufferingHints: { IntervalInSeconds: 60, SizeInMBs: 64 },
+        },
+      }),
+    );
+  }
+}
+
+/** What the writers sent Firehose, from their proxy's counts. */
+export function firehoseTraffic(
+  actions: readonly ActionCount[],
+): Pick<ArchiveKindFigures, 'calls' | 'records' | 'dataBytes' | 'billedBytes'> {
+  const puts = actions.filter((action) => action.service === 'firehose' && /^PutRecord(Batch)?$/.test(action.action));
+  return {
+    calls: sum(puts.map((action) => action.calls)),
+    records: sum(puts.map((action) => action.firehoseRecords)),
+    dataBytes: sum(puts.map((action) => action.firehoseDataBytes)),
+    billedBytes: sum(puts.map((action) => action.firehoseBilledBytes)),
+  };
+}
+
+/** The archive objects of one kind, as read back: their text (uncompressed, as moto wrote them). */
+export interface ArchiveObject {
+  readonly kind: ArchiveKind;
+  readonly data: Buffer;
+}
+
+/**
+ * Checks the archive against the run and sizes it: each object's lines by kind, the raw and the
+ * GZIP bytes (level 6, per object, as Firehose compresses), and whether every webhook and every
+ * attempt has exactly one line.
+ */
+export function archiveFigures(
+  objects: readonly ArchiveObject[],
+  sent: Readonly<Record<ArchiveKind, ReturnType<typeof firehoseTraffic>>>,
+  /** The `webhook-id` of every webhook put on the ingest queue. */
+  webhookIds: ReadonlySet<string>,
+  /** The `webhook-id`s the destination received. */
+  deliveredIds: ReadonlySet<string>,
+): ArchiveFigures {
+  let strayLines = 0;
+  const webhookLines = new Map<string, number>();
+  const attemptLines = new Map<string, number>();
+  const lines: Record<ArchiveKind, number> = { webhook: 0, attempt: 0 };
+  for (const object of objects) {
+    const records = parseArchiveLines(object.data.toString('utf8'), () => (strayLines += 1));
+    lines[object.kind] += records.length;
+    for (const record of records) {
+      if (record.kind !== object.kind) strayLines += 1;
+      else if (record.kind === 'webhook' && webhookIds.has(record.webhook_id)) {
+        webhookLines.set(record.webhook_id, (webhookLines.get(record.webhook_id) ?? 0) + 1);
+      } else if (record.kind === 'attempt' && deliveredIds.has(record.webhook_id)) {
+        const key = `${record.webhook_id} ${record.destination} ${record.attempt}`;
+        attemptLines.set(key, (attemptLines.get(key) ?? 0) + 1);
+      } else strayLines += 1;
+    }
+  }
+  const kindFigures = (kind: ArchiveKind): ArchiveKindFigures => {
+    const mine = objects.filter((object) => object.kind === kind).map((object) => object.data);
+    return {
+      objects: mine.length,
+      lines: lines[kind],
+      rawBytes: sum(mine.map((data) => data.length)),
+      gzipBytes: sum(mine.map((data) => gzipSync(data, { level: 6 }).length)),
+      gzipBytesOneObject: mine.length ? gzipSync(Buffer.concat(mine), { level: 6 }).length : 0,
+      ...sent[kind],
+    };
+  };
+  const twice = (counts: Map<string, number>) => [...counts.values()].filter((count) => count > 1).length;
+  return {
+    kinds: { webhook: kindFigures('webhook'), attempt: kindFigures('attempt') },
+    webhooksArchived: webhookLines.size,
+    webhooksArchivedTwice: twice(webhookLines),
+    attemptsArchived: attemptLines.size,
+    attemptsArchivedTwice: twice(attemptLines),
+    strayLines,
+  };
+}
+
+/** Reads the archive objects written since the last run (`seen` holds the keys read before, and is updated). */
+async function readArchive(
+  s3: S3Client,
+  seen: Set<string>,
+  actions: Readonly<Record<ArchiveKind, readonly ActionCount[]>>,
+  webhookIds: ReadonlySet<string>,
+  deliveredIds: ReadonlySet<string>,
+): Promise<ArchiveFigures> {
+  const objects: ArchiveObject[] = [];
+  for (const kind of ARCHIVE_KINDS) {
+    let token: string | undefined;
+    do {
+      const page = await s3.send(
+        new ListObjectsV2Command({ Bucket: ARCHIVE_BUCKET, Prefix: ARCHIVE_PREFIXES[kind], ContinuationToken: token }),
+      );
+      for (const { Key } of page.Contents ?? []) {
+        if (!Key || seen.has(Key)) continue;
+        seen.add(Key);
+        const { Body } = await s3.send(new GetObjectCommand({ Bucket: ARCHIVE_BUCKET, Key }));
+        objects.push({ kind, data: Buffer.from((await Body?.transformToByteArray()) ?? []) });
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  }
+  const sent = { webhook: firehoseTraffic(actions.webhook), attempt: firehoseTraffic(actions.attempt) };
+  return archiveFigures(objects, sent, webhookIds, deliveredIds);
+}
+
 /** moto, the counting proxies, the destination, the queues, the table and the secrets: set up once, driven by any number of runs. */
 export interface Chain {
   run(run: ChainRunOptions, label: string): Promise<CostRun>;
@@ -407,6 +586,7 @@ export async function startChain(
   log: (line: string) => void,
 ): Promise<Chain> {
   const { root, workDir } = options;
+  const archiveOn = options.archive !== false;
   const commit = commitOf(root);
   const say = (line: string) => log(`${label} (${commit}): ${line}`);
   say(`bundling the handlers of ${root}`);
@@ -416,6 +596,13 @@ export async function startChain(
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   const moto = await startMoto();
   const aws = awsClients(moto.endpoint);
+  const clientConfig = {
+    endpoint: moto.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+  };
+  const s3 = new S3Client({ ...clientConfig, forcePathStyle: true });
+  const firehose = new FirehoseClient(clientConfig);
   const proxies = Object.fromEntries(
     await Promise.all(FUNCTION_NAMES.map(async (name) => [name, await startAwsProxy(moto.endpoint, options.awsLatencyMs)] as const)),
   ) as Record<FunctionName, AwsProxy>;
@@ -424,6 +611,8 @@ export async function startChain(
     await target.close();
     for (const proxy of Object.values(proxies)) await proxy.close();
     Object.values(aws).forEach((client) => client.destroy());
+    s3.destroy();
+    firehose.destroy();
     await moto.stop();
   };
   const unregister = onInterrupt(stop);
@@ -463,8 +652,12 @@ export async function startChain(
       deliverySecretParameter: DELIVERY_SECRET_PARAMETER,
       idempotencyTable: TABLE,
       deliveryTimeoutMs: DELIVERY_TIMEOUT_MS,
+      ...(archiveOn ? { archiveStreams: ARCHIVE_STREAMS } : {}),
     };
     await createIdempotencyTable(aws.dynamodb, TABLE);
+    if (archiveOn) await createArchive(s3, firehose);
+    /** Archive objects read by an earlier run on this chain (the load step runs two volumes on one). */
+    const archived = new Set<string>();
     await putSecureString(aws.ssm, `${SECRETS_PATH}${SOURCE}`, sourceSecret);
     await putSecureString(aws.ssm, DELIVERY_SECRET_PARAMETER, `bench-${randomUUID()}`);
     const source: Record<FunctionName, string> = {
@@ -477,10 +670,10 @@ export async function startChain(
       const loadAtStart = os.loadavg();
       const tell = (line: string) => log(`${runLabel} (${commit}): ${line}`);
       tell(`${runOptions.webhooks} signed webhooks on the ingest queue`);
-      const webhooks: IngestWebhook[] = Array.from({ length: runOptions.webhooks }, () => {
-        const deliveryId = randomUUID();
-        return githubWebhook({ source: SOURCE, secret: sourceSecret, deliveryId, event: 'push', body: pushBody(deliveryId) });
-      });
+      const deliveryIds = Array.from({ length: runOptions.webhooks }, () => randomUUID());
+      const webhooks: IngestWebhook[] = deliveryIds.map((deliveryId) =>
+        githubWebhook({ source: SOURCE, secret: sourceSecret, deliveryId, event: 'push', body: pushBody(deliveryId) }),
+      );
       const entries = webhooks.map((webhook, index) => ({
         Id: String(index),
         MessageBody: webhook.body,
@@ -587,6 +780,18 @@ export async function startChain(
         return traffic && traffic.messages ? traffic.payloadBytes / traffic.messages : 0;
       };
       const motoMs = [...phases.values()].flatMap((phase) => phase.counts.motoMs);
+      const archive = !archiveOn
+        ? undefined
+        : await readArchive(
+            s3,
+            archived,
+            {
+              webhook: phases.get(ARCHIVE_WRITERS.webhook)!.counts.actions,
+              attempt: phases.get(ARCHIVE_WRITERS.attempt)!.counts.actions,
+            },
+            new Set(deliveryIds.map((deliveryId) => webhookIdOf(SOURCE, deliveryId))),
+            new Set(target.requests.map((request) => String(request.headers['webhook-id']))),
+          );
       const processor = byName('processor');
       const requests = target.requests;
       return {
@@ -599,6 +804,7 @@ export async function startChain(
           awsLatencyMs: options.awsLatencyMs,
           targetDelayMs: options.targetDelayMs,
           dispatcherContainers: runOptions.containers.dispatcher,
+          archive: archiveOn,
         },
         sizing: { memoryMb: DEFAULT_MEMORY_MB, architecture: ARCHITECTURE, batchSize: DEFAULT_BATCH_SIZE },
         webhooks: runOptions.webhooks,
@@ -620,6 +826,7 @@ export async function startChain(
         handlers,
         processorRecordsPerSecond: 1000 / processor.msPerRecord,
         dispatcherBatchMs: byName('dispatcher').batchMs,
+        archive,
       };
     };
     return {

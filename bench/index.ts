@@ -20,10 +20,11 @@ import { benchSuite } from './tests';
  * the delivery lanes' isolation beside the shared 0.2.0 design (bench/isolation.ts), and the test suites. Prints a Markdown table and PASS/FAIL per target, and writes the same figures to
  * bench/results/latest.json. `--quick` skips the full suite (minutes).
  *
- * `-- --cost-only [--root DIR] [--save-baseline]`: only the cost figures, of this checkout's
+ * `-- --cost-only [--root DIR] [--save-baseline] [--no-archive]`: only the cost figures, of this checkout's
  * handlers or of another checkout's (a worktree of an older commit); `--save-baseline` records
- * them as the before-figures (bench/baselines/), which every later run prints beside its own.
- * With `--load N` the load step runs after it.
+ * them as the before-figures (bench/baselines/), which every later run prints beside its own;
+ * `--no-archive` runs the handlers with the event archive off (its share of the Lambda time; the
+ * archive target then fails). With `--load N` the load step runs after it.
  */
 
 const ROOT = path.resolve(__dirname, '..');
@@ -39,6 +40,8 @@ interface Options {
   readonly saveBaseline: boolean;
   /** Webhooks in the load step's large run; 0: no load step. */
   readonly load: number;
+  /** `--no-archive`: the cost step with the event archive off. */
+  readonly noArchive: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Options {
@@ -59,7 +62,9 @@ function parseArgs(argv: readonly string[]): Options {
     throw new Error('--load takes 0 (no load step) or a multiple of 10, at least 100 (its small run is a tenth of it)');
   }
   if (load > 0 && saveBaseline) throw new Error('--load does not go with --save-baseline');
-  return { quick: argv.includes('--quick'), runs, webhooks, costOnly, root, saveBaseline, load };
+  const noArchive = argv.includes('--no-archive');
+  if (noArchive && (!costOnly || saveBaseline)) throw new Error('--no-archive goes with --cost-only, not with --save-baseline');
+  return { quick: argv.includes('--quick'), runs, webhooks, costOnly, root, saveBaseline, load, noArchive };
 }
 
 function costOptions(options: Options, workDir: string) {
@@ -70,6 +75,7 @@ function costOptions(options: Options, workDir: string) {
     awsLatencyMs: COST_DEFAULTS.awsLatencyMs,
     targetDelayMs: COST_DEFAULTS.targetDelayMs,
     dispatcherContainers: COST_DEFAULTS.dispatcherContainers,
+    archive: !options.noArchive,
   };
 }
 

@@ -6,6 +6,9 @@ import { type FunctionName, HANDLER_ENV, METRICS_NAMESPACE } from '../src/contra
  * DELIVERY_SECRET_PARAMETER; its successor reads DELIVERY_DESTINATIONS, DELIVERY_RETRY_SCHEDULE,
  * SOURCE_QUEUE_URL and DEAD_LETTER_QUEUE_URL (src/contract.ts). Both sets are set, to the same
  * destination, so one harness drives either; each generation ignores the other's variables.
+ * The event archive's streams (ARCHIVE_WEBHOOK_STREAM, ARCHIVE_ATTEMPT_STREAM) go to the processor
+ * and the dispatcher, empty (archive off, as with `history_retention_days = 0`) when none are given;
+ * handlers from before the archive ignore them.
  */
 
 /** The 0.2 names, gone from HANDLER_ENV since; the baseline's dispatcher reads them. */
@@ -31,6 +34,8 @@ export interface PipelineSettings {
   readonly deliverySecretParameter: string;
   readonly idempotencyTable: string;
   readonly deliveryTimeoutMs: number;
+  /** The Firehose streams of the event archive, by kind of line; absent: the archive is off. */
+  readonly archiveStreams?: { readonly webhook: string; readonly attempt: string };
 }
 
 export function pipelineEnv(name: FunctionName, endpoints: PipelineEndpoints, settings: PipelineSettings): Record<string, string> {
@@ -65,6 +70,7 @@ export function pipelineEnv(name: FunctionName, endpoints: PipelineEndpoints, se
       [HANDLER_ENV.idempotencyTable]: settings.idempotencyTable,
       [HANDLER_ENV.idempotencyTtlSeconds]: '86400',
       [HANDLER_ENV.deliveryDestinations]: destinations,
+      [HANDLER_ENV.archiveWebhookStream]: settings.archiveStreams?.webhook ?? '',
     },
     dispatcher: {
       [LEGACY_ENV.deliveryUrl]: endpoints.deliveryUrl,
@@ -72,6 +78,7 @@ export function pipelineEnv(name: FunctionName, endpoints: PipelineEndpoints, se
       [HANDLER_ENV.deliveryDestinations]: destinations,
       [HANDLER_ENV.deliveryRetrySchedule]: RETRY_SCHEDULE,
       [HANDLER_ENV.deliveryTimeoutMs]: String(settings.deliveryTimeoutMs),
+      [HANDLER_ENV.archiveAttemptStream]: settings.archiveStreams?.attempt ?? '',
     },
   };
   return { ...common, ...own[name] };
