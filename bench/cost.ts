@@ -22,7 +22,14 @@ import { githubWebhook, type IngestWebhook } from '../__tests__/support/webhooks
 import type { HandlerBundle } from '../src/bundling/handler-bundle';
 import { DEFAULT_BATCH_SIZE, DEFAULT_BATCH_WINDOW_SECONDS, DEFAULT_MEMORY_MB } from '../src/constructs/pipeline-function';
 import { FUNCTION_NAMES, type FunctionName } from '../src/contract';
-import { ARCHIVE_PREFIXES, type ArchiveKind, parseArchiveLines, webhookIdOf } from '../src/history/archive-records';
+import {
+  ARCHIVE_PREFIXES,
+  type ArchiveKind,
+  archiveObjectText,
+  isGzip,
+  parseArchiveLines,
+  webhookIdOf,
+} from '../src/history/archive-records';
 import { type ActionCount, type AwsProxy, dynamoItemBytes, sqsMessageBytes, startAwsProxy } from './aws-proxy';
 import type { CostWorkerRequest, Invocation } from './cost-worker';
 import { extract } from './handlers';
@@ -121,13 +128,13 @@ export interface HandlerCost {
 
 /** One archive stream's traffic in a run: what its writer sent Firehose, and what landed in S3. */
 export interface ArchiveKindFigures {
-  /** S3 objects written (moto writes one per PutRecordBatch call, its records concatenated, uncompressed). */
+  /** S3 objects written (moto writes one per PutRecordBatch call, its records concatenated as sent: GZIP members). */
   readonly objects: number;
   /** Archive lines in them (parseArchiveLines). */
   readonly lines: number;
-  /** The objects' bytes, uncompressed. */
+  /** The objects' lines' bytes, uncompressed. */
   readonly rawBytes: number;
-  /** Σ each object GZIP-compressed at level 6, as Firehose compresses an object (it flushes every 60 s at low volume). */
+  /** The objects' bytes as stored: the writers' GZIP records (an uncompressed object, from a writer that sent text, GZIP'd at level 6). */
   readonly gzipBytes: number;
   /** All the objects as one, GZIP level 6: what Firehose's larger objects at volume compress to (sensitivity). */
   readonly gzipBytesOneObject: number;
@@ -483,7 +490,7 @@ export function firehoseTraffic(
   };
 }
 
-/** The archive objects of one kind, as read back: their text (uncompressed, as moto wrote them). */
+/** The archive objects of one kind, as read back: their bytes as moto stored them. */
 export interface ArchiveObject {
   readonly kind: ArchiveKind;
   readonly data: Buffer;
@@ -491,8 +498,7 @@ export interface ArchiveObject {
 
 /**
  * Checks the archive against the run and sizes it: each object's lines by kind, the raw and the
- * GZIP bytes (level 6, per object, as Firehose compresses), and whether every webhook and every
- * attempt has exactly one line.
+ * stored (GZIP) bytes, and whether every webhook and every attempt has exactly one line.
  */
 export function archiveFigures(
   objects: readonly ArchiveObject[],
@@ -507,7 +513,7 @@ export function archiveFigures(
   const attemptLines = new Map<string, number>();
   const lines: Record<ArchiveKind, number> = { webhook: 0, attempt: 0 };
   for (const object of objects) {
-    const records = parseArchiveLines(object.data.toString('utf8'), () => (strayLines += 1));
+    const records = parseArchiveLines(archiveObjectText(object.data), () => (strayLines += 1));
     lines[object.kind] += records.length;
     for (const record of records) {
       if (record.kind !== object.kind) strayLines += 1;
@@ -524,9 +530,9 @@ export function archiveFigures(
     return {
       objects: mine.length,
       lines: lines[kind],
-      rawBytes: sum(mine.map((data) => data.length)),
-      gzipBytes: sum(mine.map((data) => gzipSync(data, { level: 6 }).length)),
-      gzipBytesOneObject: mine.length ? gzipSync(Buffer.concat(mine), { level: 6 }).length : 0,
+      rawBytes: sum(mine.map((data) => Buffer.byteLength(archiveObjectText(data)))),
+      gzipBytes: sum(mine.map((data) => (isGzip(data) ? data.length : gzipSync(data, { level: 6 }).length))),
+      gzipBytesOneObject: mine.length ? gzipSync(mine.map(archiveObjectText).join(''), { level: 6 }).length : 0,
       ...sent[kind],
     };
   };

@@ -1,11 +1,11 @@
 import { CreateDeliveryStreamCommand, FirehoseClient } from '@aws-sdk/client-firehose';
-import { type ArchiveRecord, parseArchiveLines } from '../../src/history/archive-records';
+import { type ArchiveRecord, archiveObjectText, parseArchiveLines } from '../../src/history/archive-records';
 import { FAKE_AWS_CREDENTIALS } from './moto';
 
 /**
  * An archive stream on moto: a bucket and an `ExtendedS3` Firehose delivery stream into it, as the
- * history infrastructure builds them (without the GZIP: moto writes each PutRecordBatch call's
- * concatenated record data at once, uncompressed, as one object under `<prefix>YYYY/MM/DD/HH/`).
+ * history infrastructure builds them: moto writes each PutRecordBatch call's concatenated record
+ * data (the writers' GZIP members) at once, as one object under `<prefix>YYYY/MM/DD/HH/`.
  *
  * The bucket is read with plain S3 REST calls: moto checks no signature, only that a request names
  * its service, so the test support needs no S3 client.
@@ -27,16 +27,17 @@ const REGION = 'us-east-1';
 /** What moto takes for an S3 request: any SigV4 header naming the service. */
 const S3_AUTHORIZATION = `AWS4-HMAC-SHA256 Credential=${FAKE_AWS_CREDENTIALS.AWS_ACCESS_KEY_ID}/20260101/${REGION}/s3/aws4_request, SignedHeaders=host, Signature=0`;
 
-async function s3(endpoint: string, path: string, method = 'GET'): Promise<string> {
+async function s3Bytes(endpoint: string, path: string, method = 'GET'): Promise<Buffer> {
   const response = await fetch(`${endpoint}${path}`, {
     method,
     headers: { authorization: S3_AUTHORIZATION },
     signal: AbortSignal.timeout(5_000),
   });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`S3 ${method} ${path} answered ${response.status}: ${text.slice(0, 300)}`);
-  return text;
+  const bytes = Buffer.from(await response.arrayBuffer());
+  if (!response.ok) throw new Error(`S3 ${method} ${path} answered ${response.status}: ${bytes.toString('utf8').slice(0, 300)}`);
+  return bytes;
 }
+const s3 = async (endpoint: string, path: string, method = 'GET') => (await s3Bytes(endpoint, path, method)).toString('utf8');
 
 /** Creates the bucket and the delivery stream on `endpoint` (moto). */
 export async function createArchiveStream(
@@ -71,7 +72,8 @@ export async function createArchiveStream(
     const listing = await s3(endpoint, `/${bucket}?list-type=2&prefix=${encodeURIComponent(prefix)}`);
     return [...listing.matchAll(/<Key>([^<]+)<\/Key>/g)].map((match) => match[1]!).sort();
   };
-  const objects = async () => Promise.all((await keys()).map(async (key) => ({ key, text: await s3(endpoint, `/${bucket}/${key}`) })));
+  const objects = async () =>
+    Promise.all((await keys()).map(async (key) => ({ key, text: archiveObjectText(await s3Bytes(endpoint, `/${bucket}/${key}`)) })));
   return {
     streamName,
     bucket,

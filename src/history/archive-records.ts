@@ -1,3 +1,5 @@
+import { gunzipSync } from 'node:zlib';
+
 /**
  * The event archive's contract, shared by the writers (processor, dispatcher), the infrastructure
  * (Firehose prefixes, Glue tables) and the readers (the operator CLI, Athena): what one archived
@@ -113,6 +115,17 @@ export function parseArchiveLines(text: string, onBadLine?: (line: string, error
     }
   }
   return records;
+}
+
+/** Whether the bytes are GZIP (magic 1f 8b). */
+export const isGzip = (bytes: Uint8Array): boolean => bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
+
+/**
+ * An archive object's text. The writers GZIP each Firehose record, so on AWS an object is a series
+ * of GZIP members (one GZIP file, which gunzip reads whole); anything else is read as UTF-8 text.
+ */
+export function archiveObjectText(bytes: Uint8Array): string {
+  return Buffer.from(isGzip(bytes) ? gunzipSync(bytes) : bytes).toString('utf8');
 }
 
 /** The UTC hour folder (`YYYY/MM/DD/HH/`) Firehose files a record arriving at `time` under. */

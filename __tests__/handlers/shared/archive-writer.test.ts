@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import {
@@ -59,15 +61,18 @@ function attempt(n: number, destination = 'crm'): ArchivedAttempt {
 
 interface Call {
   readonly stream: string;
+  /** Each record's lines, gunzipped. */
   readonly records: string[];
+  /** Each record's bytes as sent (GZIP), which Firehose's limits and bill count. */
+  readonly sentBytes: number[];
 }
 
 /** Records every call; `answer` decides, per call, what Firehose says (default: all taken). */
 function fakeFirehose(answer?: (records: string[], call: number) => Awaited<ReturnType<PutRecordBatch>> | Promise<never>) {
   const calls: Call[] = [];
   const put: PutRecordBatch = async (input) => {
-    const records = input.Records.map(({ Data }) => Buffer.from(Data).toString('utf8'));
-    calls.push({ stream: input.DeliveryStreamName, records });
+    const records = input.Records.map(({ Data }) => gunzipSync(Data).toString('utf8'));
+    calls.push({ stream: input.DeliveryStreamName, records, sentBytes: input.Records.map(({ Data }) => Data.length) });
     return answer ? answer(records, calls.length) : { FailedPutCount: 0, RequestResponses: records.map(() => ({ RecordId: 'r' })) };
   };
   return { calls, put };
@@ -149,8 +154,9 @@ describe('createArchiveWriter', () => {
   it('keeps each record within 1,000,000 bytes and each call within 4 MiB, lines whole and in order', async () => {
     const { calls, put } = fakeFirehose();
     const archive = writer(put);
-    // 3,000 lines of about 2.2 KB: 6.6 MB, so 7 records, and at least 2 calls for the 4 MiB limit.
-    const records = Array.from({ length: 3_000 }, (_, n) => webhook(n, JSON.stringify({ n, pad: 'x'.repeat(2_000) })));
+    // 3,000 lines of about 2.9 KB, mostly random (GZIP saves a quarter of base64): 8.7 MB, so 9
+    // records, still over 4 MiB once compressed, so 2 calls.
+    const records = Array.from({ length: 3_000 }, (_, n) => webhook(n, JSON.stringify({ n, pad: randomBytes(2_000).toString('base64') })));
     records.forEach((record) => archive.add(record));
     const result = await archive.flush();
 
@@ -163,7 +169,8 @@ describe('createArchiveWriter', () => {
       expect(record.endsWith('\n')).toBe(true);
     }
     for (const call of calls) {
-      expect(call.records.reduce((sum, record) => sum + Buffer.byteLength(record), 0)).toBeLessThanOrEqual(FIREHOSE_LIMITS.bytesPerCall);
+      expect(call.sentBytes.reduce((sum, bytes) => sum + bytes, 0)).toBeLessThanOrEqual(FIREHOSE_LIMITS.bytesPerCall);
+      call.sentBytes.forEach((bytes, index) => expect(bytes).toBeLessThan(Buffer.byteLength(call.records[index]!)));
     }
     expect(parseArchiveLines(sent.join(''))).toEqual(records);
   });
