@@ -305,12 +305,33 @@ describe('replay', () => {
     expect(retry.stdout).toMatch(/matched 4, sent 1, skipped 2 \(already sent: in the journal of r-\w+\), failed 0, no lane 1\n$/);
   });
 
+  test('--dry-run --json shows each message with its body; skipped and laneless ones say so; --limit keeps the most recent', async () => {
+    outputs.delivery_lanes = lanesOutput(billing);
+    await cli(['replay', 'github:ok-1', '--since', '1d', '--replay-id', 'mixed']);
+    const dry = await cli(['replay', '--since', '1d', '--replay-id', 'mixed', '--dry-run']);
+    expect(dry.stdout).toContain('  skip (sent)  github:ok-1 → billing');
+    expect(dry.stdout).toContain('  no lane  github:flaky-2 → crm');
+    const { stdout } = await cli(['--json', 'replay', '--since', '1d', '--replay-id', 'mixed', '--dry-run', '--limit', '2']);
+    const document = JSON.parse(stdout);
+    expect(document).toMatchObject({ replayId: 'mixed', dryRun: true, events: 2, matched: 3, skipped: 0, noLane: 1 });
+    expect(document.messages.map((m: { webhookId: string; state: string }) => [m.webhookId, m.state])).toEqual([
+      ['github:flaky-2', 'would-send'],
+      ['github:flaky-2', 'no-lane'],
+      ['stripe:evt_3', 'would-send'],
+    ]);
+    expect(document.messages[0].body).toMatchObject({ version: 2, destination: 'billing', replayId: 'mixed' });
+    expect(document.messages[1].queueUrl).toBeNull();
+    expect((await cli(['replay', '--rate', '0'])).stderr).toMatch(
+      /^error: option '--rate <n>' argument '0' is invalid\. messages per second/,
+    );
+  });
+
   test('a send that fails outright: exit 1, saying how to resume', async () => {
     queues.failSends = { call: Object.assign(new Error('denied'), { name: 'AccessDenied' }) };
     const { code, stderr } = await cli(['replay', 'github:ok-1']);
     expect(code).toBe(1);
     expect(stderr).toMatch(
-      /^error: sending to billing's lane \S+ failed: access denied.*; 0 sent before it are in the journal: run the same command with --replay-id r-\w+ to send the rest\n$/,
+      /^error: sending to billing's lane \S+ failed: access denied.*; what was sent before it \(0\) is in the journal: run the same command with --replay-id r-\w+ to send the rest\n$/,
     );
   });
 });
@@ -430,9 +451,31 @@ describe('dlq', () => {
     const thrown = await cli(['dlq', 'redrive', '--destination', 'billing']);
     expect(thrown.code).toBe(1);
     expect(thrown.stderr).toMatch(
-      /^error: redriving lane billing's DLQ to \S+ failed: access denied.*; 0 were redriven before it, the rest are still in the DLQ\n$/,
+      /^error: redriving lane billing's DLQ to \S+ failed: access denied; the caller needs sqs:ReceiveMessage.*; 0 were redriven before it, the rest are still in the DLQ\n$/,
     );
     expect(await queues.visibleCount(billing.deadLetterQueueUrl)).toBe(1);
+  });
+
+  test('a redriven message that cannot be deleted is counted sent, with a note; --until bounds by SentTimestamp', async () => {
+    queues.deleteBatch = async (_url, entries) => ({
+      ok: [],
+      failed: entries.map((e) => ({ id: e.id, reason: 'ReceiptHandleIsInvalid' })),
+    });
+    const { code, stdout, stderr } = await cli(['dlq', 'redrive', '--destination', 'billing', '--until', '2026-03-10T11:10Z']);
+    expect(code).toBe(0);
+    expect(stderr).toBe(
+      "note: 1 redriven message was not deleted from lane billing's DLQ (ReceiptHandleIsInvalid): they would be redriven again\n",
+    );
+    expect(stdout).toMatch(/matched 1, sent 1, skipped 1/);
+    expect(queues.bodies(billing.queueUrl).map((body) => JSON.parse(body).id)).toEqual(['flaky-2']);
+  });
+
+  test('an archive that cannot be read: exit 1, and the DLQ messages are visible again', async () => {
+    archive = fakeArchive(new Map(), Object.assign(new Error('nope'), { name: 'AccessDenied' }));
+    const { code, stderr } = await cli(['dlq', 'list', '--destination', 'billing']);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/^error: listing attempts\/\S+ in the history bucket hist failed: access denied/);
+    expect(await queues.visibleCount(billing.deadLetterQueueUrl)).toBe(2);
   });
 
   test('a stage DLQ whose queue is not in the outputs: those messages fail and stay', async () => {

@@ -20,6 +20,8 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { type ArchivedAttempt, type ArchivedWebhook, archiveHourFolder, archiveLine } from '../../src/history/archive-records';
+import { awsArchiveApi } from '../../src/cli/archive';
+import { run } from '../../src/cli/program';
 import { FAKE_AWS_CREDENTIALS, type MotoServer, startMoto } from '../support/moto';
 import { attempt, webhook } from './fake-history';
 
@@ -44,10 +46,10 @@ const q: Record<'billing' | 'crm' | 'billingDlq' | 'crmDlq' | 'deliverDlq', stri
 const start = Date.now();
 const iso = (ms: number) => new Date(ms).toISOString();
 
-// N events over the last 3 hours: every one routed to billing and delivered there; every tenth also
+// N events spread over 2.5 hours from 3 hours ago: every one routed to billing and delivered there; every tenth also
 // to crm, where it failed (retries left). Two more, dead-lettered at billing, are in its DLQ.
 const events: ArchivedWebhook[] = Array.from({ length: N }, (_, i) =>
-  webhook(i % 2 ? 'github' : 'stripe', `e-${String(i).padStart(3, '0')}`, iso(start - 3 * HOUR + i * 60_000), {
+  webhook(i % 2 ? 'github' : 'stripe', `e-${String(i).padStart(3, '0')}`, iso(start - 3 * HOUR + i * Math.floor((2.5 * HOUR) / N)), {
     destinations: i % 10 === 0 ? ['billing', 'crm'] : ['billing'],
     event_type: i % 2 ? 'push' : 'charge.succeeded',
   }),
@@ -191,7 +193,7 @@ afterAll(async () => {
 });
 
 test('events list: the last 24 h by default, as a table; filters and --json', async () => {
-  const all = await cli(['events', 'list', '--limit', '500']);
+  const all = await cli(['events', 'list', '--limit', '100000']);
   expect({ code: all.code, stderr: all.stderr }).toEqual({ code: 0, stderr: '' });
   timings.push(`events list ${all.ms} ms`);
   const lines = all.stdout.trimEnd().split('\n');
@@ -369,6 +371,61 @@ test('dlq list peeks (messages stay), with filters; redrive sends the matching o
   expect(JSON.parse(moved.Body!).id).toBe('e-003');
   expect(moved.MessageAttributes?.reason?.StringValue).toBe('destination-gone');
   expect([await visible(q.deliverDlq), await visible(q.billingDlq)]).toEqual([0, 1]);
+});
+
+test('the SDK path in-process: S3 and SQS through the CLI’s own clients', async () => {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io = {
+    stdout: { write: (text: string) => out.push(text) } as unknown as NodeJS.WritableStream,
+    stderr: { write: (text: string) => err.push(text) } as unknown as NodeJS.WritableStream,
+    env: {},
+    cwd: workDir,
+  };
+  const cliIn = async (...args: string[]) => {
+    out.length = 0;
+    err.length = 0;
+    const code = await run(['--outputs', outputsFile, '--endpoint-url', moto.endpoint, '--json', ...args], io);
+    return { code, document: out.length ? JSON.parse(out.join('')) : undefined, stderr: err.join('') };
+  };
+  const replayed = await cliIn('replay', 'github:e-031', '--replay-id', 'in-process');
+  expect(replayed).toMatchObject({ code: 0, document: { sent: 1, failed: 0 }, stderr: '' });
+  expect(bodies(await drain(q.billing)).map((m) => [m.id, m.replayId])).toEqual([['e-031', 'in-process']]);
+
+  await Promise.all(
+    ['a', 'b'].map((id) =>
+      sqs.send(
+        new SendMessageCommand({
+          QueueUrl: q.crmDlq,
+          MessageBody: JSON.stringify({ version: 2, destination: 'crm', id, source: 'github', type: 'push', body: '{}' }),
+          MessageAttributes: { reason: { DataType: 'String', StringValue: id === 'a' ? 'destination-gone' : 'unknown-destination' } },
+        }),
+      ),
+    ),
+  );
+  const listed = await cliIn('dlq', 'list', '--destination', 'crm');
+  expect(listed.document).toMatchObject({ received: 2, matched: 2 });
+  expect(await visible(q.crmDlq)).toBe(2);
+  const redriven = await cliIn('dlq', 'redrive', '--destination', 'crm', '--reason', 'destination-gone');
+  expect(redriven.document).toMatchObject({ matched: 1, sent: 1, skipped: 1, failed: 0 });
+  expect(bodies(await drain(q.crm)).map((m) => m.id)).toEqual(['a']);
+  expect(bodies(await drain(q.crmDlq)).map((m) => m.id)).toEqual(['b']);
+});
+
+test('the S3 reader pages through a long listing', async () => {
+  const api = awsArchiveApi(
+    { endpoint: moto.endpoint, region: REGION, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } },
+    BUCKET,
+    2,
+  );
+  try {
+    const keys = await api.list('attempts/');
+    expect(keys.length).toBeGreaterThan(2);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(keys.every((key) => key.startsWith('attempts/'))).toBe(true);
+  } finally {
+    api.close();
+  }
 });
 
 test('the archive off: exit 2, one line', async () => {

@@ -32,10 +32,11 @@ import {
   redriveTarget,
 } from '../../src/cli/dlq';
 import { CliError } from '../../src/cli/errors';
-import { destinationSummary, eventDetail, failureText, table } from '../../src/cli/history-format';
+import { destinationSummary, dlqJson, dlqTable, eventDetail, eventsTable, failureText, table } from '../../src/cli/history-format';
 import { chunks, pacer } from '../../src/cli/queues';
 import { Journal, checkReplayId, journalKey, replayMessage, selectionId } from '../../src/cli/replay';
 import { archivePrefixes, parseTime, shortTime, timeWindow } from '../../src/cli/time';
+import { parseDeliveryEvent } from '../../src/handlers/shared/delivery-event';
 import { lane } from './fake-lanes';
 import { attempt, fakeArchive, objectsFor, webhook } from './fake-history';
 
@@ -163,7 +164,9 @@ describe('objects', () => {
         { since: new Date(NOW - 1000), until: new Date(NOW), attemptsUntil: new Date(NOW) },
         { bucket: 'b' },
       ),
-    ).rejects.toThrow(/^listing webhooks\/2026\/03\/10\/12\/ in the history bucket b failed: access denied/);
+    ).rejects.toThrow(
+      /^listing webhooks\/2026\/03\/10\/12\/ in the history bucket b failed: access denied; the caller needs s3:ListBucket and s3:GetObject on the history bucket/,
+    );
   });
 
   test('mapLimit keeps order', async () => {
@@ -264,6 +267,27 @@ describe('status', () => {
         new Set([1]),
       ),
     ).toBe('A   NUM\nx     1\nyy   22');
+    const bare = joinEvents(
+      [webhook('x', '1', '2026-03-10T10:00:00Z', { destinations: [], event_type: null, request_id: null })],
+      [
+        attempt(webhook('x', '1', '2026-03-10T10:00:00Z'), 'crm', 1, '2026-03-10T10:00:01Z', {
+          outcome: 'unknown-destination',
+          status: null,
+          duration_ms: null,
+          reason: null,
+        }),
+      ],
+    );
+    expect(
+      eventsTable(bare)
+        .split('\n')[1]
+        .split(/\s{2,}/),
+    ).toEqual(['2026-03-10 10:00:00Z', 'x:1', '-', 'crm dead-lettered']);
+    expect(eventsTable(joinEvents([webhook('x', '2', '2026-03-10T10:00:00Z', { destinations: [] })], []))).toMatch(/unrouted$/);
+    const bareDetail = eventDetail(bare[0]);
+    expect(bareDetail).toContain('x:1  (no type)');
+    expect(bareDetail).toContain('request -');
+    expect(bareDetail).toMatch(/crm\s+1\s+unknown-destination\s+-\s+-\s+-\s+-/);
     expect(failureText(undefined)).toBe('-');
     expect(failureText({ status: null, reason: null })).toBe('-');
   });
@@ -291,7 +315,10 @@ describe('replay', () => {
     const fresh = replayMessage(event, 'crm', 'r1', true);
     expect(JSON.parse(fresh.body).webhookId).toBe('github:a:replay-r1');
     expect(fresh.webhookId).toBe('github:a:replay-r1');
-    expect(JSON.parse(replayMessage(joinEvents([{ ...w, event_type: null }], [])[0], 'crm', 'r', false).body).type).toBe('');
+    // What the dispatcher reads them as.
+    expect(parseDeliveryEvent(same.body)).toMatchObject({ destination: 'crm', id: 'a', source: 'github', replayId: 'r1' });
+    expect(parseDeliveryEvent(fresh.body)).toMatchObject({ webhookId: 'github:a:replay-r1', replayId: 'r1' });
+    expect(JSON.parse(replayMessage(joinEvents([{ ...w, event_type: null }], [])[0], 'crm', 'r', false).body).type).toBe('unknown');
   });
 
   test('the default id hashes the selection, in any order, and --as-new', () => {
@@ -493,6 +520,31 @@ describe('dlq', () => {
     expect(lastFailure({ kind: 'envelope', attributeReason: 'odd' }, latest)).toEqual({ status: null, reason: 'odd' });
     expect(lastFailure({ kind: 'envelope' }, latest)).toBeUndefined();
     expect(failureText(lastFailure({ ...info, destination: 'crm' }, latest))).toBe('410 gone (attempt 1)');
+  });
+
+  test('the DLQ table and documents for messages the CLI cannot read', () => {
+    const source = { name: 'process', kind: 'stage' as const, stage: 'process' as const, url: 'https://q/process-dlq' };
+    const unreadable = { source, message: message('nope'), info: { kind: 'unreadable' as const } };
+    const envelope = { source, message: message('{}'), info: { kind: 'envelope' as const, deliveryId: 'd-1' } };
+    expect(
+      dlqTable([unreadable, envelope], true)
+        .split('\n')
+        .map((row) => row.split(/\s{2,}/)),
+    ).toEqual([
+      ['DLQ', 'SENT', 'RECEIVES', 'WEBHOOK ID', 'DESTINATION', 'TYPE', 'LAST FAILURE', 'TO'],
+      ['stage process', '2026-03-10 12:30:00Z', '1', '(unreadable body)', '-', '-', '-', '(none)'],
+      ['stage process', '2026-03-10 12:30:00Z', '1', 'd-1', '-', '-', '-', '(none)'],
+    ]);
+    expect(dlqJson(unreadable)).toMatchObject({
+      dlq: 'stage process',
+      webhookId: null,
+      source: null,
+      deliveryId: null,
+      type: null,
+      lastFailure: null,
+      redriveTo: null,
+      body: 'nope',
+    });
   });
 
   test('status and reason filters', () => {

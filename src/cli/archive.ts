@@ -13,7 +13,7 @@ import {
   parseArchiveLines,
   webhookIdOf,
 } from '../history/archive-records';
-import { awsError, usageError } from './errors';
+import { ARCHIVE_PERMISSIONS, awsError, usageError } from './errors';
 import type { AwsConfig } from './lanes';
 import type { Deployment } from './outputs';
 import { archivePrefixes } from './time';
@@ -27,7 +27,7 @@ export interface ArchiveApi {
 }
 
 /** The SDK's S3 client on the bucket; path-style addressing for a local endpoint (moto). */
-export function awsArchiveApi(config: AwsConfig, bucket: string): ArchiveApi {
+export function awsArchiveApi(config: AwsConfig, bucket: string, pageSize?: number): ArchiveApi {
   const s3 = new S3Client({
     ...(config.region ? { region: config.region } : {}),
     ...(config.endpoint ? { endpoint: config.endpoint, forcePathStyle: true } : {}),
@@ -39,7 +39,9 @@ export function awsArchiveApi(config: AwsConfig, bucket: string): ArchiveApi {
       const keys: string[] = [];
       let token: string | undefined;
       do {
-        const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+        const page = await s3.send(
+          new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token, MaxKeys: pageSize }),
+        );
         for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key);
         token = page.IsTruncated ? page.NextContinuationToken : undefined;
       } while (token);
@@ -177,7 +179,7 @@ async function guard<T>(call: Promise<T>, doing: string, endpoint?: string): Pro
   try {
     return await call;
   } catch (error) {
-    throw awsError(error, doing, endpoint);
+    throw awsError(error, doing, endpoint, ARCHIVE_PERMISSIONS);
   }
 }
 

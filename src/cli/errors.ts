@@ -28,11 +28,19 @@ interface AwsErrorShape {
   readonly $metadata?: { readonly httpStatusCode?: number };
 }
 
+/** What the destination commands need; the history commands name their own (`needs`). */
+const LANE_PERMISSIONS = 'lambda:GetEventSourceMapping, lambda:UpdateEventSourceMapping and sqs:GetQueueAttributes';
+/** The permissions `events`, `replay` and `dlq` need: the operator policy the stack outputs grants them. */
+export const ARCHIVE_PERMISSIONS = 's3:ListBucket and s3:GetObject on the history bucket (attach the history_operator_policy_arn policy)';
+export const QUEUE_PERMISSIONS =
+  'sqs:ReceiveMessage, sqs:SendMessage, sqs:DeleteMessage, sqs:ChangeMessageVisibility and sqs:GetQueueAttributes (attach the history_operator_policy_arn policy)';
+
 /**
  * Words an AWS SDK failure as what to do about it. `doing` names the call in the user's terms
- * ("reading billing's event source mapping"), so the line makes sense without the cause.
+ * ("reading billing's event source mapping"), so the line makes sense without the cause; `needs`
+ * names the permissions an access-denied answer means are missing.
  */
-export function awsError(error: unknown, doing: string, endpoint?: string): CliError {
+export function awsError(error: unknown, doing: string, endpoint?: string, needs: string = LANE_PERMISSIONS): CliError {
   if (error instanceof CliError) return error;
   const { name = '', code = '', message = String(error) } = (error ?? {}) as AwsErrorShape;
   const what = `${doing} failed`;
@@ -49,10 +57,7 @@ export function awsError(error: unknown, doing: string, endpoint?: string): CliE
     return runtimeError(`${what}: AWS rejected the credentials (${name}); check AWS_PROFILE or the access key`, error);
   }
   if (/AccessDenied/i.test(name)) {
-    return runtimeError(
-      `${what}: access denied; the caller needs lambda:GetEventSourceMapping, lambda:UpdateEventSourceMapping and sqs:GetQueueAttributes (${message})`,
-      error,
-    );
+    return runtimeError(`${what}: access denied; the caller needs ${needs} (${message})`, error);
   }
   if (/Region is missing/i.test(message)) {
     return runtimeError(`${what}: no AWS region; pass --region or set AWS_REGION`, error);

@@ -14,6 +14,7 @@ import {
   historyBucket,
   joinEvents,
   listOption,
+  mapLimit,
   matchesEvent,
   parseStatuses,
   readArchive,
@@ -31,7 +32,7 @@ import {
   redriveTarget,
   sourceLabel,
 } from './dlq';
-import { CliError, awsError, runtimeError, usageError } from './errors';
+import { CliError, QUEUE_PERMISSIONS, awsError, runtimeError, usageError } from './errors';
 import { type DlqRow, dlqJson, dlqTable, eventDetail, eventJson, eventsTable } from './history-format';
 import type { DeliveryLane } from './outputs';
 import type { CliIo, GlobalOptions, Resolved } from './program';
@@ -61,6 +62,8 @@ const PEEK_VISIBILITY_SECONDS = 60;
 const REDRIVE_VISIBILITY_SECONDS = 300;
 /** A receive waits this long for messages: long polling asks every SQS server, so an empty answer means empty. */
 const RECEIVE_WAIT_SECONDS = 1;
+/** Batches a replay has in flight at once when it is not paced. */
+const SEND_CONCURRENCY = 8;
 
 interface FilterOptions {
   readonly since?: string;
@@ -369,51 +372,54 @@ export function addHistoryCommands(program: Command, context: HistoryContext): v
         const queue = io.queueApi ?? awsQueueApi;
         const api: QueueApi = queue(resolved.config);
         let sent = 0;
-        try {
-          for (const url of new Set(toSend.map((m) => m.queueUrl as string))) {
-            for (const batch of sizedBatches(
-              toSend.filter((m) => m.queueUrl === url),
-              batchSize,
-              (m) => m.body.length,
-            )) {
-              await pace.wait(batch.length);
-              let result;
-              try {
-                result = await api.sendBatch(
-                  url,
-                  batch.map((m, i) => ({ id: String(i), body: m.body })),
-                );
-              } catch (error) {
-                const cause = awsError(error, `sending to ${batch[0].destination}'s lane ${url}`, resolved.endpoint);
-                throw new CliError(
-                  `${cause.message}; ${sent} sent before it are in the journal: run the same command with --replay-id ${replayId} to send the rest`,
-                  cause.exitCode,
-                  { cause: error },
-                );
-              }
-              const ok = new Set(result.ok);
-              const lines: JournalLine[] = [];
-              batch.forEach((m, i) => {
-                if (ok.has(String(i))) {
-                  m.state = 'sent';
-                  lines.push({
-                    key: journalKey(m),
-                    webhookId: m.webhookId,
-                    destination: m.destination,
-                    sentAt: new Date(now()).toISOString(),
-                  });
-                } else {
-                  m.state = 'failed';
-                  const reason = result.failed.find((f) => f.id === String(i))?.reason ?? 'not accepted';
-                  warn(`failed: ${m.webhookId} → ${m.destination}: ${reason}`);
-                }
-              });
-              journal.append(lines);
-              sent += lines.length;
-              failed += batch.length - lines.length;
-              progress.increment(batch.length);
-            }
+        let stopped: CliError | undefined;
+        const jobs = [...new Set(toSend.map((m) => m.queueUrl as string))].flatMap((url) =>
+          sizedBatches(
+            toSend.filter((m) => m.queueUrl === url),
+            batchSize,
+            (m) => m.body.length,
+          ).map((batch) => ({ url, batch })),
+        );
+        /** One batch: sent, its accepted messages journaled at once, the refused ones counted. */
+        const sendJob = async ({ url, batch }: (typeof jobs)[number]): Promise<void> => {
+          if (stopped) return;
+          await pace.wait(batch.length);
+          let result;
+          try {
+            result = await api.sendBatch(
+              url,
+              batch.map((m, i) => ({ id: String(i), body: m.body })),
+            );
+          } catch (error) {
+            const cause = awsError(error, `sending to ${batch[0].destination}'s lane ${url}`, resolved.endpoint, QUEUE_PERMISSIONS);
+            stopped ??= new CliError(
+              `${cause.message}; what was sent before it (${sent}) is in the journal: run the same command with --replay-id ${replayId} to send the rest`,
+              cause.exitCode,
+              { cause: error },
+            );
+            return;
           }
+          const ok = new Set(result.ok);
+          const lines: JournalLine[] = [];
+          batch.forEach((m, i) => {
+            if (ok.has(String(i))) {
+              m.state = 'sent';
+              lines.push({ key: journalKey(m), webhookId: m.webhookId, destination: m.destination, sentAt: new Date(now()).toISOString() });
+            } else {
+              m.state = 'failed';
+              const reason = result.failed.find((f) => f.id === String(i))?.reason ?? 'not accepted';
+              warn(`failed: ${m.webhookId} → ${m.destination}: ${reason}`);
+            }
+          });
+          journal.append(lines);
+          sent += lines.length;
+          failed += batch.length - lines.length;
+          progress.increment(batch.length);
+        };
+        try {
+          // Paced, one batch at a time; unpaced, a few in flight (SQS takes each in tens of milliseconds).
+          await mapLimit(jobs, options.rate ? 1 : SEND_CONCURRENCY, sendJob);
+          if (stopped) throw stopped;
         } finally {
           progress.stop();
           api.close();
@@ -495,7 +501,7 @@ export function addHistoryCommands(program: Command, context: HistoryContext): v
       try {
         batch = await api.receive(source.url, visibility, RECEIVE_WAIT_SECONDS);
       } catch (error) {
-        throw awsError(error, `reading ${sourceLabel(source)}'s DLQ ${source.url}`, endpoint);
+        throw awsError(error, `reading ${sourceLabel(source)}'s DLQ ${source.url}`, endpoint, QUEUE_PERMISSIONS);
       }
       const fresh = batch.filter((m) => !seen.has(m.messageId));
       for (const m of batch) seen.set(m.messageId, m);
@@ -663,7 +669,12 @@ export function addHistoryCommands(program: Command, context: HistoryContext): v
                     result = await api.sendBatch(target, outgoing);
                   } catch (error) {
                     leave.push(...batch);
-                    const cause = awsError(error, `redriving ${sourceLabel(source)}'s DLQ to ${target}`, resolved.endpoint);
+                    const cause = awsError(
+                      error,
+                      `redriving ${sourceLabel(source)}'s DLQ to ${target}`,
+                      resolved.endpoint,
+                      QUEUE_PERMISSIONS,
+                    );
                     throw new CliError(`${cause.message}; ${sent} were redriven before it, the rest are still in the DLQ`, cause.exitCode, {
                       cause: error,
                     });
@@ -689,6 +700,7 @@ export function addHistoryCommands(program: Command, context: HistoryContext): v
                           error,
                           `deleting redriven messages from ${sourceLabel(source)}'s DLQ ${source.url}`,
                           resolved.endpoint,
+                          QUEUE_PERMISSIONS,
                         );
                       });
                     if (deleted.failed.length) {

@@ -53,7 +53,8 @@ export function replayMessage(event: ArchivedEvent, destination: string, replayI
     destination,
     id: webhook.delivery_id,
     source: webhook.source,
-    type: webhook.event_type ?? '',
+    // The dispatcher takes a non-empty type; the processor's own word for none is `unknown`.
+    type: webhook.event_type || 'unknown',
     receivedAt: webhook.received_at,
     processedAt: webhook.processed_at,
     requestId: webhook.request_id,
