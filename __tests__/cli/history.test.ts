@@ -113,6 +113,8 @@ describe('objects', () => {
     expect(isGzip(new Uint8Array([0x1f]))).toBe(false);
     expect(objectText(gzipSync(text))).toBe(text);
     expect(objectText(Buffer.from(text))).toBe(text);
+    // The writers GZIP each record, so an object is a series of members.
+    expect(objectText(Buffer.concat([gzipSync('{"a":1}\n'), gzipSync('{"b":2}\n')]))).toBe('{"a":1}\n{"b":2}\n');
   });
 
   test('historyBucket: missing, off, on', () => {

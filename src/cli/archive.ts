@@ -3,13 +3,14 @@
  * a window needs, their lines, and the events they make (a webhook and its delivery attempts).
  * {@link ArchiveApi} is the seam unit tests fill.
  */
-import { gunzipSync } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import {
   ARCHIVE_PREFIXES,
   type ArchivedAttempt,
   type ArchivedWebhook,
   HISTORY_OUTPUTS,
+  archiveObjectText,
+  isGzip,
   parseArchiveLines,
   webhookIdOf,
 } from '../history/archive-records';
@@ -76,13 +77,12 @@ export function historyBucket(deployment: Deployment): string {
   return bucket;
 }
 
-/** Whether the bytes are GZIP (magic 1f 8b): Firehose compresses on AWS, moto's objects are plain. */
-export const isGzip = (bytes: Uint8Array): boolean => bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
-
-/** An object's text, gunzipped if it is GZIP whatever its key says. */
-export function objectText(bytes: Uint8Array): string {
-  return Buffer.from(isGzip(bytes) ? gunzipSync(bytes) : bytes).toString('utf8');
-}
+/**
+ * An object's text, gunzipped if it is GZIP whatever its key says (Firehose compresses on AWS,
+ * moto's objects can be plain); a series of GZIP members (one per record the writers packed) reads whole.
+ */
+export const objectText = archiveObjectText;
+export { isGzip };
 
 export interface ReadProgress {
   /** Called once the keys are listed, with how many objects will be read. */
