@@ -18,9 +18,11 @@ import {
   scheduleAsString,
   validateDelivery,
 } from './config/delivery';
+import { DEFAULT_HISTORY_RETENTION_DAYS, historyEnabled, validateHistoryRetention } from './config/history';
 import { ResourceNames } from './config/naming';
 import { AlarmTopic } from './constructs/alarm-topic';
 import { DeliveryLanes } from './constructs/delivery-lanes';
+import { EventArchive } from './constructs/event-archive';
 import { DRAIN_MAPPING_CONCURRENCY, laneSettings, validateLaneConcurrency } from './config/lanes';
 import { IdempotencyTable } from './constructs/idempotency-table';
 import { PipelineDashboard } from './constructs/pipeline-dashboard';
@@ -83,7 +85,8 @@ export interface WebhookPipelineProps {
    */
   readonly tracing?: Switch;
   /**
-   * Whether the 24 CloudWatch alarms of the catalogue exist.
+   * Whether the CloudWatch alarms of the catalogue exist: 24, and 2 more (archive writes) while
+   * the event archive does.
    * @default true
    */
   readonly alarmsEnabled?: Switch;
@@ -203,6 +206,13 @@ export interface WebhookPipelineProps {
    */
   readonly runtime?: LambdaRuntime;
   /**
+   * Days the event archive keeps every first-seen webhook and every delivery attempt (S3 through
+   * Firehose, queryable with Athena; whole days, at most 3650); 0 for no archive at all. A plain
+   * number or a plan-time token (then every archive resource has a `count`).
+   * @default 30
+   */
+  readonly historyRetentionDays?: number;
+  /**
    * The zipped handler of each function.
    * @default the package's prebuilt zips (in this repository: bundled from src/handlers)
    */
@@ -250,6 +260,11 @@ export class WebhookPipeline extends Construct {
   public readonly awsProvider: AwsProviderFeatures;
   /** Largest webhook body accepted, in bytes. */
   public readonly maxWebhookBytes: number;
+  /**
+   * The event archive: bucket, Firehose streams, Glue tables, Athena workgroup and the operator
+   * policy. Absent when `historyRetentionDays` is a plain 0.
+   */
+  public readonly history?: EventArchive;
 
   constructor(scope: Construct, id: string, props: WebhookPipelineProps = {}) {
     super(scope, id);
@@ -303,6 +318,28 @@ export class WebhookPipeline extends Construct {
     // no data source needs STS: with the provider's skip flags, plans run offline.
     this.accountId = new TerraformLocal(this, 'account_id', Fn.element(Fn.split(':', this.queues.ingest.queue.arn), 4)).asString;
     const arn = (service: string, resource: string) => `arn:${partition}:${service}:${region}:${this.accountId}:${resource}`;
+    const sqsArnPrefix = `arn:${partition}:sqs:${region}:${this.accountId}:`;
+    const queueList = Object.values(this.queues);
+
+    // Setup the archive: the processor archives each first-seen webhook, the dispatcher each
+    // attempt. Built before the functions, which take its stream names; the operator policy names
+    // the functions and lanes by their (deterministic) names.
+    const historyRetentionDays = props.historyRetentionDays ?? DEFAULT_HISTORY_RETENTION_DAYS;
+    if (historyEnabled(historyRetentionDays) !== false) {
+      this.history = new EventArchive(this, 'history', {
+        retentionDays: historyRetentionDays,
+        accountId: this.accountId,
+        region,
+        partition,
+        names,
+        logRetentionDays,
+        operator: {
+          sendQueueArns: [`${sqsArnPrefix}${names.of(LANE_QUEUE_STEM, '*')}`, ...queueList.map((q) => q.queue.arn)],
+          deadLetterQueueArns: [`${sqsArnPrefix}${names.of(LANE_DLQ_STEM, '*')}`, ...queueList.map((q) => q.deadLetterQueue.arn)],
+          eventSourceFunctionArns: FUNCTION_NAMES.map((fn) => arn('lambda', `function:${names.of(fn)}`)),
+        },
+      });
+    }
 
     // Setup functions
     const secretsPath = props.secretsPath ?? `/${names.prefix}-pipeline/${names.suffix}`;
@@ -366,6 +403,7 @@ export class WebhookPipeline extends Construct {
         [HANDLER_ENV.idempotencyTtlSeconds]: numberAsString(props.idempotencyTtlSeconds ?? DEFAULT_IDEMPOTENCY_TTL_SECONDS),
         [HANDLER_ENV.deliveryDestinations]: destinations,
         [HANDLER_ENV.maxMessageBytes]: String(maxMessageBytes),
+        [HANDLER_ENV.archiveWebhookStream]: this.history?.streamName('webhook') ?? '',
       }),
       dispatcher: pipelineFunction('dispatcher', this.queues.deliver, {
         [HANDLER_ENV.deliveryDestinations]: destinations,
@@ -375,6 +413,7 @@ export class WebhookPipeline extends Construct {
         [HANDLER_ENV.laneQueueUrl]: laneUrl(LANE_QUEUE_STEM),
         [HANDLER_ENV.laneDeadLetterQueueUrl]: laneUrl(LANE_DLQ_STEM),
         [HANDLER_ENV.deliveryTimeoutMs]: numberAsString(deliveryTimeoutMs(dispatcherSizing.timeoutSeconds!)),
+        [HANDLER_ENV.archiveAttemptStream]: this.history?.streamName('attempt') ?? '',
       }),
     };
 
@@ -404,6 +443,9 @@ export class WebhookPipeline extends Construct {
     grantReadParameters(this.functions.dispatcher, arn('ssm', `parameter${secretsPath}/delivery/*`));
     // A delivery answered 410 Gone, or for a destination no longer configured, is dead-lettered at once.
     this.queues.deliver.grantSendToDeadLetterQueue(this.functions.dispatcher);
+    // Each writer may put records on its own kind's stream only.
+    this.history?.grantWrite(this.functions.processor, 'webhook');
+    this.history?.grantWrite(this.functions.dispatcher, 'attempt');
 
     // Setup the delivery lanes: a queue, DLQ and mapping per destination. The shared deliver queue
     // stays, drained by its own mapping, for deliveries queued before lanes existed.
@@ -426,7 +468,7 @@ export class WebhookPipeline extends Construct {
       dependsOn: [this.functions.dispatcher.policy],
       visibilityTimeoutSeconds: visibility('dispatcher'),
       maxMessageBytes,
-      sqsArnPrefix: `arn:${partition}:sqs:${region}:${this.accountId}:`,
+      sqsArnPrefix,
       alarms: {
         enabled: props.alarmsEnabled ?? true,
         topicArn: Lazy.stringValue({ produce: () => this.alarmTopicArn }),
@@ -465,14 +507,28 @@ export class WebhookPipeline extends Construct {
       this.alarmTopic = new AlarmTopic(this, 'alarm-topic', { accountId: this.accountId, partition, names, alarmEmail: props.alarmEmail });
     }
     this.alarmTopicArn = props.alarmTopicArn ?? this.alarmTopic!.topic.arn;
-    const queues = Object.values(this.queues);
+    const queues = queueList;
     const functions = FUNCTION_NAMES.map((fn) => this.functions[fn]);
     const alarmsEnabled = props.alarmsEnabled ?? true;
+    const archiveWriter = (fn: FunctionName) => ({
+      name: fn,
+      metricArchiveWriteFailed: () => EventArchive.metricArchiveWriteFailed(serviceName(fn)),
+    });
+    const alarmDefinitions = buildAlarmDefinitions(
+      {
+        functions,
+        queues,
+        api: this.api,
+        delivery: this.deliveries,
+        archive: this.history && { writers: [archiveWriter('processor'), archiveWriter('dispatcher')], exists: this.history.enabled },
+      },
+      props.alarmThresholds,
+    );
     this.alarms = new AlarmFactory(this, 'alarms', {
       topicArn: this.alarmTopicArn,
       enabled: alarmsEnabled,
       names,
-      definitions: buildAlarmDefinitions({ functions, queues, api: this.api, delivery: this.deliveries }, props.alarmThresholds),
+      definitions: alarmDefinitions,
     });
 
     // Setup the dashboard. Alarm ARNs are built from the alarms' names (known at plan time) rather
@@ -490,7 +546,11 @@ export class WebhookPipeline extends Construct {
       queues,
       api: this.api,
       deliveries: this.deliveries,
-      alarmArns: this.alarms.alarms.map((alarm) => arn('cloudwatch', `alarm:${alarm.alarmNameInput}`)),
+      // Alarms whose existence is decided at plan time (the archive's) stay off the status widget,
+      // which must not name an alarm that may not exist.
+      alarmArns: alarmDefinitions
+        .filter((definition) => alarmsEnabled !== false && definition.exists === undefined)
+        .map((definition) => arn('cloudwatch', `alarm:${names.of(definition.id)}`)),
       alarmsEnabled,
       dependsOn: this.alarms.alarms,
       lanes: { prefix: names.prefix, suffix: names.suffix },
@@ -570,6 +630,7 @@ function validateProps(props: WebhookPipelineProps, provider: AwsProviderFeature
   for (const [key, value] of Object.entries(props.alarmThresholds ?? {})) {
     requirePlain(owner, `alarmThresholds.${key}`, value as number | undefined, (n) => n > 0, 'a positive number');
   }
+  validateHistoryRetention(owner, props.historyRetentionDays);
   validateWebhookSources(owner, props.webhookSources);
   validateDelivery(
     owner,

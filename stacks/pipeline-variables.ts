@@ -2,6 +2,7 @@ import { TerraformVariable } from 'cdktf';
 import { Construct } from 'constructs';
 import { ALARM_THRESHOLD_DEFAULTS, type AlarmThresholdKey } from '../src/alarms/catalogue';
 import { LOG_RETENTION_DAYS } from '../src/config/aws-limits';
+import { DEFAULT_HISTORY_RETENTION_DAYS, historyRetentionCondition, MAX_HISTORY_RETENTION_DAYS } from '../src/config/history';
 import { MIN_MAX_IN_FLIGHT } from '../src/config/lanes';
 import { MAX_SUFFIX_LENGTH } from '../src/config/naming';
 import { MAX_RETRY_HORIZON_SECONDS, MAX_RETRY_STEPS, MIN_RETRY_STEPS } from '../src/config/delivery';
@@ -76,6 +77,7 @@ export class PipelineVariables extends Construct {
   public readonly awsRegion: TerraformVariable;
   public readonly tags: TerraformVariable;
   public readonly manageApiGatewayAccount: TerraformVariable;
+  public readonly historyRetentionDays: TerraformVariable;
 
   constructor(scope: Construct, id: string) {
     super(scope, id);
@@ -85,7 +87,8 @@ export class PipelineVariables extends Construct {
       type: 'bool',
       default: true,
       nullable: false,
-      description: 'Create the 24 CloudWatch alarms of the alarm catalogue.',
+      description:
+        'Create the CloudWatch alarms of the alarm catalogue: 24, and 2 more (archive writes) while history_retention_days is above 0.',
     });
     this.enableXray = new TerraformVariable(scope, 'enable_xray', {
       type: 'bool',
@@ -169,6 +172,18 @@ export class PipelineVariables extends Construct {
         {
           condition: `\${contains(${hclList(LOG_RETENTION_DAYS)}, var.log_retention_days)}`,
           errorMessage: `log_retention_days must be one of CloudWatch Logs' retention periods: ${LOG_RETENTION_DAYS.join(', ')}.`,
+        },
+      ],
+    });
+    this.historyRetentionDays = new TerraformVariable(scope, 'history_retention_days', {
+      type: 'number',
+      default: DEFAULT_HISTORY_RETENTION_DAYS,
+      nullable: false,
+      description: `Days the event archive keeps every webhook and delivery attempt (S3 via Firehose, queried with Athena: webhook-pipeline history). 0 removes the archive: set it only after exporting what you need, since the bucket must be emptied before Terraform can delete it. Raising it keeps existing objects longer; lowering it expires older ones at S3's next lifecycle run. Whole days, 0-${MAX_HISTORY_RETENTION_DAYS}.`,
+      validation: [
+        {
+          condition: historyRetentionCondition('var.history_retention_days'),
+          errorMessage: `history_retention_days must be a whole number of days from 0 (no archive) to ${MAX_HISTORY_RETENTION_DAYS}.`,
         },
       ],
     });

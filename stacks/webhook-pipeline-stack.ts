@@ -15,6 +15,7 @@ import type { AlarmThresholdKey, AlarmThresholds } from '../src/alarms/catalogue
 import type { HandlerBundle } from '../src/bundling/handler-bundle';
 import type { SynthSettings } from '../src/config/settings';
 import { FUNCTION_NAMES, type FunctionName } from '../src/contract';
+import { HISTORY_OUTPUTS } from '../src/history/archive-records';
 import type { FunctionSizing } from '../src/constructs/pipeline-function';
 import { renderWithHclSafeStrings } from '../src/hcl/hcl-strings';
 import { PolicyCheck } from '../src/policy/policy-check';
@@ -49,6 +50,15 @@ const OUTPUT_DESCRIPTIONS = {
   dashboard_name: 'CloudWatch dashboard of the pipeline (alarm status, traffic, queues, functions).',
   delivery_lanes:
     "Each destination's delivery lane: queue_url, queue_arn, dead_letter_queue_url, dead_letter_queue_arn, event_source_mapping_uuid. webhook-pipeline destinations list|pause|resume reads it (docs/CLI.md).",
+  [HISTORY_OUTPUTS.bucket]:
+    'S3 bucket of the event archive: webhooks/ and attempts/ by UTC hour (YYYY/MM/DD/HH/), Athena results under athena-results/. Empty when history_retention_days is 0.',
+  [HISTORY_OUTPUTS.glueDatabase]:
+    'Glue database of the event archive, with the tables webhooks and attempts (partition dt, yyyy/MM/dd/HH, projected: no crawler). Empty when the archive is off.',
+  [HISTORY_OUTPUTS.athenaWorkgroup]:
+    'Athena workgroup to query the archive in (athena start-query-execution --work-group <this>); results are encrypted and kept 7 days. Empty when the archive is off.',
+  [HISTORY_OUTPUTS.operatorPolicyArn]:
+    'IAM policy to attach to the operators who read the archive, replay and redrive (webhook-pipeline history|replay, docs/CLI.md). Empty when the archive is off.',
+  [HISTORY_OUTPUTS.retentionDays]: 'Days an archived webhook or attempt is kept (history_retention_days); 0: no archive.',
 } as const;
 
 /**
@@ -124,6 +134,7 @@ export class WebhookPipelineStack extends TerraformStack {
       manageApiGatewayAccount: vars.manageApiGatewayAccount.booleanValue,
       dashboardName: `${STACK_NAME}-${vars.environmentSuffix.stringValue}`,
       secretsPath: `/${STACK_NAME}/${vars.environmentSuffix.stringValue}`,
+      historyRetentionDays: vars.historyRetentionDays.numberValue,
       bundle: props.bundle,
     });
 
@@ -142,6 +153,12 @@ export class WebhookPipelineStack extends TerraformStack {
     output('destination_secrets_path', pipeline.destinationSecretsPath);
     output('dashboard_name', pipeline.dashboard.dashboard.dashboardName);
     output('delivery_lanes', pipeline.lanes.description);
+    const { history } = pipeline;
+    output(HISTORY_OUTPUTS.bucket, history?.bucketName ?? '');
+    output(HISTORY_OUTPUTS.glueDatabase, history?.databaseName ?? '');
+    output(HISTORY_OUTPUTS.athenaWorkgroup, history?.workgroupName ?? '');
+    output(HISTORY_OUTPUTS.operatorPolicyArn, history?.operatorPolicyArn ?? '');
+    output(HISTORY_OUTPUTS.retentionDays, history?.retentionDaysAsString ?? '0');
     for (const q of Object.values(pipeline.queues)) {
       outputs[`${q.name}_queue_url`] = { value: q.queue.url, description: `URL of the ${q.name} queue.` };
       outputs[`${q.name}_dlq_url`] = {
@@ -156,7 +173,11 @@ export class WebhookPipelineStack extends TerraformStack {
       };
     }
     for (const [name, { value, description }] of Object.entries(outputs)) {
-      new TerraformOutput(this, name, { value, description });
+      // An output may share its name with a variable (history_retention_days): Terraform keeps
+      // them apart, constructs do not, so such an output gets its own construct id.
+      const taken = this.node.tryFindChild(name) !== undefined;
+      const terraformOutput = new TerraformOutput(this, taken ? `${name}_output` : name, { value, description });
+      if (taken) terraformOutput.overrideLogicalId(name);
     }
   }
 

@@ -13,6 +13,7 @@ import { ApiGatewayStage } from '@cdktf/provider-aws/lib/api-gateway-stage';
 import { ApiGatewayIntegration } from '@cdktf/provider-aws/lib/api-gateway-integration';
 import { readSynthSettings } from '../../src/config/settings';
 import { resourcesOf, synthJson } from '../support/stack';
+import { HISTORY_OUTPUTS } from '../../src/history/archive-records';
 
 const { raw, json } = synthJson();
 const values = (type: string) => Object.values(resourcesOf(json, type));
@@ -38,10 +39,15 @@ describe('WebhookPipelineStack', () => {
       aws_sqs_queue: 6 + 2,
       aws_lambda_function: 3,
       aws_lambda_event_source_mapping: 3 + 1,
-      aws_cloudwatch_log_group: 4,
+      // The event archive's Firehose error log group.
+      aws_cloudwatch_log_group: 4 + 1,
       aws_sns_topic: 1,
       aws_sns_topic_subscription: 1,
-      aws_cloudwatch_metric_alarm: 24 + 3,
+      // 24, 3 per delivery lane, and the archive's 2 (processor and dispatcher writes).
+      aws_cloudwatch_metric_alarm: 24 + 3 + 2,
+      aws_kinesis_firehose_delivery_stream: 2,
+      aws_s3_bucket: 1,
+      aws_glue_catalog_table: 2,
       aws_dynamodb_table: 1,
       aws_cloudwatch_dashboard: 1,
     });
@@ -297,10 +303,13 @@ describe('WebhookPipelineStack', () => {
 
   test('alarms exist only while enable_alarms is true and notify the topic', () => {
     const alarms = values('aws_cloudwatch_metric_alarm');
-    // 24, and 3 per delivery lane: a for_each over the lanes, or over none while alarms are off.
-    expect(alarms).toHaveLength(24 + 3);
+    // 24, 3 per delivery lane (a for_each over the lanes, or over none while alarms are off), and
+    // the archive's 2, which exist while alarms are on and the archive exists.
+    expect(alarms).toHaveLength(24 + 3 + 2);
     for (const alarm of alarms) {
       if (alarm.for_each !== undefined) expect(alarm.for_each).toBe('${var.enable_alarms ? tomap(local.delivery_lanes) : tomap({})}');
+      else if (alarm.metric_name === 'ArchiveWriteFailed')
+        expect(alarm.count).toBe('${(var.enable_alarms && (var.history_retention_days >= 1)) ? 1 : 0}');
       else expect(alarm.count).toBe('${var.enable_alarms ? 1 : 0}');
       expect(alarm.alarm_actions).toEqual([expect.stringMatching(/aws_sns_topic\.\S+\.arn/)]);
       expect(alarm.ok_actions).toEqual(alarm.alarm_actions);
@@ -316,7 +325,9 @@ describe('WebhookPipelineStack', () => {
     expect(dashboard.dashboard_name).toBe('webhook-pipeline-${var.environment_suffix}');
     expect(dashboard.dashboard_body.startsWith('{"widgets":[')).toBe(true);
     expect(dashboard.dashboard_body).toContain(',${trim(var.enable_alarms ? jsonencode([{"type" = "alarm"');
-    expect(dashboard.depends_on).toHaveLength(24);
+    // Every catalogue alarm, the archive's 2 included; its status widget names only the 24.
+    expect(dashboard.depends_on).toHaveLength(24 + 2);
+    expect(dashboard.dashboard_body).not.toContain('archive-write-failed');
     expect(json.output.dashboard_name.value).toMatch(/^\$\{aws_cloudwatch_dashboard\.\S+\.dashboard_name\}$/);
   });
 
@@ -349,6 +360,11 @@ describe('WebhookPipelineStack', () => {
         'delivery_secret_parameter',
         'destination_secrets_path',
         'dispatcher_function_name',
+        'history_athena_workgroup',
+        'history_bucket',
+        'history_glue_database',
+        'history_operator_policy_arn',
+        'history_retention_days',
         'idempotency_table_name',
         'ingest_dlq_url',
         'ingest_queue_url',
@@ -387,11 +403,14 @@ describe('WebhookPipelineStack', () => {
         .sort();
     // 0.2.0 replaces the deliver queue's age alarm (its messages now back off by design) with a
     // delivery failure rate alarm, and grants each source's own secret_parameter (none by default).
-    // 0.3.0 adds the delivery lanes: new for_each resources, no instance without a destination.
+    // 0.3.0 adds the delivery lanes: new for_each resources, no instance without a destination;
+    // and the event archive: new resources (and its 2 alarms), each with a count.
     const now = list(json.resource);
     const lanes = now.filter((address) => address.includes('.lanes_'));
     expect(lanes).toHaveLength(9);
-    expect(now.filter((address) => !before.resources.includes(address) && !lanes.includes(address))).toEqual([
+    const archive = now.filter((address) => address.includes('.history_') || address.includes('archive-write-failed'));
+    expect(archive).toHaveLength(22);
+    expect(now.filter((address) => !before.resources.includes(address) && !lanes.includes(address) && !archive.includes(address))).toEqual([
       'aws_cloudwatch_metric_alarm.alarms_dispatcher-delivery-failure-rate_DEE1680E',
       'aws_iam_role_policy.validator_source-secret-policy_C76A5BD9',
     ]);
@@ -400,14 +419,82 @@ describe('WebhookPipelineStack', () => {
     ]);
     expect(list(json.data, 'data.')).toEqual(expect.arrayContaining(before.data));
     // 0.2.0 adds variables whose defaults keep what 0.1.0 did.
-    const added = ['manage_api_gateway_account', 'delivery_destinations', 'delivery_retry_schedule'];
+    const added = ['manage_api_gateway_account', 'delivery_destinations', 'delivery_retry_schedule', 'history_retention_days'];
     expect(Object.keys(json.variable).sort()).toEqual([...before.variables, ...added].sort());
     expect(json.variable.manage_api_gateway_account.default).toBe(true);
     expect(json.variable.delivery_destinations.default).toEqual({});
-    expect(Object.keys(json.output).sort()).toEqual([...before.outputs, 'delivery_lanes', 'destination_secrets_path'].sort());
+    expect(Object.keys(json.output).sort()).toEqual(
+      [...before.outputs, 'delivery_lanes', 'destination_secrets_path', ...Object.values(HISTORY_OUTPUTS)].sort(),
+    );
     expect(Object.keys(json.locals).sort()).toEqual(
       [...before.locals, 'delivery_destinations', 'delivery_lanes', 'webhook_sources'].sort(),
     );
+  });
+
+  describe('the event archive', () => {
+    test('history_retention_days: a number, 30 by default, validated by one expression, described for an operator', () => {
+      expect(json.variable.history_retention_days).toMatchObject({
+        type: 'number',
+        default: 30,
+        nullable: false,
+        validation: [
+          {
+            condition:
+              '${var.history_retention_days >= 0 && var.history_retention_days <= 3650 && floor(var.history_retention_days) == var.history_retention_days}',
+            error_message: expect.stringContaining('history_retention_days must be a whole number of days from 0 (no archive) to 3650'),
+          },
+        ],
+      });
+      expect(json.variable.history_retention_days.description).toMatch(/0 removes the archive/);
+    });
+
+    test('every archive resource exists while history_retention_days > 0', () => {
+      const archive = Object.values<any>(json.resource).flatMap((byName) =>
+        Object.entries<any>(byName)
+          .filter(([name]) => name.startsWith('history_'))
+          .map(([, r]) => r),
+      );
+      expect(archive).toHaveLength(20);
+      for (const resource of archive) expect(resource.count).toBe('${var.history_retention_days > 0 ? 1 : 0}');
+    });
+
+    test("the processor and dispatcher get their stream's name ('' while off) and may put records on it only", () => {
+      const env = (fn: string) =>
+        values('aws_lambda_function').find((f) => f.function_name.startsWith(`webhook-${fn}-`)).environment.variables;
+      expect(env('processor').ARCHIVE_WEBHOOK_STREAM).toMatch(
+        /^\$\{var\.history_retention_days > 0 \? aws_kinesis_firehose_delivery_stream\.history_webhook-stream_\w+\[0\]\.name : ""\}$/,
+      );
+      expect(env('dispatcher').ARCHIVE_ATTEMPT_STREAM).toMatch(/history_attempt-stream_\w+\[0\]\.name : ""\}$/);
+      expect(env('validator')).not.toHaveProperty('ARCHIVE_WEBHOOK_STREAM');
+      const grant = (fn: string) =>
+        policyOf(values('aws_iam_role_policy').find((p) => p.name === 'least-privilege' && p.role.includes(`${fn}_role`))).Statement.filter(
+          (s: any) => String(s.Action).includes('firehose'),
+        );
+      expect(grant('processor')).toEqual([
+        expect.objectContaining({
+          Resource: expect.stringMatching(/:deliverystream\/webhook-archive-webhook-\$\{var\.environment_suffix\}$/),
+        }),
+      ]);
+      expect(grant('dispatcher')).toEqual([
+        expect.objectContaining({
+          Resource: expect.stringMatching(/:deliverystream\/webhook-archive-attempt-\$\{var\.environment_suffix\}$/),
+        }),
+      ]);
+      expect(grant('validator')).toEqual([]);
+    });
+
+    test('outputs named by HISTORY_OUTPUTS, empty while the archive is off', () => {
+      for (const name of [
+        HISTORY_OUTPUTS.bucket,
+        HISTORY_OUTPUTS.glueDatabase,
+        HISTORY_OUTPUTS.athenaWorkgroup,
+        HISTORY_OUTPUTS.operatorPolicyArn,
+      ]) {
+        expect(json.output[name].value).toMatch(/^\$\{var\.history_retention_days > 0 \? aws_\w+\.history_[\w-]+\[0\]\.\w+ : ""\}$/);
+        expect(json.output[name].description).toMatch(/Empty when/);
+      }
+      expect(json.output[HISTORY_OUTPUTS.retentionDays].value).toBe('${var.history_retention_days}');
+    });
   });
 
   test('nothing that decides where resources live falls back to a default: aws_region is required', () => {

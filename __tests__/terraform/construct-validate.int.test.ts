@@ -8,13 +8,14 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { DeliveryMetrics } from '../../src/metrics/delivery-metrics';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
-import { App, TerraformStack, Testing, Token } from 'cdktf';
+import { App, TerraformStack, TerraformVariable, Testing, Token } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { Construct } from 'constructs';
 import { bundleHandler } from '../../src/bundling/bundle-handler';
 import { AlarmFactory } from '../../src/alarms/alarm-factory';
 import { buildAlarmDefinitions } from '../../src/alarms/catalogue';
 import { AlarmTopic } from '../../src/constructs/alarm-topic';
+import { EventArchive } from '../../src/constructs/event-archive';
 import { IdempotencyTable } from '../../src/constructs/idempotency-table';
 import { PipelineDashboard } from '../../src/constructs/pipeline-dashboard';
 import { PipelineFunction } from '../../src/constructs/pipeline-function';
@@ -34,6 +35,19 @@ const BUILDING_BLOCKS: ReadonlyArray<[string, (scope: Construct) => void]> = [
     (scope) => new PipelineFunction(scope, 'fn', { name: 'fn', bundle: tinyBundle(), source: new QueueWithDlq(scope, 'q', { name: 'q' }) }),
   ],
   ['IdempotencyTable', (scope) => new IdempotencyTable(scope, 'table')],
+  [
+    'EventArchive',
+    (scope) =>
+      new EventArchive(scope, 'history', {
+        accountId: '123456789012',
+        region: 'eu-west-1',
+        partition: 'aws',
+        operator: {
+          sendQueueArns: ['arn:aws:sqs:eu-west-1:123456789012:q'],
+          eventSourceFunctionArns: ['arn:aws:lambda:eu-west-1:123456789012:function:f'],
+        },
+      }),
+  ],
   ['AlarmTopic', (scope) => new AlarmTopic(scope, 'topic', { accountId: '123456789012', partition: 'aws', alarmEmail: 'ops@example.com' })],
   [
     'WebhookApi',
@@ -144,6 +158,20 @@ describeIfTerraform('the construct contract (terraform validate)', (mirror) => {
   test.each(BUILDING_BLOCKS)('Testing.synthScope of %s', async (_name, build) => {
     const json = Testing.synthScope(build);
     expect(json).not.toMatch(/var\./);
+    expect(await validate(mirror, json)).toMatchObject({ valid: true, error_count: 0 });
+  });
+
+  test('EventArchive switched by a variable: validate passes, `$${dt}` kept literal', async () => {
+    const json = Testing.synthScope((scope) => {
+      const days = new TerraformVariable(scope, 'history_retention_days', { type: 'number', default: 30 });
+      new EventArchive(scope, 'history', {
+        accountId: '123456789012',
+        region: 'eu-west-1',
+        partition: 'aws',
+        retentionDays: days.numberValue,
+      });
+    });
+    expect(json).toContain('/webhooks/$${dt}/');
     expect(await validate(mirror, json)).toMatchObject({ valid: true, error_count: 0 });
   });
 

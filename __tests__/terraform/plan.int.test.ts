@@ -26,6 +26,7 @@ describeIfTerraform('terraform validate and plan (offline)', (mirror) => {
     alarmsOff: { enable_alarms: 'false' },
     xrayOff: { enable_xray: 'false' },
     email: { alarm_email: 'ops@example.com' },
+    historyOff: { history_retention_days: '0' },
   };
 
   beforeAll(async () => {
@@ -56,14 +57,14 @@ describeIfTerraform('terraform validate and plan (offline)', (mirror) => {
   const tracingModes = (plan: PlanJson) => plannedResources(plan, 'aws_lambda_function').map((f) => f.values.tracing_config[0].mode);
   const stageXray = (plan: PlanJson) => plannedResources(plan, 'aws_api_gateway_stage')[0].values.xray_tracing_enabled;
 
-  test('defaults: 24 alarms, no subscription, tracing Active, stage X-Ray on', () => {
+  test("defaults: 24 alarms and the archive's 2, no subscription, tracing Active, stage X-Ray on", () => {
     const plan = plans.get('defaults')!;
-    expect(count(plan, 'aws_cloudwatch_metric_alarm')).toBe(24);
+    expect(count(plan, 'aws_cloudwatch_metric_alarm')).toBe(24 + 2);
     expect(count(plan, 'aws_sns_topic_subscription')).toBe(0);
     expect(tracingModes(plan)).toEqual(['Active', 'Active', 'Active']);
     expect(stageXray(plan)).toBe(true);
-    // 3 function policies + 3 X-Ray grants + API Gateway's SQS and CloudWatch policies.
-    expect(count(plan, 'aws_iam_role_policy')).toBe(8);
+    // 3 function policies + 3 X-Ray grants + API Gateway's SQS and CloudWatch policies + the archive streams' role policy.
+    expect(count(plan, 'aws_iam_role_policy')).toBe(9);
   });
 
   test('defaults: alarm thresholds resolve to the defaults docs/RUNBOOK.md states', () => {
@@ -94,13 +95,48 @@ describeIfTerraform('terraform validate and plan (offline)', (mirror) => {
     // The environment map also holds queue URLs, unknown until apply, so the plan omits it.
     expect(validator.values.reserved_concurrent_executions).toBe(100);
     const groups = plannedResources(plan, 'aws_cloudwatch_log_group');
-    expect(groups.map((g) => g.values.retention_in_days)).toEqual([30, 30, 30, 30]);
+    expect(groups.map((g) => g.values.retention_in_days)).toEqual([30, 30, 30, 30, 30]);
   });
 
   test('enable_alarms=false: no alarms, everything else unchanged', () => {
     const plan = plans.get('alarmsOff')!;
     expect(count(plan, 'aws_cloudwatch_metric_alarm')).toBe(0);
-    expect(plannedResources(plan).length).toBe(plannedResources(plans.get('defaults')!).length - 24);
+    expect(plannedResources(plan).length).toBe(plannedResources(plans.get('defaults')!).length - 24 - 2);
+  });
+
+  test('defaults: the event archive, 30 days, its streams and tables as the contract says', () => {
+    const plan = plans.get('defaults')!;
+    const streams = plannedResources(plan, 'aws_kinesis_firehose_delivery_stream');
+    expect(streams.map((s) => [s.values.name, s.values.extended_s3_configuration[0].prefix]).sort()).toEqual([
+      ['webhook-archive-attempt-dev', 'attempts/'],
+      ['webhook-archive-webhook-dev', 'webhooks/'],
+    ]);
+    expect(
+      plannedResources(plan, 'aws_glue_catalog_table')
+        .map((t) => t.values.name)
+        .sort(),
+    ).toEqual(['attempts', 'webhooks']);
+    expect(plannedResources(plan, 'aws_glue_catalog_database')[0].values.name).toBe('webhook_history_dev');
+    expect(plannedResources(plan, 'aws_athena_workgroup')[0].values.name).toBe('webhook-history-dev');
+    const lifecycle = plannedResources(plan, 'aws_s3_bucket_lifecycle_configuration')[0].values.rule;
+    expect(lifecycle.filter((r: any) => r.expiration.length).map((r: any) => r.expiration[0].days)).toEqual([30, 30, 30, 30, 7]);
+    expect(plannedResources(plan, 'aws_s3_bucket')[0].values.force_destroy).toBe(false);
+  });
+
+  test('history_retention_days=0: no archive resource and no archive alarm, everything else the same', () => {
+    const plan = plans.get('historyOff')!;
+    for (const type of [
+      'aws_s3_bucket',
+      'aws_kinesis_firehose_delivery_stream',
+      'aws_glue_catalog_table',
+      'aws_athena_workgroup',
+      'aws_iam_policy',
+    ]) {
+      expect([type, count(plan, type)]).toEqual([type, 0]);
+    }
+    expect(count(plan, 'aws_cloudwatch_metric_alarm')).toBe(24);
+    // 20 archive resources and its 2 alarms.
+    expect(plannedResources(plan).length).toBe(plannedResources(plans.get('defaults')!).length - 22);
   });
 
   test('enable_xray=false: PassThrough tracing, stage X-Ray off, no X-Ray grants', () => {
@@ -135,6 +171,9 @@ describeIfTerraform('terraform validate and plan (offline)', (mirror) => {
     ['function_timeouts', { function_timeouts: '{ dispatcher = 2.5 }' }],
     ['api_throttle_rate_limit', { api_throttle_rate_limit: '0' }],
     ['api_throttle_burst_limit', { api_throttle_burst_limit: '0.5' }],
+    ['history_retention_days', { history_retention_days: '-1' }],
+    ['history_retention_days', { history_retention_days: '2.5' }],
+    ['history_retention_days', { history_retention_days: '3651' }],
   ])('invalid %s fails the plan with an error naming it', async (variable, vars) => {
     const output = await tf.planFailure(vars);
     expect(output).toContain('Invalid value for variable');
@@ -203,7 +242,7 @@ describeIfTerraform('terraform validate and plan (offline)', (mirror) => {
     const plan = await tf.plan(vars, 'sources.tfplan');
     const reads = plannedResources(plan, 'aws_iam_role_policy').filter((p) => p.values.name.startsWith('read-source-secret-'));
     expect(reads.map((p) => p.values.name)).toEqual(['read-source-secret-pay']);
-    expect(count(plans.get('defaults')!, 'aws_iam_role_policy')).toBe(8);
+    expect(count(plans.get('defaults')!, 'aws_iam_role_policy')).toBe(9);
   });
 
   test("the retry schedule sets the deliver queue's retention: twice the horizon, at least 4 days", async () => {

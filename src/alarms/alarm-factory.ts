@@ -1,4 +1,5 @@
 import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
+import { Op } from 'cdktf';
 import { Construct } from 'constructs';
 import { ResourceNames } from '../config/naming';
 import { countWhen, Switch } from '../core/values';
@@ -38,8 +39,10 @@ export class AlarmFactory extends Construct {
       this.alarms = [];
       return;
     }
-    const count = countWhen(enabled);
-    this.alarms = props.definitions.map((definition) => {
+    this.alarms = props.definitions.flatMap((definition) => {
+      const exists = bothOn(enabled, definition.exists ?? true);
+      if (exists === false) return [];
+      const count = countWhen(exists);
       const { metric } = definition;
       const metricConfig = isMetricMath(metric)
         ? {
@@ -81,4 +84,12 @@ export class AlarmFactory extends Construct {
       });
     });
   }
+}
+
+/** Both switches: plain when both are, else one plan-time expression (`a && b`). */
+function bothOn(a: Switch, b: Switch): Switch {
+  if (a === false || b === false) return false;
+  if (a === true) return b;
+  if (b === true) return a;
+  return Op.and(a, b);
 }

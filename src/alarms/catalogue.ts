@@ -1,10 +1,10 @@
-import { dividedBy, times } from '../core/values';
+import { dividedBy, type Switch, times } from '../core/values';
 import type { MetricMathSpec, MetricSpec } from '../metrics/metric';
 
 /**
  * The alarm catalogue as data: one entry per alarm kind and the scope it applies to.
  * `buildAlarmDefinitions` expands it over the pipeline's functions, queues, DLQs and API into the
- * 24 concrete alarms; `AlarmFactory` turns each definition into one CloudWatch alarm. Metrics come
+ * 24 concrete alarms, and 2 more while the event archive exists (its writers); `AlarmFactory` turns each definition into one CloudWatch alarm. Metrics come
  * from the building blocks' `metric…()` methods, which the dashboard uses too.
  */
 
@@ -85,6 +85,12 @@ export interface AlarmDefinition {
   readonly periodSeconds: number;
   readonly evaluationPeriods: number;
   readonly datapointsToAlarm: number;
+  /**
+   * Whether the alarm's subject exists (the event archive's alarms: only while it does); combined
+   * with the factory's own switch.
+   * @default true
+   */
+  readonly exists?: Switch;
 }
 
 export type AlarmKind =
@@ -98,7 +104,8 @@ export type AlarmKind =
   | 'api-4xx-rate'
   | 'api-5xx-rate'
   | 'api-latency'
-  | 'delivery-failure-rate';
+  | 'delivery-failure-rate'
+  | 'archive-write-failed';
 
 /** What the catalogue needs of a function: `PipelineFunction` provides it. */
 export interface AlarmedFunction {
@@ -138,11 +145,30 @@ export interface AlarmedApi {
   metricLatency(stat?: string): MetricSpec;
 }
 
+/** A function that archives lines to Firehose (the processor, the dispatcher). */
+export interface AlarmedArchiveWriter {
+  /** Short name, e.g. `processor`. */
+  readonly name: string;
+  metricArchiveWriteFailed(): MetricSpec;
+}
+
+/** What the catalogue needs of the event archive: its writers, and whether it exists. */
+export interface AlarmedArchive {
+  readonly writers: readonly AlarmedArchiveWriter[];
+  /** A plain boolean, or a plan-time expression (`history_retention_days > 0`). */
+  readonly exists: Switch;
+}
+
 export interface AlarmTargets {
   readonly functions: readonly AlarmedFunction[];
   readonly queues: readonly AlarmedQueue[];
   readonly api: AlarmedApi;
   readonly delivery: AlarmedDelivery;
+  /**
+   * The event archive, when the pipeline has one.
+   * @default no archive alarms
+   */
+  readonly archive?: AlarmedArchive;
 }
 
 /** A dead-letter queue, named `<queue>-dlq` in alarm ids and descriptions. */
@@ -165,6 +191,8 @@ const SUSTAINED: Cadence = { periodSeconds: 60, evaluationPeriods: 3, datapoints
 const IMMEDIATE: Cadence = { periodSeconds: 60, evaluationPeriods: 1, datapointsToAlarm: 1 };
 /** Backlogs build slowly; five minutes in a row avoids flapping on a batch in flight. */
 const BACKLOG: Cadence = { periodSeconds: 60, evaluationPeriods: 5, datapointsToAlarm: 5 };
+/** A count that should stay 0: any in five minutes pages, without flapping on each minute. */
+const ANY_IN_FIVE_MINUTES: Cadence = { periodSeconds: 300, evaluationPeriods: 1, datapointsToAlarm: 1 };
 /** An outage, not a blip: three five-minute periods in a row. */
 const OUTAGE: Cadence = { periodSeconds: 300, evaluationPeriods: 3, datapointsToAlarm: 3 };
 
@@ -292,6 +320,18 @@ export const DELIVERY_ALARMS: readonly CatalogueEntry<AlarmedDelivery>[] = [
   },
 ];
 
+export const ARCHIVE_ALARMS: readonly CatalogueEntry<AlarmedArchiveWriter>[] = [
+  {
+    kind: 'archive-write-failed',
+    idSuffix: 'archive-write-failed',
+    cadence: ANY_IN_FIVE_MINUTES,
+    describe: (writer) =>
+      `${writer.name} could not hand archive lines to Firehose after retries: the deliveries went on, but the event history misses them. First step: the function's logs for the Firehose error (throttling, a missing stream, access denied).`,
+    metric: (writer) => writer.metricArchiveWriteFailed(),
+    threshold: () => 0,
+  },
+];
+
 const expand = <T>(
   entries: readonly CatalogueEntry<T>[],
   targets: readonly T[],
@@ -313,7 +353,8 @@ const expand = <T>(
 
 /**
  * Expands the catalogue over the pipeline's targets: 12 function + 5 queue (no age alarm on the
- * deliver queue, whose messages back off) + 3 DLQ + 3 API + 1 delivery alarm.
+ * deliver queue, whose messages back off) + 3 DLQ + 3 API + 1 delivery alarm, and one
+ * archive-write alarm per archive writer (existing while the archive does).
  */
 export function buildAlarmDefinitions(targets: AlarmTargets, thresholds: AlarmThresholds = {}): AlarmDefinition[] {
   const all = { ...ALARM_THRESHOLD_DEFAULTS, ...definedOnly(thresholds) };
@@ -324,6 +365,11 @@ export function buildAlarmDefinitions(targets: AlarmTargets, thresholds: AlarmTh
     ...expand(DLQ_ALARMS, deadLetterQueues, (dlq) => dlq.name, all),
     ...expand(API_ALARMS, [targets.api], () => 'api', all),
     ...expand(DELIVERY_ALARMS, [targets.delivery], () => 'dispatcher', all),
+    ...(targets.archive === undefined || targets.archive.exists === false
+      ? []
+      : expand(ARCHIVE_ALARMS, targets.archive.writers, (writer) => writer.name, all).map((definition) =>
+          targets.archive!.exists === true ? definition : { ...definition, exists: targets.archive!.exists },
+        )),
   ];
 }
 

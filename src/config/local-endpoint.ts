@@ -12,9 +12,12 @@ export const LOCAL_OVERRIDE_FILE = 'local_override.tf.json';
  */
 export const LOCAL_ENDPOINT_SERVICES = [
   'apigateway',
+  'athena',
   'cloudwatch',
   'dynamodb',
   'events',
+  'firehose',
+  'glue',
   'iam',
   'kms',
   'lambda',
@@ -43,7 +46,8 @@ export const OFFLINE_PROVIDER_SETTINGS = {
 
 /**
  * The override for a synthesized stack JSON. Besides endpoints and fake credentials it carries
- * three allowances for what moto 5.2 does not model, all local-only:
+ * three allowances for what moto 5.2 does not model, all local-only (and buckets, the event
+ * archive's, get `force_destroy`, so `destroy:local` removes an archive that holds objects):
  * - `aws_sqs_queue_redrive_allow_policy` gets `count = 0`: moto never returns `RedriveAllowPolicy`
  *   from GetQueueAttributes, so the provider would wait for it forever (and moto's
  *   SetQueueAttributes drops a queue's `Policy` whenever another attribute is set);
@@ -73,6 +77,8 @@ export function localOverride(
     ),
     aws_lambda_function: each('aws_lambda_function', { lifecycle: { ignore_changes: ['logging_config'] } }),
     aws_sqs_queue: each('aws_sqs_queue', { lifecycle: { ignore_changes: ['redrive_policy'] } }),
+    // A local archive is emptied by destroy:local (a real one must be emptied on purpose).
+    aws_s3_bucket: each('aws_s3_bucket', { force_destroy: true }),
   };
   return {
     '//': `Local AWS API ${endpoint} only (src/config/local-endpoint.ts); never part of a real deployment.`,
@@ -81,6 +87,9 @@ export function localOverride(
       aws: [
         {
           ...OFFLINE_PROVIDER_SETTINGS,
+          // The account id from moto's STS (the endpoint below): the provider builds some ARNs from
+          // it (an Athena workgroup's, to read its tags), which without it lack the account.
+          skip_requesting_account_id: false,
           s3_use_path_style: true,
           endpoints: [Object.fromEntries(LOCAL_ENDPOINT_SERVICES.map((service) => [service, endpoint]))],
         },

@@ -15,6 +15,8 @@ export const WILDCARD_RESOURCE_ACTIONS: Readonly<Record<string, string>> = {
   'xray:PutTraceSegments': 'X-Ray trace segments are not resources; the action supports only "*"',
   'xray:PutTelemetryRecords': 'X-Ray telemetry is not a resource; the action supports only "*"',
   'cloudwatch:PutMetricData': 'metrics are not resources; scope them with the cloudwatch:namespace condition key instead',
+  'lambda:ListEventSourceMappings':
+    'listing event source mappings takes no resource ARN; the action supports only "*" (reading and updating one is scoped to its ARN)',
 };
 
 const SERVICE_PRINCIPAL = /^[a-z0-9.-]+\.amazonaws\.com(\.cn)?$/;
