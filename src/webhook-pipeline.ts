@@ -50,6 +50,7 @@ import {
 import { isToken, numberAsString, requirePlain, type Switch, switchAsString, times } from './core/values';
 import type { IGrantable } from './iam/policy-document';
 import { DeliveryMetrics } from './metrics/delivery-metrics';
+import { resolvableOnce, resolvedOnce } from './hcl/resolve-once';
 import { PolicyCheck, suppressPolicyRule } from './policy/policy-check';
 import { POLICY_RULES } from './policy/rules';
 
@@ -349,7 +350,9 @@ export class WebhookPipeline extends Construct {
     const sources = props.webhookSources ?? DEFAULT_WEBHOOK_SOURCES;
     // Plan-time configuration is a local: computed once for both functions, and readable in
     // `terraform console` (the functions' environment is unknown until the queues exist).
-    const planTimeLocal = (localId: string, value: string) => (isToken(value) ? new TerraformLocal(this, localId, value).asString : value);
+    // Resolved once per synth: these `Fn` trees are the slowest part of cdktf's two resolving passes.
+    const planTimeLocal = (localId: string, value: string) =>
+      isToken(value) ? new TerraformLocal(this, localId, resolvedOnce(value)).asString : value;
     const destinations = planTimeLocal(
       'delivery_destinations',
       destinationsJson({
@@ -455,7 +458,7 @@ export class WebhookPipeline extends Construct {
       retrySchedule,
       dispatcherReservedConcurrency: this.functions.dispatcher.reservedConcurrency,
     });
-    const lanes = new TerraformLocal(this, 'delivery_lanes', laneValues);
+    const lanes = new TerraformLocal(this, 'delivery_lanes', isToken(laneValues) ? resolvableOnce(laneValues) : laneValues);
     validateLaneConcurrency('WebhookPipeline', laneValues, this.functions.dispatcher.reservedConcurrency);
     this.lanes = new DeliveryLanes(this, 'lanes', {
       lanes: lanes.asAnyMap as never,

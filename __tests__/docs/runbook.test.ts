@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
   API_ALARMS,
+  ARCHIVE_ALARMS,
   buildAlarmDefinitions,
   DELIVERY_ALARMS,
   DLQ_ALARMS,
@@ -14,7 +15,9 @@ import { alarmTargets } from '../support/alarm-targets';
 const ROOT = path.resolve(__dirname, '..', '..');
 const runbook = fs.readFileSync(path.join(ROOT, RUNBOOK_PATH), 'utf8');
 const anchors = [...runbook.matchAll(/<a id="([^"]+)"><\/a>/g)].map((m) => m[1]);
-const kinds = [...FUNCTION_ALARMS, ...QUEUE_ALARMS, ...DLQ_ALARMS, ...API_ALARMS, ...DELIVERY_ALARMS].map((entry) => entry.kind);
+const kinds = [...FUNCTION_ALARMS, ...QUEUE_ALARMS, ...DLQ_ALARMS, ...API_ALARMS, ...DELIVERY_ALARMS, ...ARCHIVE_ALARMS].map(
+  (entry) => entry.kind,
+);
 const PROCEDURES = ['redrive-a-dlq', 'rotate-a-secret', 'replay-a-webhook'];
 
 describe(RUNBOOK_PATH, () => {

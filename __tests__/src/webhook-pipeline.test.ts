@@ -25,12 +25,12 @@ const byName = (json: any, type: string, name: string) =>
 describe('WebhookPipeline with no props', () => {
   const { json, pipeline } = build();
 
-  test("builds today's default pipeline: 86 resources (no e-mail subscription) and 9 delivery-lane blocks with no lane yet, names ending in -dev", () => {
+  test("builds today's default pipeline: 108 resources (no e-mail subscription; 20 of them the event archive, 2 its alarms) and 9 delivery-lane blocks with no lane yet, names ending in -dev", () => {
     const blocks = Object.values<Record<string, any>>(json.resource).flatMap((byId) => Object.values(byId));
-    expect(blocks.filter((block) => block.for_each === undefined || !String(block.for_each).includes('delivery_lanes'))).toHaveLength(86);
+    expect(blocks.filter((block) => block.for_each === undefined || !String(block.for_each).includes('delivery_lanes'))).toHaveLength(108);
     expect(blocks.filter((block) => String(block.for_each).includes('delivery_lanes'))).toHaveLength(9);
     expect(Object.values(json.locals).find((local) => typeof local === 'object')).toEqual({});
-    expect(resourcesOfType(json, 'aws_cloudwatch_metric_alarm').filter((alarm) => alarm.for_each === undefined)).toHaveLength(24);
+    expect(resourcesOfType(json, 'aws_cloudwatch_metric_alarm').filter((alarm) => alarm.for_each === undefined)).toHaveLength(26);
     expect(
       resourcesOfType(json, 'aws_sqs_queue')
         .filter((q) => q.for_each === undefined)
@@ -71,7 +71,7 @@ describe('WebhookPipeline with no props', () => {
   test('exposes handles to what it built', () => {
     expect(Object.keys(pipeline.functions)).toEqual([...FUNCTION_NAMES]);
     expect(Object.keys(pipeline.queues)).toEqual(['ingest', 'process', 'deliver']);
-    expect(pipeline.alarms.alarms).toHaveLength(24);
+    expect(pipeline.alarms.alarms).toHaveLength(26);
     expect(pipeline.alarmTopic?.topic).toBeDefined();
     expect(pipeline.idempotencyTable.table).toBeDefined();
     expect(pipeline.dashboard.dashboard).toBeDefined();
@@ -162,7 +162,7 @@ describe('WebhookPipeline delivery: destinations, routes and the retry schedule'
     const names = resourcesOfType(json, 'aws_cloudwatch_metric_alarm')
       .filter((alarm) => alarm.for_each === undefined)
       .map((a) => a.alarm_name);
-    expect(names).toHaveLength(24);
+    expect(names).toHaveLength(26);
     expect(names).not.toContain('webhook-deliver-age-dev');
     expect(names).toContain('webhook-ingest-age-dev');
     const alarm = byName(json, 'aws_cloudwatch_metric_alarm', 'webhook-dispatcher-delivery-failure-rate-dev');
@@ -235,7 +235,10 @@ describe('WebhookPipeline with props', () => {
     const topicArn = 'arn:aws:sns:eu-west-1:123456789012:pager';
     const { json, pipeline } = build({ alarmTopicArn: topicArn });
     expect(json.resource.aws_sns_topic).toBeUndefined();
-    expect(json.resource.aws_kms_key).toBeUndefined();
+    // The only key left is the event archive's: the topic's went with the topic.
+    expect(Object.values(json.resource.aws_kms_key).map((key: any) => key.description)).toEqual([
+      'Encrypts the webhook pipeline event archive and its Athena results',
+    ]);
     expect(pipeline.alarmTopic).toBeUndefined();
     expect(
       resourcesOfType(json, 'aws_cloudwatch_metric_alarm').every((a) => a.alarm_actions[0] === topicArn && a.ok_actions[0] === topicArn),

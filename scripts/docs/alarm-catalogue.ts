@@ -8,6 +8,7 @@ import { ALARM_THRESHOLD_DEFAULTS, type AlarmDefinition, type AlarmThresholdKey,
 import type { HandlerBundle } from '../../src/bundling/handler-bundle';
 import { FUNCTION_NAMES } from '../../src/contract';
 import { isMetricMath, type MetricMathSpec, type MetricSpec } from '../../src/metrics/metric';
+import { EventArchive } from '../../src/constructs/event-archive';
 import { WebhookPipeline } from '../../src/webhook-pipeline';
 import { ALARM_THRESHOLD_VARIABLE_KEYS } from '../../stacks/pipeline-variables';
 import { code, NONE, table } from './markdown';
@@ -36,6 +37,14 @@ function readCatalogue(): Catalogue {
     queues: Object.values(pipeline.queues),
     api: pipeline.api,
     delivery: pipeline.deliveries,
+    // The archive's writers, as the pipeline passes them (the archive is on by default).
+    archive: {
+      writers: (['processor', 'dispatcher'] as const).map((fn) => ({
+        name: fn,
+        metricArchiveWriteFailed: () => EventArchive.metricArchiveWriteFailed(pipeline.names.of(fn)),
+      })),
+      exists: true,
+    },
   };
   const definitions = buildAlarmDefinitions(targets);
   // A threshold is a function of the tunable values: move one at a time and see which kinds follow.

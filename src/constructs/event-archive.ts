@@ -318,8 +318,10 @@ export class EventArchive extends Construct {
       ),
     });
 
-    // Setup the streams: one per kind, GZIP objects under the kind's prefix and Firehose's own
-    // UTC hour folders (a prefix without `!{…}` expressions: Firehose appends `YYYY/MM/DD/HH/`).
+    // Setup the streams: one per kind, objects under the kind's prefix and Firehose's own UTC hour
+    // folders (a prefix without `!{…}` expressions: Firehose appends `YYYY/MM/DD/HH/`). The writers
+    // GZIP each record, since Firehose bills the bytes it ingests before its own compression: the
+    // streams store records as they come, in `.gz` objects that are series of GZIP members.
     const stream = (kind: ArchiveKind) => {
       const logStream = new CloudwatchLogStream(this, `${kind}-log-stream`, { count, name: kind, logGroupName });
       return new KinesisFirehoseDeliveryStream(this, `${kind}-stream`, {
@@ -332,7 +334,8 @@ export class EventArchive extends Construct {
           bucketArn,
           prefix: ARCHIVE_PREFIXES[kind],
           errorOutputPrefix: ARCHIVE_ERROR_PREFIXES[kind],
-          compressionFormat: 'GZIP',
+          compressionFormat: 'UNCOMPRESSED',
+          fileExtension: '.gz',
           bufferingInterval: ARCHIVE_BUFFERING.intervalSeconds,
           bufferingSize: ARCHIVE_BUFFERING.sizeMb,
           cloudwatchLoggingOptions: { enabled: true, logGroupName, logStreamName: attr(logStream, 'name') },

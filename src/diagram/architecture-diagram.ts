@@ -142,6 +142,12 @@ export function architectureGraph(json: TerraformJson): DiagramGraph {
         }
         continue;
       }
+      // The archive streams are named, not referenced (the name is known before the stream exists).
+      if ((key === HANDLER_ENV.archiveWebhookStream || key === HANDLER_ENV.archiveAttemptStream) && value !== '') {
+        const kind = key === HANDLER_ENV.archiveWebhookStream ? 'webhooks' : 'attempts';
+        graph.edge({ from, to: graph.node('archive', 'event archive<br/>Firehose → S3, Athena', 'store'), label: kind, dotted: true });
+        continue;
+      }
       for (const ref of referencesIn(value)) {
         if (ref.type === 'aws_sqs_queue') {
           graph.edge({ from, to: queueNode(ref.name), label: 'SendMessage' });

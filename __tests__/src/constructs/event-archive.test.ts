@@ -110,7 +110,7 @@ describe('EventArchive with a plain retention', () => {
     ]);
   });
 
-  test("one stream per kind: the contract's prefix with no expressions, GZIP, 60 s / 64 MB, encrypted, logging errors", () => {
+  test("one stream per kind: the contract's prefix with no expressions, records stored as the writers GZIP'd them in .gz objects, 60 s / 64 MB, encrypted, logging errors", () => {
     const streams = resourcesOfType(json, 'aws_kinesis_firehose_delivery_stream');
     expect(streams.map((s) => [s.name, s.extended_s3_configuration.prefix]).sort()).toEqual([
       ['webhook-archive-attempt-dev', ARCHIVE_PREFIXES.attempt],
@@ -122,7 +122,8 @@ describe('EventArchive with a plain retention', () => {
         destination: 'extended_s3',
         server_side_encryption: { enabled: true, key_type: 'AWS_OWNED_CMK' },
         extended_s3_configuration: {
-          compression_format: 'GZIP',
+          compression_format: 'UNCOMPRESSED',
+          file_extension: '.gz',
           buffering_interval: 60,
           buffering_size: 64,
           error_output_prefix: `errors/${stream.extended_s3_configuration.prefix}`,

@@ -212,13 +212,16 @@ describe('architectureDiagram of the real stack', () => {
     ['deliver -. "after the retry schedule" .-> deliverDlq'],
     ['deliver -- "event source mapping" --> dispatcher'],
     ['dispatcher -- "HTTPS POST, signed" --> destinations'],
+    // The archive: each first-seen webhook from the processor, each attempt from the dispatcher.
+    ['processor -. "webhooks" .-> archive'],
+    ['dispatcher -. "attempts" .-> archive'],
     ['cloudwatchAlarms --> alarmsTopic'],
     ['alarmsTopic -- "email" --> alarmEmail'],
   ])('draws %s', (line) => {
     expect(diagram.split('\n')).toContain(`  ${line}`);
   });
 
-  test('counts the 24 alarms and the 3 of each lane', () => {
-    expect(diagram).toContain('cloudwatchAlarms{{"24 CloudWatch alarms, 3 per lane"}}');
+  test('counts the 26 alarms and the 3 of each lane', () => {
+    expect(diagram).toContain('cloudwatchAlarms{{"26 CloudWatch alarms, 3 per lane"}}');
   });
 });
