@@ -3,8 +3,8 @@
  * the last `deploy:local`, with the event source mappings' semantics (scripts/lib/esm-runner.ts),
  * for SECONDS (default 300) or until Ctrl-C. Each function's output goes to
  * `.build/local/esm-runner/logs/<function>.log`. NODE_EXTRA_CA_CERTS, when set, is passed on to
- * the functions (a local HTTPS delivery target with a self-signed certificate); unset, the
- * certificate of `npm run receiver:local` is, when it exists. A lane paused or
+ * the functions (a local HTTPS delivery target with a self-signed certificate), together with the
+ * certificate of `npm run receiver:local` when it exists. A lane paused or
  * resumed meanwhile (`webhook-pipeline destinations pause|resume`) is noticed within 2 s and kept
  * as the user left it when this stops.
  */
@@ -13,10 +13,18 @@ import * as path from 'node:path';
 import { EsmRunner } from './lib/esm-runner';
 import { DEFAULT_WORK_DIR, deployedCodeFiles, readOutputs, readSession } from './lib/local-deploy';
 
-/** The receiver's certificate (`npm run receiver:local`), unless NODE_EXTRA_CA_CERTS names another. */
-function trustedCertificate(): string | undefined {
+/**
+ * The certificates the functions trust besides Node's own: NODE_EXTRA_CA_CERTS's, and the
+ * certificate of `npm run receiver:local` when it exists, in one file (Node reads one).
+ */
+function trustedCertificates(runnerDir: string): string | undefined {
   const receiverCertificate = path.join(DEFAULT_WORK_DIR, 'receiver', 'cert.pem');
-  return process.env.NODE_EXTRA_CA_CERTS || (fs.existsSync(receiverCertificate) ? receiverCertificate : undefined);
+  const files = [process.env.NODE_EXTRA_CA_CERTS, receiverCertificate].filter((file): file is string => !!file && fs.existsSync(file));
+  if (files.length <= 1) return files[0];
+  const bundle = path.join(runnerDir, 'extra-ca-certificates.pem');
+  fs.mkdirSync(runnerDir, { recursive: true });
+  fs.writeFileSync(bundle, files.map((file) => fs.readFileSync(file, 'utf8').trimEnd()).join('\n') + '\n');
+  return bundle;
 }
 
 async function main(argv: readonly string[]): Promise<void> {
@@ -28,13 +36,15 @@ async function main(argv: readonly string[]): Promise<void> {
   const session = readSession(DEFAULT_WORK_DIR);
   if (!session) throw new Error('no local deployment: run npm run deploy:local first');
   const outputs = readOutputs() as Record<string, string>;
+  const runnerDir = path.join(DEFAULT_WORK_DIR, 'esm-runner');
+  const certificates = trustedCertificates(runnerDir);
   const log = (line: string) => console.log(`[esm:local] ${line}`);
   const runner = await EsmRunner.start({
     endpoint: session.endpoint,
     functionNames: ['validator', 'processor', 'dispatcher'].map((name) => outputs[`${name}_function_name`]),
     codeFiles: deployedCodeFiles(DEFAULT_WORK_DIR),
-    workDir: path.join(DEFAULT_WORK_DIR, 'esm-runner'),
-    extraEnv: trustedCertificate() ? { NODE_EXTRA_CA_CERTS: trustedCertificate()! } : {},
+    workDir: runnerDir,
+    extraEnv: certificates ? { NODE_EXTRA_CA_CERTS: certificates } : {},
     log,
   });
   log(`running for ${seconds} s (Ctrl-C stops); send to ${outputs.ingest_queue_url}`);

@@ -10,6 +10,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { Webhook } from 'standardwebhooks';
@@ -120,8 +121,12 @@ describeIfTerraform('the README walkthrough on the local AWS API', () => {
     if (!destroyed && fs.existsSync(path.join(LOCAL_DIR, 'session.json')))
       await run('npm run destroy:local', 5 * 60_000).catch(() => undefined);
     if (background?.pid !== undefined && background.exitCode === null) process.kill(-background.pid, 'SIGTERM');
-    fs.rmSync(LOCAL_DIR, { recursive: true, force: true });
+    // Kept for inspection: the deploy's and the functions' logs, the receiver's deliveries.
+    const kept = fs.mkdtempSync(path.join(os.tmpdir(), 'walkthrough-'));
+    if (fs.existsSync(LOCAL_DIR)) fs.renameSync(LOCAL_DIR, path.join(kept, 'local'));
+    fs.writeFileSync(path.join(kept, 'receiver.log'), backgroundOutput);
     if (fs.existsSync(ASIDE_DIR)) fs.renameSync(ASIDE_DIR, LOCAL_DIR);
+    console.log(`walkthrough: its .build/local and the receiver's output are in ${kept}`);
     console.log(`walkthrough timings: ${JSON.stringify(timings, null, 1)}`);
   });
 

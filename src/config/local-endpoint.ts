@@ -47,7 +47,8 @@ export const OFFLINE_PROVIDER_SETTINGS = {
 /**
  * The override for a synthesized stack JSON. Besides endpoints and fake credentials it carries
  * three allowances for what moto 5.2 does not model, all local-only (and buckets, the event
- * archive's, get `force_destroy`, so `destroy:local` removes an archive that holds objects):
+ * archive's, get `force_destroy`, so `destroy:local` removes an archive that holds objects, and
+ * no TLS-only bucket policy, which refuses every read over the local API's plain HTTP):
  * - `aws_sqs_queue_redrive_allow_policy` gets `count = 0`: moto never returns `RedriveAllowPolicy`
  *   from GetQueueAttributes, so the provider would wait for it forever (and moto's
  *   SetQueueAttributes drops a queue's `Policy` whenever another attribute is set);
@@ -79,6 +80,9 @@ export function localOverride(
     aws_sqs_queue: each('aws_sqs_queue', { lifecycle: { ignore_changes: ['redrive_policy'] } }),
     // A local archive is emptied by destroy:local (a real one must be emptied on purpose).
     aws_s3_bucket: each('aws_s3_bucket', { force_destroy: true }),
+    // The archive's TLS-only policy: moto enforces it, and the local API is plain HTTP, so it
+    // would refuse every read of the history (the CLI's, a test's); Firehose writes past it.
+    aws_s3_bucket_policy: each('aws_s3_bucket_policy', { count: 0 }),
   };
   return {
     '//': `Local AWS API ${endpoint} only (src/config/local-endpoint.ts); never part of a real deployment.`,
