@@ -105,7 +105,7 @@ describeIfTerraform('lifecycle on a local AWS API (two environments, one account
   });
 
   test('synth says what it wrote, and keeps the state beside the output folder', () => {
-    expect(synthOutput[0]).toMatch(/Synthesized 9\d resources into .*cdktf\.out\/stacks\/webhook-pipeline in \d+\.\d s/);
+    expect(synthOutput[0]).toMatch(/Synthesized 1\d\d resources into .*cdktf\.out\/stacks\/webhook-pipeline in \d+\.\d s/);
     expect(synthOutput[0]).toContain(`Local AWS API: ${endpoint}`);
     expect(fs.existsSync(path.join(stackDir, 'local_override.tf.json'))).toBe(true);
     expect(managedInstances(statePath)).toBeGreaterThan(50);

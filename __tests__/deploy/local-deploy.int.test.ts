@@ -517,7 +517,7 @@ describeIfTerraform('local deploy round trip and end to end on moto', () => {
       ).toEqual({ '202': '2\\d{2}', '400': '4\\d{2}', '502': '5\\d{2}', '500': null });
     });
 
-    test('24 alarms and 3 per delivery lane, with their thresholds, notifying the alarm topic on ALARM and OK', async () => {
+    test('26 alarms and 3 per delivery lane, with their thresholds, notifying the alarm topic on ALARM and OK', async () => {
       const { MetricAlarms = [] } = await clients.cloudwatch.send(
         new DescribeAlarmsCommand({ AlarmNamePrefix: 'webhook-', MaxRecords: 100 }),
       );
@@ -546,6 +546,9 @@ describeIfTerraform('local deploy round trip and end to end on moto', () => {
       }
       // Instead, the share of delivery attempts that failed (metric math over the dispatcher's EMF metrics).
       expected['webhook-dispatcher-delivery-failure-rate-dev'] = 50;
+      // The archive's writers: any line Firehose did not take.
+      expected['webhook-processor-archive-write-failed-dev'] = 0;
+      expected['webhook-dispatcher-archive-write-failed-dev'] = 0;
       // Each lane's: its DLQ, its oldest delivery at half the lane's retention, its failure rate.
       for (const d of DESTINATIONS) {
         Object.assign(expected, {
@@ -554,7 +557,7 @@ describeIfTerraform('local deploy round trip and end to end on moto', () => {
           [`webhook-lane-${d}-failure-rate-dev`]: 50,
         });
       }
-      expect(Object.keys(expected)).toHaveLength(24 + 3 * DESTINATIONS.length);
+      expect(Object.keys(expected)).toHaveLength(26 + 3 * DESTINATIONS.length);
       expect(Object.fromEntries([...byName].map(([name, alarm]) => [name, alarm.Threshold]))).toEqual(expected);
       for (const alarm of MetricAlarms) {
         expect({
@@ -600,6 +603,7 @@ describeIfTerraform('local deploy round trip and end to end on moto', () => {
       const { logGroups = [] } = await clients.logs.send(new DescribeLogGroupsCommand({}));
       expect(Object.fromEntries(logGroups.map((g) => [g.logGroupName, g.retentionInDays]))).toEqual({
         '/aws/apigateway/webhook-api-dev': 30,
+        '/aws/kinesisfirehose/webhook-archive-dev': 30,
         '/aws/lambda/webhook-validator-dev': 30,
         '/aws/lambda/webhook-processor-dev': 30,
         '/aws/lambda/webhook-dispatcher-dev': 30,
@@ -1216,9 +1220,9 @@ describeIfTerraform('local deploy round trip and end to end on moto', () => {
   });
 
   describe('re-apply with enable_alarms=false', () => {
-    test("removes the 24 alarms and the lanes', and changes nothing else but the dashboard that lists them", async () => {
+    test("removes the 26 alarms and the lanes', and changes nothing else but the dashboard that lists them", async () => {
       const before = await listLocalResources(deployment.endpoint);
-      const alarms = 24 + 3 * DESTINATIONS.length;
+      const alarms = 26 + 3 * DESTINATIONS.length;
       expect(before.alarms).toHaveLength(alarms);
       expect([before.queues.length, before.functions.length, before.eventSourceMappings.length, before.restApis.length]).toEqual([
         6 + 2 * DESTINATIONS.length,
