@@ -44,6 +44,15 @@ export const OFFLINE_PROVIDER_SETTINGS = {
   skip_requesting_account_id: true,
 } as const;
 
+export interface LocalOverrideOptions {
+  /**
+   * Whether the endpoint answers. False for a plan that must never call it (an offline plan over a
+   * saved state): the provider then does not ask moto's STS for the account id.
+   * @default true
+   */
+  readonly endpointAnswers?: boolean;
+}
+
 /**
  * The override for a synthesized stack JSON. Besides endpoints and fake credentials it carries
  * three allowances for what moto 5.2 does not model, all local-only (and buckets, the event
@@ -62,6 +71,7 @@ export function localOverride(
   stackJson: { resource?: Record<string, Record<string, unknown>> },
   endpoint: string,
   statePath?: string,
+  options: LocalOverrideOptions = {},
 ): object {
   const names = (type: string) => Object.keys(stackJson.resource?.[type] ?? {});
   const each = (type: string, body: object | ((config: Record<string, unknown>) => object)) =>
@@ -93,7 +103,7 @@ export function localOverride(
           ...OFFLINE_PROVIDER_SETTINGS,
           // The account id from moto's STS (the endpoint below): the provider builds some ARNs from
           // it (an Athena workgroup's, to read its tags), which without it lack the account.
-          skip_requesting_account_id: false,
+          skip_requesting_account_id: options.endpointAnswers === false,
           s3_use_path_style: true,
           endpoints: [Object.fromEntries(LOCAL_ENDPOINT_SERVICES.map((service) => [service, endpoint]))],
         },
