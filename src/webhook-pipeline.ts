@@ -353,10 +353,14 @@ export class WebhookPipeline extends Construct {
     // Resolved once per synth: these `Fn` trees are the slowest part of cdktf's two resolving passes.
     const planTimeLocal = (localId: string, value: string) =>
       isToken(value) ? new TerraformLocal(this, localId, resolvedOnce(value)).asString : value;
+    // A plan-time map is read by both locals and a precondition: its `for` expression is resolved once.
+    const destinationProps: DeliveryDestinations = isToken(props.destinations)
+      ? (resolvableOnce(props.destinations) as DeliveryDestinations)
+      : (props.destinations ?? {});
     const destinations = planTimeLocal(
       'delivery_destinations',
       destinationsJson({
-        destinations: props.destinations ?? {},
+        destinations: destinationProps,
         deliveryUrl: props.deliveryUrl ?? '',
         defaultSecretParameter: this.deliverySecretParameter,
         destinationSecretsPrefix: this.destinationSecretsPath,
@@ -422,7 +426,7 @@ export class WebhookPipeline extends Construct {
 
     // A destination's timeout must leave room in the dispatcher's: plain values are checked with the
     // props, plan-time ones here, failing the plan.
-    const timeoutsFit = destinationTimeoutsFitCondition(props.destinations ?? {}, dispatcherSizing.timeoutSeconds!);
+    const timeoutsFit = destinationTimeoutsFitCondition(destinationProps, dispatcherSizing.timeoutSeconds!);
     if (timeoutsFit !== undefined) {
       this.functions.dispatcher.function.lifecycle = {
         ...this.functions.dispatcher.function.lifecycle,
@@ -453,7 +457,7 @@ export class WebhookPipeline extends Construct {
     // Setup the delivery lanes: a queue, DLQ and mapping per destination. The shared deliver queue
     // stays, drained by its own mapping, for deliveries queued before lanes existed.
     const laneValues = laneSettings({
-      destinations: props.destinations ?? {},
+      destinations: destinationProps,
       deliveryUrl: props.deliveryUrl ?? '',
       retrySchedule,
       dispatcherReservedConcurrency: this.functions.dispatcher.reservedConcurrency,

@@ -1,4 +1,4 @@
-import { type IResolvable, type IResolveContext, Token } from 'cdktf';
+import { type IResolvable, type IResolveContext, TerraformStack, Token } from 'cdktf';
 
 /**
  * `value` behind a token that cdktf resolves once per resolution context and then hands the same
@@ -25,7 +25,8 @@ export function resolvableOnce(value: unknown): IResolvable {
     creationStack: [],
     resolve(context: IResolveContext) {
       const key = JSON.stringify([
-        context.scope.node.path,
+        // The stack decides how a reference resolves (a cross-stack one differs); the element does not.
+        TerraformStack.of(context.scope).node.path,
         context.suppressBraces ?? false,
         context.ignoreEscapes ?? false,
         context.warnEscapes ?? false,
