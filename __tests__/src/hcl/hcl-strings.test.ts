@@ -101,8 +101,10 @@ describe('WebhookPipelineStack HCL output', () => {
     ['local state', readSynthSettings({})],
     ['Terraform Cloud', readSynthSettings({ TF_CLOUD_ORGANIZATION: 'acme', TF_WORKSPACE: 'webhooks-prod' })],
   ])('says what the JSON says (%s)', async (_, settings) => {
-    const json = JSON.parse(Testing.synth(buildStack(settings)));
-    const hcl = await parse('cdk.tf', Testing.synthHcl(buildStack(settings)));
+    // One stack, rendered both ways.
+    const stack = buildStack(settings);
+    const json = JSON.parse(Testing.synth(stack));
+    const hcl = await parse('cdk.tf', Testing.synthHcl(stack));
     const fromJson = normalize(json) as Record<string, unknown>;
     const fromHcl = normalize(hcl) as Record<string, unknown>;
     expect(Object.keys(fromHcl).sort()).toEqual(Object.keys(fromJson).sort());
