@@ -6,7 +6,7 @@ import { Construct } from 'constructs';
 import { AlarmFactory } from './alarms/alarm-factory';
 import { ALARM_THRESHOLD_DEFAULTS, type AlarmThresholds, buildAlarmDefinitions } from './alarms/catalogue';
 import { defaultBundle, type HandlerBundle } from './bundling/handler-bundle';
-import { LOG_RETENTION_DAYS } from './config/aws-limits';
+import { validateLogRetentionDays } from './config/aws-limits';
 import { type AwsProviderFeatures, awsProviderFeaturesOf, describeProvider, type LambdaRuntime } from './config/aws-provider';
 import {
   DEFAULT_DELIVERY_RETRY_SCHEDULE,
@@ -615,13 +615,7 @@ function validateProps(props: WebhookPipelineProps, provider: AwsProviderFeature
     (n) => Number.isInteger(n) && n >= 86400,
     'a whole number of at least 86400 (24 h)',
   );
-  requirePlain(
-    owner,
-    'logRetentionDays',
-    props.logRetentionDays,
-    (n) => (LOG_RETENTION_DAYS as readonly number[]).includes(n),
-    `one of ${LOG_RETENTION_DAYS.join(', ')}`,
-  );
+  validateLogRetentionDays(owner, props.logRetentionDays);
   requirePlain(
     owner,
     'secretsPath',

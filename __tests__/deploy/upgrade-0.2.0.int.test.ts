@@ -45,6 +45,7 @@ import { addReleaseWorktree, type ReleaseWorktree } from '../support/release-wor
 import { describeIfTerraform, TerraformRunner, writeCliConfig } from '../support/terraform';
 import { githubWebhook, sendIngestMessage } from '../support/webhooks';
 import { type HttpsReceiver, type ReceiverAnswer, startHttpsReceiver } from './https-receiver';
+import { ARCHIVE_ADDRESSES_LOCAL } from '../support/archive-addresses';
 
 jest.setTimeout(10 * 60_000);
 
@@ -442,29 +443,7 @@ describeIfTerraform('upgrading a running 0.2.0 deployment to delivery lanes (ter
       'aws_cloudwatch_dashboard.dashboard': 'update',
       // The event archive, new (its TLS-only bucket policy has no instance on moto:
       // src/config/local-endpoint.ts; its alarms are off with the others here).
-      ...Object.fromEntries(
-        [
-          'aws_kms_key.history_key',
-          'aws_kms_alias.history_key-alias',
-          'aws_s3_bucket.history_bucket',
-          'aws_s3_bucket_server_side_encryption_configuration.history_encryption',
-          'aws_s3_bucket_public_access_block.history_public-access-block',
-          'aws_s3_bucket_ownership_controls.history_ownership',
-          'aws_s3_bucket_lifecycle_configuration.history_lifecycle',
-          'aws_cloudwatch_log_group.history_log-group',
-          'aws_cloudwatch_log_stream.history_webhook-log-stream',
-          'aws_cloudwatch_log_stream.history_attempt-log-stream',
-          'aws_iam_role.history_role',
-          'aws_iam_role_policy.history_role-policy',
-          'aws_kinesis_firehose_delivery_stream.history_webhook-stream',
-          'aws_kinesis_firehose_delivery_stream.history_attempt-stream',
-          'aws_glue_catalog_database.history_database',
-          'aws_glue_catalog_table.history_webhook-table',
-          'aws_glue_catalog_table.history_attempt-table',
-          'aws_athena_workgroup.history_workgroup',
-          'aws_iam_policy.history_operator-policy',
-        ].map((address) => [`${address}[0]`, 'create']),
-      ),
+      ...Object.fromEntries([...ARCHIVE_ADDRESSES_LOCAL].map((address) => [address, 'create'])),
     });
     // No queue is replaced, deleted or even updated: the shared one and its DLQ keep what they hold.
     const queueChanges = changes.filter((c) => c.type === 'aws_sqs_queue' && !c.address.includes('.lanes_'));

@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import { LOCAL_OVERRIDE_FILE, localOverride } from '../../src/config/local-endpoint';
 import { synthToDirectory } from '../support/stack';
 import { copyStack, describeIfTerraform, planVarArgs, TerraformRunner, writeCliConfig } from '../support/terraform';
+import { ARCHIVE_ADDRESSES_LOCAL, ARCHIVE_ALARM_ADDRESSES } from '../support/archive-addresses';
 
 jest.setTimeout(300_000);
 
@@ -88,31 +89,7 @@ describeIfTerraform('upgrading a 0.1.0 deployment (terraform plan over its state
       // the least concurrency; the lanes (none without a destination) take the rest of the reserve.
       'aws_lambda_event_source_mapping.dispatcher_event-source': 'update',
       // 0.3.0: the event archive and its alarms, new.
-      ...Object.fromEntries(
-        [
-          'aws_kms_key.history_key',
-          'aws_kms_alias.history_key-alias',
-          'aws_s3_bucket.history_bucket',
-          'aws_s3_bucket_server_side_encryption_configuration.history_encryption',
-          'aws_s3_bucket_public_access_block.history_public-access-block',
-          'aws_s3_bucket_ownership_controls.history_ownership',
-          'aws_s3_bucket_lifecycle_configuration.history_lifecycle',
-          'aws_cloudwatch_log_group.history_log-group',
-          'aws_cloudwatch_log_stream.history_webhook-log-stream',
-          'aws_cloudwatch_log_stream.history_attempt-log-stream',
-          'aws_iam_role.history_role',
-          'aws_iam_role_policy.history_role-policy',
-          'aws_kinesis_firehose_delivery_stream.history_webhook-stream',
-          'aws_kinesis_firehose_delivery_stream.history_attempt-stream',
-          'aws_glue_catalog_database.history_database',
-          'aws_glue_catalog_table.history_webhook-table',
-          'aws_glue_catalog_table.history_attempt-table',
-          'aws_athena_workgroup.history_workgroup',
-          'aws_iam_policy.history_operator-policy',
-          'aws_cloudwatch_metric_alarm.alarms_processor-archive-write-failed',
-          'aws_cloudwatch_metric_alarm.alarms_dispatcher-archive-write-failed',
-        ].map((address) => [`${address}[0]`, 'create']),
-      ),
+      ...Object.fromEntries([...ARCHIVE_ADDRESSES_LOCAL, ...ARCHIVE_ALARM_ADDRESSES].map((address) => [address, 'create'])),
     });
   });
 

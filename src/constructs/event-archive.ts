@@ -19,10 +19,10 @@ import { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/
 import { Fn, Op, type TerraformResource, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { DEFAULT_HISTORY_RETENTION_DAYS, historyEnabled, validateHistoryRetention } from '../config/history';
-import { LOG_RETENTION_DAYS } from '../config/aws-limits';
+import { validateLogRetentionDays } from '../config/aws-limits';
 import { ResourceNames } from '../config/naming';
 import { HANDLER_METRICS, METRICS_NAMESPACE } from '../contract';
-import { isToken, requirePlain, type Switch } from '../core/values';
+import { isToken, type Switch } from '../core/values';
 import {
   ARCHIVE_PARTITION_COLUMN,
   ARCHIVE_PARTITION_FORMAT,
@@ -172,13 +172,7 @@ export class EventArchive extends Construct {
     this.props = props;
     const days = (this.retentionDays = props.retentionDays ?? DEFAULT_HISTORY_RETENTION_DAYS);
     validateHistoryRetention(owner, days, 'retentionDays');
-    requirePlain(
-      owner,
-      'logRetentionDays',
-      props.logRetentionDays,
-      (n) => (LOG_RETENTION_DAYS as readonly number[]).includes(n),
-      `one of ${LOG_RETENTION_DAYS.join(', ')}`,
-    );
+    validateLogRetentionDays(owner, props.logRetentionDays);
     const names = (this.names = props.names ?? new ResourceNames());
     this.counted = isToken(days);
     if (historyEnabled(days) === false) {
