@@ -48,6 +48,20 @@ export { QueueWithDlq, type QueueWithDlqProps } from './constructs/queue-with-dl
 export { DeliveryLanes, type DeliveryLanesProps, type LaneSettings } from './constructs/delivery-lanes';
 export { laneScaling, type LaneOptions } from './config/lanes';
 export { WebhookApi, type WebhookApiProps } from './constructs/webhook-api';
+export { type ArchiveOperatorAccess, EventArchive, type EventArchiveProps } from './constructs/event-archive';
+export { DEFAULT_HISTORY_RETENTION_DAYS } from './config/history';
+// The event archive's contract: what an archived line holds and where it lands (docs/HISTORY.md).
+export {
+  ARCHIVE_PREFIXES,
+  ARCHIVE_TABLES,
+  type ArchivedAttempt,
+  type ArchivedWebhook,
+  type ArchiveRecord,
+  archiveObjectText,
+  type AttemptOutcome,
+  HISTORY_OUTPUTS,
+  parseArchiveLines,
+} from './history/archive-records';
 export { AlarmFactory, type AlarmFactoryProps } from './alarms/alarm-factory';
 export type { DeliveryDestinationProps, DeliveryDestinations } from './config/delivery';
 export type { WebhookSources } from './config/webhook-sources';
