@@ -32,7 +32,8 @@ import {
   redriveTarget,
 } from '../../src/cli/dlq';
 import { CliError } from '../../src/cli/errors';
-import { destinationSummary, dlqJson, dlqTable, eventDetail, eventsTable, failureText, table } from '../../src/cli/history-format';
+import { table } from '../../src/cli/format';
+import { destinationSummary, dlqJson, dlqTable, eventDetail, eventsTable, failureText } from '../../src/cli/history-format';
 import { chunks, pacer } from '../../src/cli/queues';
 import { Journal, checkReplayId, journalKey, replayMessage, selectionId } from '../../src/cli/replay';
 import { archivePrefixes, parseTime, shortTime, timeWindow } from '../../src/cli/time';

@@ -23,6 +23,17 @@ export function describeMessages({ messages }: LaneStatus): string {
   return `${messages.visible} queued, ${messages.inFlight} in flight, ${messages.delayed} delayed`;
 }
 
+/** Columns padded to their widest cell; `right` holds the columns aligned right. */
+export function table(headers: readonly string[], rows: readonly (readonly string[])[], right: ReadonlySet<number> = new Set()): string {
+  const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => row[column].length)));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((cell, column) => (right.has(column) ? cell.padStart(widths[column]) : cell.padEnd(widths[column])))
+      .join('  ')
+      .trimEnd();
+  return [line(headers), ...rows.map(line)].join('\n');
+}
+
 const HEADERS = ['DESTINATION', 'STATE', 'QUEUED', 'IN FLIGHT', 'DELAYED', 'DLQ', 'KEEPS MESSAGES'] as const;
 /** Counts read better right-aligned. */
 const RIGHT = new Set([2, 3, 4, 5]);
@@ -39,12 +50,6 @@ export function laneTable(statuses: readonly LaneStatus[]): string {
     String(s.deadLetters),
     formatDuration(s.messages.retentionSeconds),
   ]);
-  const widths = HEADERS.map((header, column) => Math.max(header.length, ...rows.map((row) => row[column].length)));
-  const line = (cells: readonly string[]) =>
-    cells
-      .map((cell, column) => (RIGHT.has(column) ? cell.padStart(widths[column]) : cell.padEnd(widths[column])))
-      .join('  ')
-      .trimEnd();
   const notes = ['In flight: being delivered, or waiting out a retry backoff. DLQ: in the lane’s dead-letter queue.'];
   for (const s of statuses) {
     if (s.state === 'active') continue;
@@ -52,7 +57,7 @@ export function laneTable(statuses: readonly LaneStatus[]): string {
       `${s.lane.name} is ${s.state}: nothing is delivered to it; its lane keeps messages ${formatDuration(s.messages.retentionSeconds)}, so resume it before its oldest message is that old.`,
     );
   }
-  return [line(HEADERS), ...rows.map(line), '', ...notes, ''].join('\n');
+  return [table(HEADERS, rows, RIGHT), '', ...notes, ''].join('\n');
 }
 
 /** The lanes for `--json`. */

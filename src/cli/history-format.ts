@@ -3,18 +3,8 @@ import type { ArchivedAttempt } from '../history/archive-records';
 import type { ArchivedEvent, DestinationHistory } from './archive';
 import { type DlqMessageInfo, type DlqSource, type LastFailure, sourceLabel } from './dlq';
 import type { ReceivedMessage } from './queues';
+import { table } from './format';
 import { shortTime } from './time';
-
-/** Columns padded to their widest cell; `right` holds the columns aligned right. */
-export function table(headers: readonly string[], rows: readonly (readonly string[])[], right: ReadonlySet<number> = new Set()): string {
-  const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => row[column].length)));
-  const line = (cells: readonly string[]) =>
-    cells
-      .map((cell, column) => (right.has(column) ? cell.padStart(widths[column]) : cell.padEnd(widths[column])))
-      .join('  ')
-      .trimEnd();
-  return [line(headers), ...rows.map(line)].join('\n');
-}
 
 /** `crm failed ×3 (http-503)`: a destination's status, its attempts when more than one, its last reason unless delivered. */
 export function destinationSummary(destination: DestinationHistory): string {
