@@ -15,7 +15,7 @@ import {
   webhookIdOf,
 } from '../history/archive-records';
 import { ARCHIVE_PERMISSIONS, awsError, usageError } from './errors';
-import type { AwsConfig } from './lanes';
+import { type AwsConfig, sdkClientConfig } from './lanes';
 import type { Deployment } from './outputs';
 import { archivePrefixes } from './time';
 
@@ -29,12 +29,7 @@ export interface ArchiveApi {
 
 /** The SDK's S3 client on the bucket; path-style addressing for a local endpoint (moto). */
 export function awsArchiveApi(config: AwsConfig, bucket: string, pageSize?: number): ArchiveApi {
-  const s3 = new S3Client({
-    ...(config.region ? { region: config.region } : {}),
-    ...(config.endpoint ? { endpoint: config.endpoint, forcePathStyle: true } : {}),
-    ...(config.credentials ? { credentials: config.credentials } : {}),
-    maxAttempts: 3,
-  });
+  const s3 = new S3Client({ ...sdkClientConfig(config), ...(config.endpoint ? { forcePathStyle: true } : {}) });
   return {
     list: async (prefix) => {
       const keys: string[] = [];

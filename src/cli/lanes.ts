@@ -68,17 +68,23 @@ const count = (value: string | undefined): number => {
   return Number.isFinite(parsed) ? parsed : 0;
 };
 
-/** The SDK clients for the lanes, with the SDK's credential and region chains unless `config` says otherwise. */
-export function awsLaneApi(config: AwsConfig): LaneApi {
-  const clientConfig = {
+/**
+ * Every CLI client's settings: the SDK's credential and region chains unless `config` says
+ * otherwise, and few retries, enough for an interactive command.
+ */
+export function sdkClientConfig(config: AwsConfig) {
+  return {
     ...(config.region ? { region: config.region } : {}),
     ...(config.endpoint ? { endpoint: config.endpoint } : {}),
     ...(config.credentials ? { credentials: config.credentials } : {}),
-    // One attempt per call beyond the SDK's own retries is enough for an interactive command.
     maxAttempts: 3,
   };
-  const lambda = new LambdaClient(clientConfig);
-  const sqs = new SQSClient(clientConfig);
+}
+
+/** The SDK clients for the lanes. */
+export function awsLaneApi(config: AwsConfig): LaneApi {
+  const lambda = new LambdaClient(sdkClientConfig(config));
+  const sqs = new SQSClient(sdkClientConfig(config));
   return {
     mappingState: async (uuid) => (await lambda.send(new GetEventSourceMappingCommand({ UUID: uuid }))).State ?? 'Unknown',
     setMappingEnabled: async (uuid, enabled) =>

@@ -11,7 +11,7 @@ import {
   SendMessageBatchCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { AwsConfig } from './lanes';
+import { type AwsConfig, sdkClientConfig } from './lanes';
 
 /** A message attribute as SQS takes it back on a send. */
 export interface Attribute {
@@ -85,12 +85,7 @@ const copyAttributes = (attributes: Record<string, MessageAttributeValue> | unde
   );
 
 export function awsQueueApi(config: AwsConfig): QueueApi {
-  const sqs = new SQSClient({
-    ...(config.region ? { region: config.region } : {}),
-    ...(config.endpoint ? { endpoint: config.endpoint } : {}),
-    ...(config.credentials ? { credentials: config.credentials } : {}),
-    maxAttempts: 3,
-  });
+  const sqs = new SQSClient(sdkClientConfig(config));
   return {
     sendBatch: async (queueUrl, messages) =>
       results(
