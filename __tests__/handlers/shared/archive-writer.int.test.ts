@@ -3,12 +3,12 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { createArchiveWriter } from '../../../src/handlers/shared/archive-writer';
 import {
   ARCHIVE_PREFIXES,
-  ARCHIVE_RECORD_VERSION,
   type ArchivedAttempt,
   type ArchivedWebhook,
   archiveHourFolder,
   archiveLine,
 } from '../../../src/history/archive-records';
+import { archivedAttempt, archivedWebhook } from '../../support/archive-lines';
 import { type ArchiveStream, createArchiveStream } from '../../support/archive-stream';
 import { type MotoServer, startMoto } from '../../support/moto';
 import { captureOutput, type CapturedOutput } from '../../support/output';
@@ -29,42 +29,23 @@ const savedEndpoint = process.env.AWS_ENDPOINT_URL;
 
 const BODY = '{"n": 12345678901234567890123, "s":"é\\u00e9\\n",  "k": [1 , 2]}  \n';
 
-function webhook(n: number): ArchivedWebhook {
-  return {
-    v: ARCHIVE_RECORD_VERSION,
-    kind: 'webhook',
-    webhook_id: `gh:d-${n}`,
-    source: 'gh',
-    delivery_id: `d-${n}`,
-    event_type: 'push',
-    received_at: '2026-01-01T00:00:00.000Z',
-    processed_at: '2026-01-01T00:00:01.000Z',
-    request_id: `req-${n}`,
+const webhook = (n: number): ArchivedWebhook =>
+  archivedWebhook(n, {
     headers: { 'x-github-event': 'push', 'x-github-delivery': `d-${n}`, 'content-type': 'application/json' },
     body: BODY,
     destinations: n % 2 === 0 ? ['ci', 'audit'] : [],
-  };
-}
+  });
 
-function attempt(n: number): ArchivedAttempt {
-  return {
-    v: ARCHIVE_RECORD_VERSION,
-    kind: 'attempt',
-    webhook_id: `gh:d-${n}`,
-    source: 'gh',
-    delivery_id: `d-${n}`,
-    event_type: 'push',
-    destination: 'ci',
+const attempt = (n: number): ArchivedAttempt =>
+  archivedAttempt(n, {
     attempt: 2,
     outcome: 'failed',
-    last: false,
     status: 503,
     reason: 'http-503',
     duration_ms: 41,
     at: '2026-01-01T00:00:05.000Z',
     replay_id: n === 1 ? 'rp-1' : null,
-  };
-}
+  });
 
 const newWriter = (streamName: string) => {
   const logger = new Logger({ serviceName: 'archive-int' });

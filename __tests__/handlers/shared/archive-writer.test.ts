@@ -8,13 +8,8 @@ import {
   FIREHOSE_LIMITS,
   type PutRecordBatch,
 } from '../../../src/handlers/shared/archive-writer';
-import {
-  ARCHIVE_RECORD_VERSION,
-  type ArchivedAttempt,
-  type ArchivedWebhook,
-  archiveLine,
-  parseArchiveLines,
-} from '../../../src/history/archive-records';
+import { type ArchivedAttempt, type ArchivedWebhook, archiveLine, parseArchiveLines } from '../../../src/history/archive-records';
+import { archivedAttempt, archivedWebhook } from '../../support/archive-lines';
 import { captureOutput, type CapturedOutput } from '../../support/output';
 
 /**
@@ -22,42 +17,10 @@ import { captureOutput, type CapturedOutput } from '../../support/output';
  * against moto's Firehose is archive-writer.int.test.ts.
  */
 
-function webhook(n: number, body = `{"n":${n}}`): ArchivedWebhook {
-  return {
-    v: ARCHIVE_RECORD_VERSION,
-    kind: 'webhook',
-    webhook_id: `gh:d-${n}`,
-    source: 'gh',
-    delivery_id: `d-${n}`,
-    event_type: 'push',
-    received_at: '2026-01-01T00:00:00.000Z',
-    processed_at: '2026-01-01T00:00:01.000Z',
-    request_id: `req-${n}`,
-    headers: { 'x-github-event': 'push' },
-    body,
-    destinations: ['ci'],
-  };
-}
+const webhook = (n: number, body = `{"n":${n}}`): ArchivedWebhook => archivedWebhook(n, { body });
 
-function attempt(n: number, destination = 'crm'): ArchivedAttempt {
-  return {
-    v: ARCHIVE_RECORD_VERSION,
-    kind: 'attempt',
-    webhook_id: `shop:o-${n}`,
-    source: 'shop',
-    delivery_id: `o-${n}`,
-    event_type: 'orders/create',
-    destination,
-    attempt: 1,
-    outcome: 'delivered',
-    last: false,
-    status: 200,
-    reason: null,
-    duration_ms: 12,
-    at: '2026-01-01T00:00:02.000Z',
-    replay_id: null,
-  };
-}
+const attempt = (n: number, destination = 'crm'): ArchivedAttempt =>
+  archivedAttempt(n, { webhook_id: `shop:o-${n}`, source: 'shop', delivery_id: `o-${n}`, event_type: 'orders/create', destination });
 
 interface Call {
   readonly stream: string;
