@@ -139,6 +139,8 @@ export interface HandBuiltRecord {
   /** Epoch millis; omitted → now. Pass `null` to leave the attribute out. */
   readonly sentTimestamp?: number | null;
   readonly messageId?: string;
+  /** SQS's receive count (the attempt number); 1 by default. */
+  readonly receiveCount?: number;
 }
 
 /** A record that never saw a queue, for unit tests. */
@@ -149,7 +151,7 @@ export function buildSqsRecord(input: HandBuiltRecord): SQSRecord {
     receiptHandle: randomUUID(),
     body: input.body,
     attributes: {
-      ApproximateReceiveCount: '1',
+      ApproximateReceiveCount: String(input.receiveCount ?? 1),
       SentTimestamp: sentTimestamp === null ? (undefined as unknown as string) : String(sentTimestamp),
       SenderId: 'AIDAEXAMPLE',
       ApproximateFirstReceiveTimestamp: String(Date.now()),

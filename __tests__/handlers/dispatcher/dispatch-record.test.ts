@@ -41,10 +41,8 @@ function event(overrides: Partial<DeliveryEvent> = {}): DeliveryEvent {
   };
 }
 
-function record(body: DeliveryEvent | string, receiveCount = 1): SQSRecord {
-  const built = buildSqsRecord({ body: typeof body === 'string' ? body : JSON.stringify(body) });
-  return { ...built, attributes: { ...built.attributes, ApproximateReceiveCount: String(receiveCount) } };
-}
+const record = (body: DeliveryEvent | string, receiveCount = 1): SQSRecord =>
+  buildSqsRecord({ body: typeof body === 'string' ? body : JSON.stringify(body), receiveCount });
 
 /** Queue calls as made; either can be told to fail. */
 function fakeQueue() {
